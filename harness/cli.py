@@ -1,0 +1,120 @@
+"""The `harness` command: thin argument handling over the library; every error is one clear line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from rich.console import Console
+
+console = Console(stderr=True)
+
+
+class CliError(Exception):
+    """A user-facing failure: printed as one line, exit status 2."""
+
+
+def _parse_context(pairs: Sequence[str]) -> dict[str, object]:
+    """`-c key=value` pairs; values are JSON when they parse as JSON (numbers, true/false), else strings."""
+    context: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise CliError(f"context {pair!r} must look like key=value")
+        try:
+            context[key] = json.loads(value)
+        except json.JSONDecodeError:
+            context[key] = value
+    return context
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from harness.demo import run_demo
+
+    result = run_demo(report_dir=Path(args.report_dir) if args.report_dir else None, console=Console())
+    return 0 if result.passed else 1
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from harness.esm import SimulationSpecError, run_simulation
+
+    source = sys.stdin if args.spec == "-" else None
+    try:
+        text = source.read() if source else Path(args.spec).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot read spec {args.spec!r}: {exc.strerror}") from None
+    try:
+        spec = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CliError(f"spec {args.spec!r} is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    try:
+        result = run_simulation(spec)
+    except (SimulationSpecError, ValueError) as exc:
+        raise CliError(f"spec {args.spec!r}: {exc}") from None
+    print(json.dumps(result, indent=2 if args.pretty else None, default=str))
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from harness.up import serve
+
+    return serve(context=_parse_context(args.context), deploy=args.deploy, port=args.port, console=console)
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from harness.up import request_deploy
+
+    outputs = request_deploy(_parse_context(args.context))
+    print(json.dumps(outputs, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="harness", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="synthesize, deploy to the embedded backend, inject poison, print verdicts")
+    p.add_argument("--report-dir", help="where to write summary.json and journal.jsonl (default reports/demo)")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("simulate", help="run the ESM engine over an in-memory stream; prints JSON")
+    p.add_argument("--spec", required=True, help="simulation spec file, or - for stdin")
+    p.add_argument("--pretty", action="store_true", help="indent the JSON output")
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("up", help="run the embedded backend (and the local runtime + ESM) in the foreground")
+    p.add_argument("--port", type=int, default=0, help="moto server port (default: a free one)")
+    p.add_argument("--deploy", action="store_true", help="deploy the stack right away")
+    p.add_argument("-c", "--context", action="append", default=[], help="CDK context key=value (repeatable)")
+    p.set_defaults(func=cmd_up)
+
+    p = sub.add_parser("deploy", help="deploy infra/ to the running `harness up`")
+    p.add_argument("-c", "--context", action="append", default=[], help="CDK context key=value (repeatable)")
+    p.set_defaults(func=cmd_deploy)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except CliError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return 2
+    except KeyboardInterrupt:
+        console.print("interrupted")
+        return 130
+    except Exception as exc:  # a named error beats a traceback; HARNESS_DEBUG=1 shows the traceback
+        if os.environ.get("HARNESS_DEBUG") == "1":
+            raise
+        name = type(exc).__name__
+        console.print(f"[red]error:[/] {name}: {exc}")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""`harness up` and `harness deploy`: a long-running local cloud and a client that deploys into it.
+
+The stack's Lambda code and the ESM engine run inside the `up` process, so `harness deploy`
+(another process) cannot deploy by itself: it asks the running `up` over a loopback control
+port, whose address `up` writes to `.harness/up.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from harness.pipeline import PROJECT_ROOT, LocalPipeline
+
+STATE_FILE = PROJECT_ROOT / ".harness" / "up.json"
+
+
+class UpNotRunning(RuntimeError):
+    pass
+
+
+def serve(*, context: dict[str, object], deploy: bool, port: int, console: Console,
+          state_file: Path = STATE_FILE, stop_event: threading.Event | None = None) -> int:
+    from harness.backends.embedded import EmbeddedBackend
+
+    stop = stop_event or threading.Event()
+    journal_path = PROJECT_ROOT / ".harness" / "up-journal.jsonl"
+    with LocalPipeline(EmbeddedBackend(port=port), journal_path=journal_path, progress=console.log) as pipe:
+        lock = threading.Lock()
+
+        def do_deploy(ctx: dict[str, object]) -> dict[str, Any]:
+            with lock:
+                if pipe.stack is not None:
+                    raise RuntimeError("a stack is already deployed in this `harness up`; restart it to deploy again")
+                stack = pipe.deploy(ctx)
+                return dict(stack.outputs)
+
+        control = ThreadingHTTPServer(("127.0.0.1", 0), _handler(do_deploy))
+        threading.Thread(target=control.serve_forever, daemon=True).start()
+        state_file.parent.mkdir(parents=True, exist_ok=True)
+        state = {"endpoint_url": pipe.backend.endpoint_url, "control_url": f"http://127.0.0.1:{control.server_port}",
+                 "region": pipe.backend.region, "journal": str(journal_path)}
+        state_file.write_text(json.dumps(state, indent=2))
+        console.print(f"[bold]embedded backend up[/] at {pipe.backend.endpoint_url}  (region {pipe.backend.region})")
+        console.print(f"  try: aws --endpoint-url {pipe.backend.endpoint_url} dynamodb list-tables")
+        console.print(f"  deploy from another shell: harness deploy    journal: {journal_path}")
+        if deploy:
+            outputs = do_deploy(context)
+            console.print_json(json.dumps(outputs))
+        if stop_event is None:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, lambda *_: stop.set())
+        console.print("press Ctrl-C to stop")
+        try:
+            stop.wait()
+        finally:
+            control.shutdown()
+            state_file.unlink(missing_ok=True)
+    return 0
+
+
+def _handler(do_deploy: Any) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            if self.path != "/deploy":
+                self._reply(404, {"error": f"no route {self.path}"})
+                return
+            length = int(self.headers.get("Content-Length") or 0)
+            try:
+                ctx = json.loads(self.rfile.read(length) or b"{}")
+                self._reply(200, {"outputs": do_deploy(ctx)})
+            except Exception as exc:  # the client prints it; the daemon keeps running
+                self._reply(500, {"error": f"{type(exc).__name__}: {exc}"})
+
+        def _reply(self, status: int, body: dict[str, Any]) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
+def request_deploy(context: dict[str, object], *, state_file: Path = STATE_FILE, timeout: float = 300) -> dict[str, str]:
+    try:
+        state = json.loads(state_file.read_text())
+    except FileNotFoundError:
+        raise UpNotRunning("no `harness up` is running (no .harness/up.json): start one in another shell") from None
+    req = urllib.request.Request(state["control_url"] + "/deploy", data=json.dumps(context).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return json.loads(resp.read())["outputs"]
+    except urllib.error.HTTPError as exc:
+        raise RuntimeError(json.loads(exc.read()).get("error", str(exc))) from None
+    except urllib.error.URLError as exc:
+        raise UpNotRunning(f"`harness up` at {state['control_url']} did not answer ({exc.reason}); is it still running?") from None
