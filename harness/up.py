@@ -20,7 +20,7 @@ from rich.console import Console
 
 from harness.pipeline import PROJECT_ROOT, LocalPipeline
 
-STATE_FILE = PROJECT_ROOT / ".harness" / "up.json"
+STATE_FILE = PROJECT_ROOT / ".harness" / "up.json"  # where `up` says how to reach it
 
 
 class UpNotRunning(RuntimeError):

@@ -1,5 +1,7 @@
 """The default backend: moto's server, in-process, on a free loopback port.
 
+One embedded backend at a time per process: moto's state is process-global, and `start()` resets it.
+
 moto is Apache-2.0 and needs no Docker. It is run as a real HTTP server (not `mock_aws`)
 so that Lambda worker processes reach it through `AWS_ENDPOINT_URL` like any other backend.
 moto's own Lambda and ESM are never used: the harness owns invocation (see issue 2, hazards).
@@ -53,6 +55,9 @@ class EmbeddedBackend(Backend):
         self._server = server
         self._endpoint = f"http://{host}:{port}"
         self._wait_healthy(timeout=10.0)
+        # moto keeps its state in module globals, shared by every server in this process:
+        # start from nothing so a run never sees a previous run's tables or objects.
+        self.reset()
         self.started_in_s = time.perf_counter() - began
 
     def _wait_healthy(self, timeout: float) -> None:
