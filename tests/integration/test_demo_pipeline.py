@@ -6,7 +6,6 @@ import threading
 import pytest
 from rich.console import Console
 
-from harness.backends import get_backend
 
 
 @pytest.mark.timeout(600)
