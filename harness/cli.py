@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from rich.console import Console
+from rich.markup import escape
 
 console = Console(stderr=True)
 
@@ -40,8 +41,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from harness.esm import SimulationSpecError, run_simulation
-
     source = sys.stdin if args.spec == "-" else None
     try:
         text = source.read() if source else Path(args.spec).read_text(encoding="utf-8")
@@ -51,6 +50,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         spec = json.loads(text)
     except json.JSONDecodeError as exc:
         raise CliError(f"spec {args.spec!r} is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    from harness.esm import SimulationSpecError, run_simulation
+
     try:
         result = run_simulation(spec)
     except (SimulationSpecError, ValueError) as exc:
@@ -103,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except CliError as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return 2
     except KeyboardInterrupt:
         console.print("interrupted")
@@ -112,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("HARNESS_DEBUG") == "1":
             raise
         name = type(exc).__name__
-        console.print(f"[red]error:[/] {name}: {exc}")
+        console.print(f"[red]error:[/] {name}: {escape(str(exc))}", soft_wrap=True)
         return 1
 
 
