@@ -1,0 +1,226 @@
+"""Validation of an ESM on-failure record as written to S3 (spec §3.2, §3.3, §3.5, §4).
+
+Pure functions, no I/O, so a test or scenario can check an object without a backend.
+`problems` make a record malformed (it is not what an ESM writes, so it must not be
+archived as a genuine failure); `notes` are deviations worth surfacing in the alert that do
+not change the verdict (e.g. a `payload` object instead of AWS's JSON string).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+CONDITIONS = frozenset({"RetryAttemptsExhausted", "RecordAgeExceeded"})
+ASYNC_CONDITIONS = frozenset({"RetriesExhausted", "EventAgeExceeded"})
+UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+# aws/lambda/<ESM-UUID>/<shardID>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<Random UUID>, optional .json (spec §4 [GAP]).
+ESM_KEY = re.compile(
+    rf"^aws/lambda/(?P<esm>{UUID})/(?P<shard>[^/]+)/(?P<y>\d{{4}})/(?P<m>\d{{2}})/(?P<d>\d{{2}})/"
+    rf"(?P=y)-(?P=m)-(?P=d)T(?P<time>\d{{2}}\.\d{{2}}\.\d{{2}})-(?P<rid>{UUID})(?P<ext>\.json)?$"
+)
+ASYNC_KEY = re.compile(r"^aws/lambda/async/")
+TIMESTAMP = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})T(?P<time>\d{2}:\d{2}:\d{2})(?P<frac>\.\d{1,9})?Z$")
+SEQUENCE = re.compile(r"^\d{1,40}$")
+STREAM_ARN = re.compile(r"^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table/[^/]+/stream/.+$")
+
+
+@dataclass
+class FailureCheck:
+    """The verdict on one object: valid when `problems` is empty."""
+
+    key: str
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    envelope: dict[str, Any] | None = None
+    records: list[Any] | None = None
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+    @property
+    def batch_info(self) -> dict[str, Any]:
+        info = (self.envelope or {}).get("DDBStreamBatchInfo")
+        return info if isinstance(info, dict) else {}
+
+    @property
+    def request_context(self) -> dict[str, Any]:
+        ctx = (self.envelope or {}).get("requestContext")
+        return ctx if isinstance(ctx, dict) else {}
+
+    @property
+    def condition(self) -> str | None:
+        cond = self.request_context.get("condition")
+        return cond if isinstance(cond, str) else None
+
+    @property
+    def date(self) -> str | None:
+        """The failure's UTC date (from the envelope timestamp), used to partition the archive."""
+        ts = (self.envelope or {}).get("timestamp")
+        m = TIMESTAMP.match(ts) if isinstance(ts, str) else None
+        return m.group("date") if m else None
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _require(obj: dict[str, Any], name: str, kind: type | tuple[type, ...], where: str, out: list[str]) -> Any:
+    value = obj.get(name)
+    label = f"{where}.{name}" if where else name
+    if name not in obj:
+        out.append(f"{label} is missing")
+        return None
+    if kind is int:
+        if not _is_int(value):
+            out.append(f"{label} must be an integer (got {type(value).__name__})")
+            return None
+    elif not isinstance(value, kind):
+        names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+        out.append(f"{label} must be {names} (got {type(value).__name__})")
+        return None
+    return value
+
+
+def check_key(key: str, check: FailureCheck) -> re.Match[str] | None:
+    """Check the ESM key layout (spec §4); the async layout is a different producer."""
+    if ASYNC_KEY.match(key):
+        check.problems.append("key uses the async-invocation layout aws/lambda/async/..., not an ESM record (spec §4)")
+        return None
+    match = ESM_KEY.match(key)
+    if not match:
+        check.problems.append(
+            "key does not match the ESM layout aws/lambda/<uuid>/<shardId>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<uuid> (spec §4)"
+        )
+        return None
+    if match.group("ext"):
+        check.notes.append("key ends in .json, which AWS's documented layout does not (spec §4 [GAP])")
+    return match
+
+
+def _check_envelope(env: dict[str, Any], check: FailureCheck) -> None:
+    p = check.problems
+    if "KinesisBatchInfo" in env and "DDBStreamBatchInfo" not in env:
+        p.append("foreign record: KinesisBatchInfo, not a DynamoDB stream failure (spec §3.2)")
+        return
+    ctx = env.get("requestContext")
+    if "requestPayload" in env or (isinstance(ctx, dict) and ctx.get("condition") in ASYNC_CONDITIONS):
+        p.append("foreign record: an async-invocation destination record, not an ESM failure (spec §3.3)")
+        return
+    version = _require(env, "version", str, "", p)
+    if version is not None and version != "1.0":
+        p.append(f"version must be '1.0' (got {version!r})")
+    ts = _require(env, "timestamp", str, "", p)
+    if ts is not None:
+        m = TIMESTAMP.match(ts)
+        if not m:
+            p.append(f"timestamp must be ISO-8601 UTC like 2019-11-14T00:13:49.717Z (got {ts!r})")
+        elif not m.group("frac"):
+            check.notes.append("timestamp has no milliseconds; AWS writes them (spec §3.2)")
+    ctx = _require(env, "requestContext", dict, "", p)
+    if ctx is not None:
+        _require(ctx, "requestId", str, "requestContext", p)
+        arn = _require(ctx, "functionArn", str, "requestContext", p)
+        if arn is not None and (not arn.startswith("arn:") or ":function:" not in arn):
+            p.append(f"requestContext.functionArn is not a Lambda function ARN (got {arn!r})")
+        cond = _require(ctx, "condition", str, "requestContext", p)
+        if cond is not None and cond not in CONDITIONS:
+            p.append(f"requestContext.condition must be one of {sorted(CONDITIONS)} (got {cond!r}) (spec §3.3)")
+        count = _require(ctx, "approximateInvokeCount", int, "requestContext", p)
+        if count is not None and count < 1:
+            p.append(f"requestContext.approximateInvokeCount must be >= 1 (got {count})")
+    if "responseContext" in env:
+        rctx = _require(env, "responseContext", dict, "", p)
+        if rctx is not None:
+            _require(rctx, "statusCode", int, "responseContext", p)
+            _require(rctx, "executedVersion", str, "responseContext", p)
+            if "functionError" in rctx and not isinstance(rctx["functionError"], (str, type(None))):
+                p.append("responseContext.functionError must be a string or null")
+    elif ctx is not None and ctx.get("condition") == "RetryAttemptsExhausted":
+        check.notes.append("responseContext is absent although the function was invoked (spec §3.3)")
+    info = _require(env, "DDBStreamBatchInfo", dict, "", p)
+    if info is not None:
+        w = "DDBStreamBatchInfo"
+        _require(info, "shardId", str, w, p)
+        for name in ("startSequenceNumber", "endSequenceNumber"):
+            seq = _require(info, name, str, w, p)
+            if seq is not None and not SEQUENCE.match(seq):
+                p.append(f"{w}.{name} must be a string of digits (got {seq!r})")
+        for name in ("approximateArrivalOfFirstRecord", "approximateArrivalOfLastRecord"):
+            _require(info, name, str, w, p)
+        size = _require(info, "batchSize", int, w, p)
+        if size is not None and size < 1:
+            p.append(f"{w}.batchSize must be >= 1 (got {size})")
+        arn = _require(info, "streamArn", str, w, p)
+        if arn is not None and not STREAM_ARN.match(arn):
+            p.append(f"{w}.streamArn is not a DynamoDB stream ARN (got {arn!r})")
+
+
+def _check_payload(env: dict[str, Any], check: FailureCheck) -> None:
+    p = check.problems
+    if "payload" not in env:
+        p.append("payload is missing (an S3 failure record carries the original invocation record, spec §3.2)")
+        return
+    payload = env["payload"]
+    if isinstance(payload, str):
+        try:
+            payload = json.loads(payload)
+        except ValueError as exc:
+            p.append(f"payload is a string but not JSON: {exc}")
+            return
+    elif isinstance(payload, dict):
+        check.notes.append("payload is a JSON object, not AWS's shape (AWS writes an escaped JSON string, spec §3.5)")
+    else:
+        p.append(f"payload must be a JSON string holding {{\"Records\":[...]}} (got {type(payload).__name__})")
+        return
+    records = payload.get("Records") if isinstance(payload, dict) else None
+    if not isinstance(records, list) or not records:
+        p.append("payload must hold a non-empty {\"Records\":[...]} list")
+        return
+    check.records = records
+    seqs = []
+    for i, rec in enumerate(records):
+        seq = rec.get("dynamodb", {}).get("SequenceNumber") if isinstance(rec, dict) else None
+        if not isinstance(seq, str) or not isinstance(rec.get("dynamodb"), dict):
+            p.append(f"payload.Records[{i}].dynamodb.SequenceNumber is missing")
+            return
+        seqs.append(seq)
+    info = check.batch_info
+    if _is_int(info.get("batchSize")) and info["batchSize"] != len(records):
+        p.append(f"DDBStreamBatchInfo.batchSize is {info['batchSize']} but payload holds {len(records)} records")
+    if isinstance(info.get("startSequenceNumber"), str) and info["startSequenceNumber"] != seqs[0]:
+        p.append(f"DDBStreamBatchInfo.startSequenceNumber {info['startSequenceNumber']} != first record's {seqs[0]}")
+    if isinstance(info.get("endSequenceNumber"), str) and info["endSequenceNumber"] != seqs[-1]:
+        p.append(f"DDBStreamBatchInfo.endSequenceNumber {info['endSequenceNumber']} != last record's {seqs[-1]}")
+
+
+def check_failure_object(key: str, body: bytes) -> FailureCheck:
+    """Judge one S3 object: is it an ESM on-failure record for a DynamoDB stream?"""
+    check = FailureCheck(key=key)
+    match = check_key(key, check)
+    try:
+        env = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        check.problems.append(f"object is not JSON: {exc}")
+        return check
+    if not isinstance(env, dict):
+        check.problems.append(f"object must be a JSON object (got {type(env).__name__})")
+        return check
+    check.envelope = env
+    _check_envelope(env, check)
+    if check.problems and any(pr.startswith("foreign") for pr in check.problems):
+        return check
+    _check_payload(env, check)
+    info = check.batch_info
+    if match and isinstance(info.get("shardId"), str) and match.group("shard") != info["shardId"]:
+        check.problems.append(f"key shard {match.group('shard')!r} != DDBStreamBatchInfo.shardId {info['shardId']!r}")
+    ts = env.get("timestamp")
+    tm = TIMESTAMP.match(ts) if isinstance(ts, str) else None
+    if match and tm:
+        key_stamp = f"{match.group('y')}-{match.group('m')}-{match.group('d')}T{match.group('time')}"
+        if key_stamp != f"{tm.group('date')}T{tm.group('time').replace(':', '.')}":
+            check.notes.append(f"key time {key_stamp} differs from envelope timestamp {ts} (spec §4 AWS-OBS)")
+    return check

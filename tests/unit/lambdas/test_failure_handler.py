@@ -1,0 +1,235 @@
+"""The failure handler against the embedded backend (S3 + SNS + an SQS queue reading the alerts)."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+import uuid
+
+import pytest
+
+from lambdas_testkit import load_lambda_module  # type: ignore[import-not-found]
+
+app = load_lambda_module("failure_handler", "app")
+failure_record = load_lambda_module("failure_handler", "failure_record")
+
+ESM = "6e4d2b1a-8c3f-4a5e-9b7d-1f2e3d4c5b6a"
+SHARD = "shardId-00000001573689847184-864758bb"
+STREAM = "arn:aws:dynamodb:us-east-2:123456789012:table/mytable/stream/2019-11-14T00:04:06.388"
+
+
+def stream_record(seq: str) -> dict:
+    return {"eventID": uuid.uuid4().hex, "eventName": "INSERT", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
+            "awsRegion": "us-east-2",
+            "dynamodb": {"ApproximateCreationDateTime": 1573690399, "Keys": {"pk": {"S": "order#1"}},
+                         "NewImage": {"pk": {"S": "order#1"}}, "SequenceNumber": seq, "SizeBytes": 26,
+                         "StreamViewType": "NEW_AND_OLD_IMAGES"},
+            "eventSourceARN": STREAM}
+
+
+def envelope(seqs: list[str], payload_as_string: bool = True, **over: object) -> dict:
+    payload: object = {"Records": [stream_record(s) for s in seqs]}
+    env = {
+        "DDBStreamBatchInfo": {"approximateArrivalOfFirstRecord": "2019-11-14T00:13:19Z",
+                               "approximateArrivalOfLastRecord": "2019-11-14T00:13:19Z", "batchSize": len(seqs),
+                               "endSequenceNumber": seqs[-1], "shardId": SHARD, "startSequenceNumber": seqs[0],
+                               "streamArn": STREAM},
+        "payload": json.dumps(payload) if payload_as_string else payload,
+        "requestContext": {"approximateInvokeCount": 3, "condition": "RetryAttemptsExhausted",
+                           "functionArn": "arn:aws:lambda:us-east-2:123456789012:function:consumer",
+                           "requestId": str(uuid.uuid4())},
+        "responseContext": {"executedVersion": "$LATEST", "functionError": "Unhandled", "statusCode": 200},
+        "timestamp": "2019-11-14T00:13:49.717Z",
+        "version": "1.0",
+    }
+    env.update(over)
+    return env
+
+
+def esm_key(suffix: str = "") -> str:
+    return f"aws/lambda/{ESM}/{SHARD}/2019/11/14/2019-11-14T00.13.49-{uuid.uuid4()}{suffix}"
+
+
+def s3_event(bucket: str, *keys: str, name: str = "ObjectCreated:Put") -> dict:
+    return {"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+                         "eventTime": "2025-03-04T05:06:07.000Z", "eventName": name,
+                         "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
+                                "object": {"key": urllib.parse.quote_plus(k), "size": 1}}} for k in keys]}
+
+
+@pytest.fixture()
+def stack(aws_env, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A bucket, an alert topic and an SQS queue subscribed to it; yields a helper namespace."""
+    suffix = uuid.uuid4().hex[:8]
+    s3, sns, sqs = aws_env.client("s3"), aws_env.client("sns"), aws_env.client("sqs")
+    bucket = f"failures-{suffix}"
+    s3.create_bucket(Bucket=bucket)
+    topic = sns.create_topic(Name=f"alerts-{suffix}")["TopicArn"]
+    queue = sqs.create_queue(QueueName=f"alerts-{suffix}")["QueueUrl"]
+    qarn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=qarn)
+    monkeypatch.setenv("ALERT_TOPIC_ARN", topic)
+    monkeypatch.setenv("EXPECTED_BUCKET_OWNER", aws_env.account_id)
+    monkeypatch.delenv("ARCHIVE_PREFIX", raising=False)
+
+    class Stack:
+        def put(self, key: str, body: object) -> str:
+            data = body if isinstance(body, bytes) else json.dumps(body, sort_keys=True).encode()
+            s3.put_object(Bucket=bucket, Key=key, Body=data)
+            return key
+
+        def alerts(self) -> list[dict]:
+            out = []
+            for _ in range(3):
+                msgs = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+                for m in msgs:
+                    note = json.loads(m["Body"])
+                    out.append({"Subject": note.get("Subject"), **json.loads(note["Message"])})
+                    sqs.delete_message(QueueUrl=queue, ReceiptHandle=m["ReceiptHandle"])
+                if not msgs:
+                    break
+            return out
+
+        def keys(self) -> list[str]:
+            return sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", []))
+
+        def body(self, key: str) -> bytes:
+            return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+    st = Stack()
+    st.bucket = bucket  # type: ignore[attr-defined]
+    return st
+
+
+def test_valid_record_is_archived_and_alerted(stack) -> None:  # type: ignore[no-untyped-def]
+    seqs = ["800000000003126276362", "800000000003126276363"]
+    key = stack.put(esm_key(), envelope(seqs))
+    result = app.handler(s3_event(stack.bucket, key))
+    archived = f"archive/condition=RetryAttemptsExhausted/date=2019-11-14/{key.replace('/', '_')}"
+    assert result["results"][0]["kind"] == "failure" and result["results"][0]["archiveKey"] == archived
+    assert stack.keys() == sorted([key, archived])  # original kept, copy identical
+    assert stack.body(archived) == stack.body(key)
+    [alert] = stack.alerts()
+    assert alert["kind"] == "failure" and alert["problems"] == [] and alert["notes"] == []
+    assert alert["function"] == "consumer" and alert["condition"] == "RetryAttemptsExhausted"
+    assert alert["shard"] == SHARD and alert["sequenceRange"] == {"start": seqs[0], "end": seqs[1]}
+    assert (alert["batchSize"], alert["invokeCount"], alert["bucket"], alert["key"]) == (2, 3, stack.bucket, key)
+    assert alert["Subject"].startswith("ESM failure: consumer RetryAttemptsExhausted 2 record(s)")
+
+
+def test_object_payload_is_accepted_but_flagged(stack) -> None:  # type: ignore[no-untyped-def]
+    key = stack.put(esm_key(".json"), envelope(["800000000003126276362"], payload_as_string=False))
+    app.handler(s3_event(stack.bucket, key))
+    [alert] = stack.alerts()
+    assert alert["kind"] == "failure"
+    assert any("not AWS's shape" in n for n in alert["notes"]) and any(".json" in n for n in alert["notes"])
+    assert alert["archiveKey"].startswith("archive/condition=RetryAttemptsExhausted/")
+
+
+def test_record_age_exceeded_without_response_context(stack) -> None:  # type: ignore[no-untyped-def]
+    env = envelope(["800000000003126276362"])
+    env.pop("responseContext")
+    env["requestContext"].update(condition="RecordAgeExceeded", approximateInvokeCount=1)
+    key = stack.put(esm_key(), env)
+    app.handler(s3_event(stack.bucket, key))
+    [alert] = stack.alerts()
+    assert alert["kind"] == "failure" and alert["condition"] == "RecordAgeExceeded" and alert["notes"] == []
+
+
+@pytest.mark.parametrize(
+    "mutate, problem",
+    [
+        (lambda e: e["DDBStreamBatchInfo"].update(batchSize=5), "batchSize is 5 but payload holds 2"),
+        (lambda e: e["DDBStreamBatchInfo"].update(startSequenceNumber="800000000003126276360"), "startSequenceNumber"),
+        (lambda e: e["DDBStreamBatchInfo"].update(endSequenceNumber="800000000003126276369"), "endSequenceNumber"),
+        (lambda e: e["DDBStreamBatchInfo"].update(shardId="shardId-other"), "key shard"),
+        (lambda e: e["requestContext"].update(condition="RecordAgeExpired"), "requestContext.condition"),
+        (lambda e: e["requestContext"].update(approximateInvokeCount="3"), "approximateInvokeCount must be an integer"),
+        (lambda e: e.pop("payload"), "payload is missing"),
+        (lambda e: e.update(payload="{not json"), "not JSON"),
+        (lambda e: e.update(payload=[1]), "payload must be"),
+        (lambda e: e.update(version="2.0"), "version"),
+        (lambda e: e.update(timestamp="yesterday"), "timestamp"),
+        (lambda e: e["DDBStreamBatchInfo"].update(streamArn="arn:aws:sqs:x"), "streamArn"),
+    ],
+)
+def test_inconsistent_records_are_malformed(stack, mutate, problem) -> None:  # type: ignore[no-untyped-def]
+    env = envelope(["800000000003126276362", "800000000003126276363"])
+    mutate(env)
+    key = stack.put(esm_key(), env)
+    result = app.handler(s3_event(stack.bucket, key))
+    [alert] = stack.alerts()
+    assert alert["kind"] == "malformed", alert
+    assert any(problem in p for p in alert["problems"]), alert["problems"]
+    assert alert["Subject"].startswith("Malformed failure object")
+    archived = result["results"][0]["archiveKey"]
+    assert archived.startswith("archive/condition=malformed/date=2025-03-04/")
+    assert key in stack.keys()  # never deleted
+
+
+@pytest.mark.parametrize(
+    "key, body, problem",
+    [
+        ("aws/lambda/async/consumer/2025/03/04/2025-03-04T05.06.07-" + str(uuid.uuid4()),
+         {"version": "1.0", "requestContext": {"condition": "RetriesExhausted"}, "requestPayload": {}}, "async"),
+        ("aws/lambda/notes.txt", b"hello, not json", "not JSON"),
+        (None, {"KinesisBatchInfo": {}, "requestContext": {}}, "Kinesis"),
+        (None, [1, 2, 3], "JSON object"),
+        ("aws/lambda/" + ESM + "/x.json", {"version": "1.0"}, "does not match the ESM layout"),
+    ],
+)
+def test_foreign_objects_are_malformed_and_handler_returns(stack, key, body, problem) -> None:  # type: ignore[no-untyped-def]
+    key = stack.put(key or esm_key(), body)
+    result = app.handler(s3_event(stack.bucket, key))
+    assert result["results"][0]["kind"] == "malformed"
+    [alert] = stack.alerts()
+    assert any(problem in p for p in alert["problems"]), alert["problems"]
+    assert all(not k.startswith("archive/condition=Retry") for k in stack.keys())
+
+
+def test_several_records_url_encoded_keys_and_loop_guard(stack) -> None:  # type: ignore[no-untyped-def]
+    shard = "shardId-0000+0001 x"  # '+' and ' ' are encoded differently in S3 events
+    seq = "800000000003126276362"
+    env = envelope([seq])
+    env["DDBStreamBatchInfo"]["shardId"] = shard
+    k1 = stack.put(f"aws/lambda/{ESM}/{shard}/2019/11/14/2019-11-14T00.13.49-{uuid.uuid4()}", env)
+    k2 = stack.put(esm_key(), envelope([seq]))
+    archived = stack.put("archive/condition=x/date=2019-11-14/whatever", b"{}")
+    result = app.handler(s3_event(stack.bucket, k1, k2, archived))
+    assert [r["kind"] for r in result["results"]] == ["failure", "failure"] and result["ignored"] == 1
+    assert {a["key"] for a in stack.alerts()} == {k1, k2}
+    removed = app.handler(s3_event(stack.bucket, k2, name="ObjectRemoved:Delete"))
+    assert removed == {"results": [], "ignored": 1}
+
+
+def test_missing_object_is_reported_not_raised(stack) -> None:  # type: ignore[no-untyped-def]
+    key = esm_key()
+    result = app.handler(s3_event(stack.bucket, key))
+    assert result["results"][0]["archiveKey"] is None
+    [alert] = stack.alerts()
+    assert alert["kind"] == "malformed" and "no longer exists" in alert["problems"][0]
+
+
+def test_infrastructure_errors_raise_after_trying_every_record(stack, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    good = stack.put(esm_key(), envelope(["800000000003126276362"]))
+    monkeypatch.setenv("ALERT_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:no-such-topic")
+    with pytest.raises(app.DeliveryError, match="could not be alerted"):
+        app.handler(s3_event(stack.bucket, good))
+
+
+def test_configuration_errors_name_the_variable(stack, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("ARCHIVE_PREFIX", "aws/lambda/archive/")
+    with pytest.raises(app.ConfigError, match="ARCHIVE_PREFIX"):
+        app.handler({"Records": []})
+    monkeypatch.delenv("ALERT_TOPIC_ARN")
+    with pytest.raises(app.ConfigError, match="ALERT_TOPIC_ARN"):
+        app.handler({"Records": []})
+
+
+def test_check_key_layout() -> None:
+    check = failure_record.FailureCheck(key="")
+    assert failure_record.check_key(esm_key(), check) and not check.problems
+    assert failure_record.check_key(esm_key(".json"), check) and check.notes
+    bad = failure_record.FailureCheck(key="")
+    assert failure_record.check_key(f"aws/lambda/{ESM}/{SHARD}/2019/11/14/2019-11-15T00.13.49-{uuid.uuid4()}", bad) is None
+    assert bad.problems
