@@ -1,0 +1,145 @@
+"""LocalRuntime: run registered functions in warm awslambdaric processes, like Lambda would.
+
+It satisfies harness.invoke.Invoker, so the ESM engine, S3 notifications and replay can use it
+or the real Lambda Invoke API interchangeably.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+import weakref
+from typing import Any
+
+from harness.invoke import InvokeResult
+from harness.runtime.environment import check_function_environment
+from harness.runtime.pool import FunctionPool
+from harness.runtime.spec import FunctionNotFound, FunctionSpec, InvalidFunctionSpec, normalize_spec
+from harness.runtime.worker import LIVE_WORKERS
+
+_RUNTIMES: "weakref.WeakSet[LocalRuntime]" = weakref.WeakSet()
+
+
+class RuntimeNotStarted(RuntimeError):
+    """invoke() before start(): no worker may run outside a start()/stop() bracket."""
+
+
+class LocalRuntime:
+    """Lambda Runtime API + warm worker processes for every registered function."""
+
+    def __init__(
+        self,
+        *,
+        base_environment: dict[str, str] | None = None,
+        journal: Any = None,
+        region: str = "us-east-1",
+        account_id: str = "123456789012",
+        max_workers: int = 2,
+    ) -> None:
+        if not isinstance(max_workers, int) or max_workers < 1:
+            raise ValueError(f"max_workers must be an int >= 1, got {max_workers!r}")
+        env = dict(base_environment or {})
+        for key, value in env.items():
+            if not isinstance(key, str) or not isinstance(value, str):
+                raise ValueError(f"base_environment entry {key!r}={value!r} must map a string to a string")
+        self._base_env = env
+        self._journal = journal
+        self.region = region
+        self.account_id = account_id
+        self.max_workers = max_workers
+        self._lock = threading.Lock()
+        self._pools: dict[str, FunctionPool] = {}
+        self._started = False
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> None:
+        """Begin serving: one warm worker per registered function starts initialising now."""
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+            pools = list(self._pools.values())
+        _RUNTIMES.add(self)
+        for pool in pools:
+            pool.warm()
+
+    def stop(self) -> None:
+        """Kill every worker process group and wait for them; invokes in flight raise InvokeServiceError."""
+        with self._lock:
+            self._started = False
+            pools = list(self._pools.values())
+        for pool in pools:
+            pool.close()
+        # Re-arm the pools so that a later start() serves the same functions again.
+        with self._lock:
+            for name, pool in list(self._pools.items()):
+                self._pools[name] = self._new_pool(pool.spec)
+
+    def __enter__(self) -> "LocalRuntime":
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ---- functions -----------------------------------------------------------------------------
+    def _new_pool(self, spec: FunctionSpec) -> FunctionPool:
+        return FunctionPool(
+            spec, base_environment=self._base_env, region=self.region,
+            journal=self._journal, max_workers=self.max_workers,
+        )
+
+    def register(self, spec: FunctionSpec) -> None:
+        """Add or replace a function; replacing retires the old workers after their current invoke."""
+        normalized = normalize_spec(spec, region=self.region, account_id=self.account_id)
+        check_function_environment(normalized)
+        pool = self._new_pool(normalized)
+        with self._lock:
+            old = self._pools.get(normalized.name)
+            self._pools[normalized.name] = pool
+            started = self._started
+        if old is not None:
+            old.retire()
+        if started:
+            pool.warm()
+
+    def functions(self) -> list[FunctionSpec]:
+        with self._lock:
+            return [pool.spec for pool in self._pools.values()]
+
+    def invoke(self, function_name: str, payload: bytes) -> InvokeResult:
+        """Synchronous invoke (RequestResponse); function errors come back in the result, not raised."""
+        if isinstance(payload, (bytearray, memoryview)):
+            payload = bytes(payload)
+        if not isinstance(payload, bytes):
+            raise TypeError(f"invoke({function_name!r}): payload must be bytes, got {type(payload).__name__}")
+        with self._lock:
+            pool = self._pools.get(function_name)
+            started = self._started
+            registered = sorted(self._pools)
+        if pool is None:
+            raise FunctionNotFound(
+                f"function {function_name!r} is not registered with the local runtime; "
+                f"registered: {', '.join(registered) if registered else '(none)'}"
+            )
+        if not started:
+            raise RuntimeNotStarted(
+                f"invoke({function_name!r}) on a stopped LocalRuntime: call start() or use it as a context manager"
+            )
+        return pool.invoke(payload)
+
+
+def _stop_everything() -> None:
+    """atexit safety net: no orphaned runtime processes even if a caller never called stop()."""
+    for runtime in list(_RUNTIMES):
+        try:
+            runtime.stop()
+        except Exception:  # noqa: BLE001 - best effort at interpreter exit
+            pass
+    for worker in list(LIVE_WORKERS):
+        worker.kill()
+
+
+atexit.register(_stop_everything)
+
+__all__ = ["LocalRuntime", "RuntimeNotStarted", "FunctionSpec", "FunctionNotFound", "InvalidFunctionSpec"]

@@ -1,0 +1,78 @@
+"""What a function is, for the local runtime: the fields Lambda's CreateFunction would take.
+
+Validation happens at registration so a typo in a deploy template fails loudly, naming the
+function and the field, instead of surfacing later as a hung or mysterious invoke.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+# Lambda's own limits (CreateFunction): name 1-64 of [A-Za-z0-9-_], timeout <= 900 s,
+# memory 128-10240 MB. Fractional timeouts are allowed here so tests can run quickly.
+_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MAX_TIMEOUT_S = 900.0
+MIN_MEMORY_MB, MAX_MEMORY_MB = 128, 10240
+
+
+class InvalidFunctionSpec(ValueError):
+    """A FunctionSpec field is unusable; the message names the function and the field."""
+
+
+class FunctionNotFound(LookupError):
+    """Invoke of a function name that was never registered with this runtime."""
+
+
+@dataclass
+class FunctionSpec:
+    """One Lambda function as the local runtime runs it."""
+
+    name: str
+    code_dir: Path
+    handler: str  # "app.handler"
+    environment: dict[str, str] = field(default_factory=dict)
+    timeout_s: float = 3.0
+    memory_mb: int = 128
+    arn: str | None = None  # default arn:aws:lambda:<region>:<account>:function:<name>
+
+
+def normalize_spec(spec: FunctionSpec, *, region: str, account_id: str) -> FunctionSpec:
+    """Check every field and return a copy with an absolute code_dir and a filled-in ARN.
+
+    Import problems in the handler module are deliberately NOT checked here: on AWS they are
+    init errors seen at invoke time (Runtime.ImportModuleError), and scenarios test exactly that.
+    """
+    if not isinstance(spec, FunctionSpec):
+        raise InvalidFunctionSpec(f"register() needs a FunctionSpec, got {type(spec).__name__}")
+    name = spec.name
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise InvalidFunctionSpec(
+            f"function name {name!r} is invalid: Lambda allows 1-64 characters of letters, digits, '-' and '_'"
+        )
+    code_dir = Path(spec.code_dir).expanduser()
+    if not code_dir.is_dir():
+        raise InvalidFunctionSpec(f"function {name!r}: code_dir {str(code_dir)!r} is not a directory")
+    if not isinstance(spec.handler, str) or not spec.handler.strip():
+        raise InvalidFunctionSpec(f"function {name!r}: handler must be a non-empty string like 'app.handler'")
+    env = spec.environment or {}
+    if not isinstance(env, dict):
+        raise InvalidFunctionSpec(f"function {name!r}: environment must be a dict of str to str")
+    for key, value in env.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise InvalidFunctionSpec(
+                f"function {name!r}: environment entry {key!r}={value!r} must map a string to a string"
+            )
+    try:
+        timeout = float(spec.timeout_s)
+    except (TypeError, ValueError):
+        raise InvalidFunctionSpec(f"function {name!r}: timeout_s {spec.timeout_s!r} is not a number") from None
+    if not 0 < timeout <= MAX_TIMEOUT_S:
+        raise InvalidFunctionSpec(f"function {name!r}: timeout_s {timeout} must be in (0, {MAX_TIMEOUT_S:g}]")
+    if not isinstance(spec.memory_mb, int) or not MIN_MEMORY_MB <= spec.memory_mb <= MAX_MEMORY_MB:
+        raise InvalidFunctionSpec(
+            f"function {name!r}: memory_mb {spec.memory_mb!r} must be an int in [{MIN_MEMORY_MB}, {MAX_MEMORY_MB}]"
+        )
+    arn = spec.arn or f"arn:aws:lambda:{region}:{account_id}:function:{name}"
+    return replace(spec, code_dir=code_dir.resolve(), environment=dict(env), timeout_s=timeout, arn=arn)
