@@ -1,0 +1,16 @@
+"""Deploy: synthesize `infra/` (synth.py) and apply the template to a local backend (apply.py)."""
+
+from __future__ import annotations
+
+from harness.deploy.apply import DeployedResource, DeployedStack, apply_template
+from harness.deploy.errors import DependencyCycleError, DeployError, IntrinsicError, UnsupportedResourceError
+
+__all__ = [
+    "DeployedResource",
+    "DeployedStack",
+    "DeployError",
+    "DependencyCycleError",
+    "IntrinsicError",
+    "UnsupportedResourceError",
+    "apply_template",
+]
