@@ -1,0 +1,297 @@
+"""Event source mapping parameters (Lambda API names) and the engine's own settings.
+
+Validation happens once, at create time, with AWS's error text where the spec quotes it
+(spec 1, 7.1) and otherwise AWS's generic "Value ... at '<field>' failed to satisfy
+constraint" wording, so a bad mapping fails the same way it would against Lambda.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from harness.esm.errors import EsmValidationError
+
+STREAM_ARN_RE = re.compile(r"^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table/[^/]+/stream/.+$")
+DEST_ARN_RE = re.compile(r"^arn:aws[a-z-]*:(sqs|sns|s3):")
+FUNCTION_ARN_RE = re.compile(r"^arn:aws[a-z-]*:lambda:([a-z0-9-]+):(\d{12}):function:([A-Za-z0-9_-]+)(:[\w$-]+)?$")
+FUNCTION_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MAX_FILTERS = 5
+
+KNOWN_PARAMS = {
+    "EventSourceArn", "FunctionName", "Enabled", "BatchSize", "MaximumBatchingWindowInSeconds",
+    "ParallelizationFactor", "StartingPosition", "StartingPositionTimestamp", "DestinationConfig",
+    "MaximumRecordAgeInSeconds", "BisectBatchOnFunctionError", "MaximumRetryAttempts",
+    "TumblingWindowInSeconds", "FunctionResponseTypes", "FilterCriteria", "MetricsConfig", "Tags",
+}
+
+
+class MappingConfig(BaseModel):
+    """A validated mapping; immutable so a running shard reader never sees it change under it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    EventSourceArn: str
+    FunctionName: str  # bare name: what the invoker is called with
+    FunctionArn: str
+    Enabled: bool = True
+    BatchSize: int = 100
+    MaximumBatchingWindowInSeconds: int = 0
+    ParallelizationFactor: int = 1
+    StartingPosition: Literal["TRIM_HORIZON", "LATEST"] = "TRIM_HORIZON"
+    OnFailureDestination: str | None = None
+    MaximumRecordAgeInSeconds: int = -1
+    BisectBatchOnFunctionError: bool = False
+    MaximumRetryAttempts: int = -1
+    TumblingWindowInSeconds: int = 0
+    FunctionResponseTypes: tuple[str, ...] = ()
+    Filters: tuple[str, ...] = ()  # raw pattern strings, echoed back as AWS does
+    MetricsConfig: dict[str, Any] | None = None
+
+    @property
+    def report_batch_item_failures(self) -> bool:
+        return "ReportBatchItemFailures" in self.FunctionResponseTypes
+
+
+def _constraint(value: Any, api_field: str, text: str) -> EsmValidationError:
+    # AWS's generic validation shape, e.g. for BatchSize=0 against the Lambda API.
+    return EsmValidationError(
+        f"1 validation error detected: Value '{value}' at '{api_field}' failed to satisfy constraint: {text}"
+    )
+
+
+def _int(params: dict[str, Any], name: str, default: int, lo: int, hi: int) -> int:
+    value = params.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise EsmValidationError(f"{name} must be an integer, got {value!r}")
+    api_field = name[0].lower() + name[1:]
+    if value < lo:
+        raise _constraint(value, api_field, f"Member must have value greater than or equal to {lo}")
+    if value > hi:
+        raise _constraint(value, api_field, f"Member must have value less than or equal to {hi}")
+    return value
+
+
+def _bool(params: dict[str, Any], name: str, default: bool) -> bool:
+    value = params.get(name, default)
+    if not isinstance(value, bool):
+        raise EsmValidationError(f"{name} must be a boolean, got {value!r}")
+    return value
+
+
+def _function(name: Any, region: str, account_id: str) -> tuple[str, str]:
+    """Accept a bare name or an ARN (spec: FunctionName may be either); return (name, ARN)."""
+    if not isinstance(name, str) or not name:
+        raise EsmValidationError("FunctionName is required and must be a non-empty string")
+    m = FUNCTION_ARN_RE.match(name)
+    if m:
+        return m.group(3), name
+    if name.startswith("arn:"):
+        raise EsmValidationError(f"FunctionName {name!r} is not a valid Lambda function ARN")
+    if not FUNCTION_NAME_RE.match(name):
+        raise _constraint(name, "functionName", "Member must satisfy regular expression pattern: [a-zA-Z0-9-_]+ (1-64 characters)")
+    return name, f"arn:aws:lambda:{region}:{account_id}:function:{name}"
+
+
+def _destination(params: dict[str, Any]) -> str | None:
+    cfg = params.get("DestinationConfig")
+    if cfg is None:
+        return None
+    if not isinstance(cfg, dict):
+        raise EsmValidationError("DestinationConfig must be an object like {'OnFailure': {'Destination': ARN}}")
+    unknown = set(cfg) - {"OnFailure", "OnSuccess"}
+    if unknown:
+        raise EsmValidationError(f"DestinationConfig has unknown key(s): {', '.join(sorted(unknown))}")
+    if cfg.get("OnSuccess"):
+        # spec 3.1: "For event source mapping invocations, this is the only accepted condition."
+        raise EsmValidationError("DestinationConfig.OnSuccess is not supported for stream event source mappings (spec 3.1)")
+    on_failure = cfg.get("OnFailure")
+    if on_failure is None:
+        return None
+    if not isinstance(on_failure, dict) or not isinstance(on_failure.get("Destination", ""), str):
+        raise EsmValidationError("DestinationConfig.OnFailure must be {'Destination': '<SQS, SNS or S3 ARN>'}")
+    dest = on_failure.get("Destination", "")
+    if dest == "":
+        return None  # spec 3.1: "" removes the destination
+    if len(dest) > 350:
+        raise _constraint(dest, "destinationConfig.onFailure.destination", "Member must have length less than or equal to 350")
+    if dest.startswith("kafka://"):
+        # spec 3.1 [GAP: exact text unknown]: Kafka topics are for Kafka ESMs only.
+        raise EsmValidationError(
+            f"DestinationConfig.OnFailure.Destination {dest!r}: a Kafka topic is only supported for Kafka event source mappings"
+        )
+    if not DEST_ARN_RE.match(dest):
+        raise EsmValidationError(
+            f"DestinationConfig.OnFailure.Destination {dest!r} must be an SQS queue, SNS topic or S3 bucket ARN"
+        )
+    return dest
+
+
+def _filters(params: dict[str, Any]) -> tuple[str, ...]:
+    from harness.esm.filtering import compile_pattern
+
+    fc = params.get("FilterCriteria")
+    if fc is None:
+        return ()
+    if not isinstance(fc, dict) or not isinstance(fc.get("Filters", []), list):
+        raise EsmValidationError("FilterCriteria must be {'Filters': [{'Pattern': '<json>'}]}")
+    filters = fc.get("Filters", [])
+    if len(filters) > MAX_FILTERS:
+        raise _constraint(len(filters), "filterCriteria.filters", f"Member must have length less than or equal to {MAX_FILTERS}")
+    patterns = []
+    for i, f in enumerate(filters):
+        if not isinstance(f, dict) or not isinstance(f.get("Pattern"), str):
+            raise EsmValidationError(f"FilterCriteria.Filters[{i}] must be {{'Pattern': '<json string>'}}")
+        compile_pattern(f["Pattern"], where=f"FilterCriteria.Filters[{i}].Pattern")
+        patterns.append(f["Pattern"])
+    return tuple(patterns)
+
+
+def parse_mapping(params: dict[str, Any], *, region: str = "us-east-1", account_id: str = "123456789012") -> MappingConfig:
+    """Validate CreateEventSourceMapping parameters; raise EsmValidationError naming the field."""
+    if not isinstance(params, dict):
+        raise EsmValidationError("event source mapping parameters must be an object")
+    unknown = set(params) - KNOWN_PARAMS
+    if unknown:
+        raise EsmValidationError(f"unknown event source mapping parameter(s): {', '.join(sorted(unknown))}")
+    arn = params.get("EventSourceArn")
+    if not isinstance(arn, str) or not STREAM_ARN_RE.match(arn):
+        raise EsmValidationError(f"EventSourceArn {arn!r} is not a DynamoDB stream ARN (arn:aws:dynamodb:<region>:<account>:table/<t>/stream/<label>)")
+    fname, farn = _function(params.get("FunctionName"), region, account_id)
+
+    sp = params.get("StartingPosition")
+    if sp is None:
+        # spec 7.1: required for streams.
+        raise EsmValidationError("1 validation error detected: StartingPosition is required for DynamoDB stream event sources")
+    if sp == "AT_TIMESTAMP":
+        raise EsmValidationError(
+            "StartingPosition AT_TIMESTAMP is supported only for Amazon Kinesis streams, Amazon DocumentDB, Amazon MSK, and self-managed Apache Kafka."
+        )
+    if sp not in ("TRIM_HORIZON", "LATEST"):
+        raise _constraint(sp, "startingPosition", "Member must satisfy enum value set: [TRIM_HORIZON, LATEST]")
+    if params.get("StartingPositionTimestamp") is not None:
+        raise EsmValidationError("StartingPositionTimestamp is only valid with StartingPosition AT_TIMESTAMP")
+
+    age = params.get("MaximumRecordAgeInSeconds", -1)
+    if isinstance(age, bool) or not isinstance(age, int) or not (age == -1 or 60 <= age <= 604800):
+        # spec 1: the real API error text (terraform-provider-aws #16113).
+        raise EsmValidationError(
+            "InvalidParameterValueException: MaximumRecordAgeInSeconds must be either -1 (forever) or between 60 and 604800 (inclusive)"
+        )
+
+    frt = params.get("FunctionResponseTypes", [])
+    if not isinstance(frt, list) or len(frt) > 1 or any(x != "ReportBatchItemFailures" for x in frt):
+        raise _constraint(frt, "functionResponseTypes", "Member must have at most 1 item, each ReportBatchItemFailures")
+
+    pf = _int(params, "ParallelizationFactor", 1, 1, 10)
+    if pf != 1:
+        # UNFINISHED: per-item-key parallel readers (spec 1, 7.1) are not built; refuse rather than ignore.
+        raise EsmValidationError(f"ParallelizationFactor={pf} is not supported yet by the harness ESM engine (only 1)")
+    tw = _int(params, "TumblingWindowInSeconds", 0, 0, 900)
+    if tw != 0:
+        # UNFINISHED: tumbling windows with state (spec 7.1) are not built; refuse rather than ignore.
+        raise EsmValidationError(f"TumblingWindowInSeconds={tw} is not supported yet by the harness ESM engine (only 0)")
+    metrics = params.get("MetricsConfig")
+    if metrics is not None and (not isinstance(metrics, dict) or any(m != "EventCount" for m in metrics.get("Metrics", []))):
+        raise EsmValidationError("MetricsConfig must be {'Metrics': ['EventCount']}")
+
+    return MappingConfig(
+        EventSourceArn=arn,
+        FunctionName=fname,
+        FunctionArn=farn,
+        Enabled=_bool(params, "Enabled", True),
+        BatchSize=_int(params, "BatchSize", 100, 1, 10000),
+        MaximumBatchingWindowInSeconds=_int(params, "MaximumBatchingWindowInSeconds", 0, 0, 300),
+        ParallelizationFactor=pf,
+        StartingPosition=sp,
+        OnFailureDestination=_destination(params),
+        MaximumRecordAgeInSeconds=age,
+        BisectBatchOnFunctionError=_bool(params, "BisectBatchOnFunctionError", False),
+        MaximumRetryAttempts=_int(params, "MaximumRetryAttempts", -1, -1, 10000),
+        TumblingWindowInSeconds=tw,
+        FunctionResponseTypes=tuple(frt),
+        Filters=_filters(params),
+        MetricsConfig=metrics,
+    )
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Delay before retry n (n >= 1): initial * factor**(n-1), capped. Spec 1 [GAP]: AWS's cadence
+    is undocumented. The defaults (1 s, x2, cap 12 s) reproduce the AWS-OBS count of 8 invocations
+    before a 60 s MaximumRecordAgeInSeconds ends an always-failing batch (t = 0,1,3,7,15,27,39,51)."""
+
+    initial_s: float = 1.0
+    factor: float = 2.0
+    max_s: float = 12.0
+
+    def delay(self, attempt: int) -> float:
+        if attempt <= 0:
+            return 0.0
+        return min(self.max_s, self.initial_s * self.factor ** (attempt - 1))
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Choices where the spec marks a [GAP]; each default is the spec's recommendation.
+
+    - split_on_every_error / reset_retries_on_split (2.1): bisect on every function error while
+      a batch has > 1 record, and give each half a fresh retry count, because "splitting doesn't
+      consume the retry quota" and this isolates a poison record even with MaximumRetryAttempts=0.
+      With split_on_every_error=False a batch first uses its retries, then splits.
+    - first_half_larger (2.1): an odd batch splits ceil/floor (first half larger) so the first
+      half, which runs first, makes the most progress; False gives floor/ceil.
+    - bisect_on_invalid_response (2.3/2.4): a malformed partial response is a complete failure,
+      and 2.4 says a failed invocation is bisected "regardless of your ReportBatchItemFailures".
+    - consolidate_bisect_failures (2.1): AWS may merge failed sub-batches into one destination
+      record; default off (one record per exhausted sub-batch) because the merge rule is unknown.
+      On: adjacent exhausted sub-batches of one original batch with the same condition merge.
+    - block_on_destination_failure (7.3): default False: count DestinationDeliveryFailures, count
+      the records as dropped, advance. True: retry the write with backoff, the shard waits.
+    """
+
+    backoff: Backoff = field(default_factory=Backoff)
+    split_on_every_error: bool = True
+    reset_retries_on_split: bool = True
+    first_half_larger: bool = True
+    bisect_on_invalid_response: bool = True
+    consolidate_bisect_failures: bool = False
+    block_on_destination_failure: bool = False
+    max_payload_bytes: int = 6 * 1024 * 1024
+    # Spec 8: stream records are trimmed after 24 h. A record still unprocessed then is lost:
+    # journaled as dropped (reason retention), not counted in DroppedEventCount (spec 7.2), and
+    # [GAP] not sent to the destination. This is what ends a -1/-1 mapping's blocked shard.
+    retention_s: float = 86400.0
+
+
+def mapping_response(cfg: MappingConfig, uuid: str, region: str, account_id: str, state: str = "Creating",
+                     last_modified: float = 0.0) -> dict[str, Any]:
+    """CreateEventSourceMapping's response shape (spec 7.1, AWS-OBS), defaults echoed back."""
+    resp: dict[str, Any] = {
+        "UUID": uuid,
+        "StartingPosition": cfg.StartingPosition,
+        "BatchSize": cfg.BatchSize,
+        "MaximumBatchingWindowInSeconds": cfg.MaximumBatchingWindowInSeconds,
+        "ParallelizationFactor": cfg.ParallelizationFactor,
+        "EventSourceArn": cfg.EventSourceArn,
+        "FunctionArn": cfg.FunctionArn,
+        "LastModified": last_modified,
+        "LastProcessingResult": "No records processed",
+        "State": state,
+        "StateTransitionReason": "User action",
+        "DestinationConfig": {"OnFailure": {"Destination": cfg.OnFailureDestination}} if cfg.OnFailureDestination else {"OnFailure": {}},
+        "MaximumRecordAgeInSeconds": cfg.MaximumRecordAgeInSeconds,
+        "BisectBatchOnFunctionError": cfg.BisectBatchOnFunctionError,
+        "MaximumRetryAttempts": cfg.MaximumRetryAttempts,
+        "TumblingWindowInSeconds": cfg.TumblingWindowInSeconds,
+        "FunctionResponseTypes": list(cfg.FunctionResponseTypes),
+        "EventSourceMappingArn": f"arn:aws:lambda:{region}:{account_id}:event-source-mapping:{uuid}",
+    }
+    if cfg.Filters:
+        resp["FilterCriteria"] = {"Filters": [{"Pattern": p} for p in cfg.Filters]}
+    if cfg.MetricsConfig is not None:
+        resp["MetricsConfig"] = cfg.MetricsConfig
+    return resp

@@ -1,0 +1,119 @@
+"""One shard reader per (mapping, shard): poll, filter, batch, hand batches to the processor,
+keep the checkpoint. `step()` does one unit of work so the same reader runs on a thread with
+real time (EsmService) or in a loop on virtual time (simulate)."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any, Callable
+
+from harness.esm.batcher import Batcher
+from harness.esm.config import EngineSettings, MappingConfig
+from harness.esm.filtering import RecordFilter
+from harness.esm.metrics import Metrics
+from harness.esm.processor import BatchProcessor
+from harness.esm.records import Record
+from harness.esm.sources import ShardCursor
+
+POLL_LIMIT = 1000  # GetRecords maximum
+
+IDLE, WORKED, WAITING, FINISHED = "idle", "worked", "waiting", "finished"
+
+
+class ShardReader:
+    def __init__(self, *, uuid: str, shard_id: str, mapping: MappingConfig, settings: EngineSettings,
+                 cursor: ShardCursor, invoker: Any, destinations: Any, clock: Any, metrics: Metrics,
+                 journal: Any, record_filter: RecordFilter, sleep: Callable[[float], None],
+                 checkpoint: str | None = None) -> None:
+        self.uuid = uuid
+        self.shard_id = shard_id
+        self.m = mapping
+        self.cursor = cursor
+        self.clock = clock
+        self.metrics = metrics
+        self.journal = journal
+        self.filter = record_filter
+        self.checkpoint = checkpoint  # last sequence number the mapping is done with
+        self.buffer: deque[tuple[Record, bool]] = deque()
+        self.passing = 0
+        self.first_polled_at: float | None = None
+        self.source_done = False
+        self.finished = False
+        self.in_flight = False
+        self._batches = 0
+        self.batcher = Batcher(mapping.BatchSize, mapping.MaximumBatchingWindowInSeconds, settings.max_payload_bytes)
+        self.processor = BatchProcessor(uuid=uuid, shard_id=shard_id, mapping=mapping, settings=settings,
+                                        invoker=invoker, destinations=destinations, clock=clock, metrics=metrics,
+                                        journal=journal, commit=self._commit, sleep=sleep)
+
+    def _commit(self, sequence_number: str, reason: str) -> None:
+        """At least once: called only after records succeeded, were filtered, or were handed off."""
+        self.checkpoint = sequence_number
+        if self.journal is not None:
+            self.journal.record("checkpoint", uuid=self.uuid, shard_id=self.shard_id,
+                                sequence_number=sequence_number, reason=reason)
+
+    def _poll(self) -> int:
+        want = max(POLL_LIMIT if self.passing < self.m.BatchSize else 0, 0)
+        if want == 0 or self.source_done:
+            return 0
+        records, done = self.cursor.read(want)
+        self.source_done = done
+        if not records:
+            return 0
+        self.metrics.add("PolledEventCount", len(records))
+        if self.filter.active:
+            filtered = []
+            for r in records:
+                ok = self.filter.passes(r)
+                self.buffer.append((r, ok))
+                if ok:
+                    self.passing += 1
+                else:
+                    filtered.append(r["dynamodb"]["SequenceNumber"])
+            if filtered:
+                self.metrics.add("FilteredOutEventCount", len(filtered))
+                if self.journal is not None:
+                    self.journal.record("filtered", uuid=self.uuid, shard_id=self.shard_id, sequence_numbers=filtered)
+        else:
+            self.buffer.extend((r, True) for r in records)
+            self.passing += len(records)
+        if self.first_polled_at is None and self.passing:
+            self.first_polled_at = self.clock.now()
+        return len(records)
+
+    def step(self) -> str:
+        """One poll and at most one batch. WAITING: records are buffered but the batching window
+        is still open; IDLE: nothing to do until new records arrive; FINISHED: shard closed and done."""
+        if self.finished:
+            return FINISHED
+        got = self._poll()
+        if self.buffer and self.passing == 0:
+            # Only filtered records: nothing to invoke, the checkpoint moves past them (spec 7.1).
+            batch = self.batcher.take(self.buffer)
+            if batch is not None:
+                self._commit(batch.covers_to, "filtered")
+            return WORKED
+        now = self.clock.now()
+        if not self.batcher.ready(self.passing, self.first_polled_at, now, self.source_done):
+            if self.source_done and not self.buffer:
+                self.finished = True
+                return FINISHED
+            return WAITING if self.passing else (WORKED if got else IDLE)
+        batch = self.batcher.take(self.buffer)
+        assert batch is not None
+        self.passing -= len(batch.records)
+        self.first_polled_at = self.clock.now() if self.passing else None
+        self._batches += 1
+        self.in_flight = True
+        try:
+            if batch.records:
+                self.processor.run(batch.records, f"{self.shard_id}#{self._batches}")
+            if self.checkpoint != batch.covers_to:
+                self._commit(batch.covers_to, "batch_done")
+        finally:
+            self.in_flight = False
+        return WORKED
+
+    def window_deadline(self) -> float | None:
+        return self.batcher.deadline(self.first_polled_at) if self.passing else None
