@@ -336,6 +336,7 @@ class Worker:
     # ---- process exit ----------------------------------------------------------------------
     def _wait_exit(self) -> None:
         rc = self.proc.wait()
+        expected = self.killed_on_purpose  # read before anyone reacts to the exit
         # Stragglers in the group (a handler's own children) go too; the group id cannot have
         # been reused while any of them is alive.
         try:
@@ -345,6 +346,10 @@ class Worker:
         self.returncode = rc
         self._reader.join(0.5)
         self.drain_logs()
+        if self._journal is not None:
+            self._journal.record(
+                "runtime_worker_exit", function=self.spec.name, pid=self.proc.pid, returncode=rc, expected=expected,
+            )
         with self._cond:
             self.alive = False
             self.closed = True
@@ -360,10 +365,5 @@ class Worker:
                 else:
                     inv.complete(EXIT, exit_error(inv.request_id, rc))
         self._close_listener()
-        if self._journal is not None:
-            self._journal.record(
-                "runtime_worker_exit", function=self.spec.name, pid=self.proc.pid, returncode=rc,
-                expected=self.killed_on_purpose,
-            )
         if self._on_exit is not None:
             self._on_exit(self)
