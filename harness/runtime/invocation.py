@@ -7,10 +7,10 @@ so a response racing a timeout can never produce two results, or none.
 from __future__ import annotations
 
 import secrets
-from collections import deque
 import threading
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 
 # Outcomes

@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from harness.invoke import InvokeResult, InvokeServiceError
-from harness.runtime.errors import error_type_of, init_timeout_error, iso_timestamp, timeout_error, timeout_message
+from harness.runtime.errors import error_type_of, init_timeout_error, timeout_error, timeout_message
 from harness.runtime.invocation import EXIT, INIT_ERROR, RESPONSE, STOPPED, TIMEOUT, Invocation
 from harness.runtime.spec import FunctionSpec
 from harness.runtime.worker import Worker
@@ -139,6 +139,8 @@ class FunctionPool:
             if worker.usable:
                 memory_used = worker.max_memory_mb()
         finally:
+            if inv.outcome is None:  # the caller was interrupted (KeyboardInterrupt...): free the worker
+                worker.abandon(inv, STOPPED, b"")
             self._release(worker)
         if inv.outcome == STOPPED:
             raise InvokeServiceError(f"local runtime stopped while invoking {self.spec.name!r}")
@@ -197,5 +199,3 @@ class FunctionPool:
             return text
         return data[-LOG_TAIL_BYTES:].decode("utf-8", "ignore")
 
-
-__all__ = ["FunctionPool", "INIT_TIMEOUT_S", "iso_timestamp"]

@@ -116,3 +116,26 @@ def test_exit_during_import_without_init_error_is_exit_error(runtime: LocalRunti
     result = runtime.invoke("initexit", b"{}")
     assert result.function_error == "Unhandled"
     assert json.loads(result.payload)["errorMessage"].endswith("exit status 3")
+
+
+def test_handler_module_that_never_finishes_importing_fails_at_the_init_limit(
+    runtime: LocalRuntime, write_dir, monkeypatch
+) -> None:
+    from harness.runtime import pool
+
+    monkeypatch.setattr(pool, "INIT_TIMEOUT_S", 0.5)
+    d = write_dir("hang", {"app.py": "import time\ntime.sleep(60)\ndef handler(e, c):\n    return 1\n"})
+    runtime.register(FunctionSpec("hang", d, "app.handler", timeout_s=30))
+    began = time.monotonic()
+    result = runtime.invoke("hang", b"{}")
+    assert time.monotonic() - began < 2
+    assert result.function_error == "Unhandled"
+    assert json.loads(result.payload)["errorType"] == "Sandbox.Timedout"
+
+
+def test_large_payloads_cross_both_ways(runtime: LocalRuntime, code_dir) -> None:
+    runtime.register(FunctionSpec("ok", code_dir, "app.ok", timeout_s=10))
+    blob = "x" * (5 * 1024 * 1024)
+    result = runtime.invoke("ok", json.dumps({"blob": blob}).encode())
+    assert result.function_error is None
+    assert json.loads(result.payload)["echo"]["blob"] == blob
