@@ -24,7 +24,7 @@ from harness.esm.destinations import (
 from harness.esm.errors import DestinationDeliveryError
 from harness.esm.metrics import Metrics
 from harness.esm.records import Record
-from harness.invoke import InvokeResult, InvokeServiceError
+from harness.invoke import InvokeResult
 
 # Outcomes of one invocation.
 SUCCESS = "success"
@@ -237,9 +237,13 @@ class BatchProcessor:
             else:
                 payload = json.dumps({"Records": records}).encode()
                 result = self.invoker.invoke(self.m.FunctionName, payload)
-        except InvokeServiceError as exc:
+        except Exception as exc:  # noqa: BLE001
+            # InvokeServiceError (spec 1): never reached the function, retried, not counted. Any
+            # other invoker failure is treated the same: we cannot claim the function ran.
             self._j("invoke_result", batch_id=batch_id, invocation_id=invocation_id, request_id=None,
-                    sequence_numbers=seqs, attempt=attempt, outcome=SERVICE_ERROR, counted=False, throttled=exc.throttled, error=str(exc))
+                    sequence_numbers=seqs, attempt=attempt, outcome=SERVICE_ERROR, counted=False,
+                    throttled=getattr(exc, "throttled", False), error=f"{type(exc).__name__}: {exc}",
+                    committed_sequence_numbers=[])
             return Outcome(SERVICE_ERROR)
         u.invokes += 1
         u.request_id = result.request_id or str(uuidlib.uuid4())

@@ -41,6 +41,7 @@ class ShardReader:
         self.finished = False
         self.in_flight = False
         self._batches = 0
+        self.seen_any = False
         self.batcher = Batcher(mapping.BatchSize, mapping.MaximumBatchingWindowInSeconds, settings.max_payload_bytes)
         self.processor = BatchProcessor(uuid=uuid, shard_id=shard_id, mapping=mapping, settings=settings,
                                         invoker=invoker, destinations=destinations, clock=clock, metrics=metrics,
@@ -61,6 +62,7 @@ class ShardReader:
         self.source_done = done
         if not records:
             return 0
+        self.seen_any = True
         self.metrics.add("PolledEventCount", len(records))
         if self.filter.active:
             filtered = []
@@ -114,6 +116,16 @@ class ShardReader:
         finally:
             self.in_flight = False
         return WORKED
+
+    def rewind(self, cursor: ShardCursor) -> None:
+        """After an unexpected error: forget everything past the checkpoint and read it again."""
+        self.cursor = cursor
+        self.buffer.clear()
+        self.passing = 0
+        self.first_polled_at = None
+        self.source_done = False
+        self.in_flight = False
+        self.processor._pending = None
 
     def window_deadline(self) -> float | None:
         return self.batcher.deadline(self.first_polled_at) if self.passing else None

@@ -87,6 +87,30 @@ def to_attribute_value(value: Any) -> dict[str, Any]:
     raise ValueError(f"value {value!r} of type {type(value).__name__} has no DynamoDB representation")
 
 
+def _value_size(av: dict[str, Any]) -> int:
+    for t, v in av.items():
+        if t == "S":
+            return len(v) if v.isascii() else len(v.encode())
+        if t in ("N", "B"):
+            return len(v)
+        if t in ("BOOL", "NULL"):
+            return 1
+        if t == "M":
+            return 3 + item_size(v)
+        if t == "L":
+            return 3 + sum(1 + _value_size(x) for x in v)
+        return sum(len(str(x)) for x in v)  # SS / NS / BS
+    return 0
+
+
+def item_size(image: dict[str, Any]) -> int:
+    """DynamoDB's item size rule (attribute names plus values, in bytes): what SizeBytes counts."""
+    n = 0
+    for k, av in image.items():
+        n += len(k) + _value_size(av)
+    return n
+
+
 def make_record(*, sequence_number: str, arrival_s: float, new_image: dict[str, Any], keys: dict[str, Any],
                 stream_arn: str, region: str, event_id: str, event_name: str = "INSERT",
                 stream_view_type: str = "NEW_AND_OLD_IMAGES", old_image: dict[str, Any] | None = None) -> Record:
@@ -97,7 +121,8 @@ def make_record(*, sequence_number: str, arrival_s: float, new_image: dict[str, 
     if old_image is not None and event_name != "INSERT" and stream_view_type in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES"):
         ddb["OldImage"] = old_image
     ddb["SequenceNumber"] = sequence_number
-    ddb["SizeBytes"] = max(1, len(json.dumps(keys)) + len(json.dumps(new_image)))
+    ddb["SizeBytes"] = max(1, item_size(keys) + (item_size(new_image) if "NewImage" in ddb else 0)
+                           + (item_size(old_image) if "OldImage" in ddb else 0))
     ddb["StreamViewType"] = stream_view_type
     return {
         "eventID": event_id,

@@ -192,7 +192,7 @@ def run_simulation(spec: dict) -> dict:
             raise SimulationSpecError(f"records[{i}]: {exc}") from None
         records.append(make_record(sequence_number=sn, arrival_s=start + i * interval, new_image=image,
                                    keys={"pk": {"S": f"item-{i}"}}, stream_arn=arn, region=region,
-                                   event_id=uuidlib.UUID(int=i + 1).hex))
+                                   event_id=f"{i + 1:032x}"))
     source.append(SHARD_ID, records)
     source.close_shard(SHARD_ID)
 
