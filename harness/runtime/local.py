@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import threading
 import weakref
+from dataclasses import replace
 from typing import Any
 
 from harness.invoke import InvokeResult
@@ -104,8 +105,9 @@ class LocalRuntime:
             pool.warm()
 
     def functions(self) -> list[FunctionSpec]:
+        """Copies of the registered specs (normalized: absolute code_dir, ARN filled in)."""
         with self._lock:
-            return [pool.spec for pool in self._pools.values()]
+            return [replace(pool.spec, environment=dict(pool.spec.environment)) for pool in self._pools.values()]
 
     def invoke(self, function_name: str, payload: bytes) -> InvokeResult:
         """Synchronous invoke (RequestResponse); function errors come back in the result, not raised."""

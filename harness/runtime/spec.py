@@ -75,4 +75,7 @@ def normalize_spec(spec: FunctionSpec, *, region: str, account_id: str) -> Funct
             f"function {name!r}: memory_mb {spec.memory_mb!r} must be an int in [{MIN_MEMORY_MB}, {MAX_MEMORY_MB}]"
         )
     arn = spec.arn or f"arn:aws:lambda:{region}:{account_id}:function:{name}"
+    if not isinstance(arn, str) or not arn.isascii() or any(ch in arn for ch in "\r\n"):
+        # It travels in the Lambda-Runtime-Invoked-Function-Arn header.
+        raise InvalidFunctionSpec(f"function {name!r}: arn {arn!r} must be a single-line ASCII string")
     return replace(spec, code_dir=code_dir.resolve(), environment=dict(env), timeout_s=timeout, arn=arn)

@@ -31,6 +31,7 @@ def test_unknown_function_names_it_and_the_registered_ones(runtime: LocalRuntime
         ({"memory_mb": 64}, "memory_mb"),
         ({"environment": {"AWS_REGION": "x"}}, "reserved key(s) AWS_REGION"),
         ({"environment": {"N": 1}}, "environment entry 'N'"),
+        ({"arn": "arn:\u00e9"}, "single-line ASCII"),
     ],
 )
 def test_bad_specs_are_rejected_naming_function_and_field(code_dir, changes, fragment) -> None:
@@ -50,6 +51,8 @@ def test_functions_lists_normalized_specs(code_dir) -> None:
     assert specs["a"].arn == "arn:aws:lambda:us-west-2:999988887777:function:a"
     assert specs["b"].arn == "arn:custom"
     assert specs["a"].code_dir.is_absolute()
+    specs["a"].environment["X"] = "mutated"
+    assert rt.functions()[0].environment == {}
 
 
 def test_invoke_before_start_is_a_clear_error(code_dir) -> None:
