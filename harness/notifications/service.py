@@ -1,7 +1,7 @@
 """S3 ObjectCreated -> Lambda delivery for backends that lack it (moto cannot reach the local runtime).
 
 Configured buckets are polled with ListObjectsV2; a key never seen before, or seen with another
-ETag, is a created object. Objects already present when a bucket is configured are not "created".
+ETag or LastModified, is a created object. Objects already present when a bucket is configured are not "created".
 Delivery is an asynchronous invocation: a function error or a service error is retried
 (AWS's async default: 2 retries, 3 attempts) and then given up on with a `notification_failed`
 journal entry. Every detected object stays in `deliveries()` with its status, so none is lost.
@@ -22,6 +22,11 @@ from harness.notifications.config import NotificationConfigError, Rule, parse
 from harness.notifications.events import object_created_event
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+
+
+def _fingerprint(obj: dict[str, Any]) -> tuple[str, str]:
+    """ETag catches a changed object; LastModified also catches identical content written again."""
+    return obj.get("ETag", ""), str(obj.get("LastModified", ""))
 
 
 class NotificationTimeout(TimeoutError):
@@ -61,7 +66,7 @@ class NotificationService:
         self._max_attempts = max_attempts
         self._retry_backoff_s = retry_backoff_s
         self._rules: dict[str, list[Rule]] = {}
-        self._seen: dict[str, dict[str, str]] = {}  # bucket -> key -> ETag
+        self._seen: dict[str, dict[str, tuple[str, str]]] = {}  # bucket -> key -> (ETag, LastModified)
         self._deliveries: list[Delivery] = []
         self._queue: queue.Queue[Delivery] = queue.Queue()
         self._sequence = 0
@@ -79,7 +84,7 @@ class NotificationService:
         with self._scan_lock:
             if bucket not in self._seen:
                 try:
-                    self._seen[bucket] = {obj["Key"]: obj.get("ETag", "") for obj in self._list(bucket)}
+                    self._seen[bucket] = {obj["Key"]: _fingerprint(obj) for obj in self._list(bucket)}
                 except Exception as exc:
                     raise NotificationConfigError(f"bucket {bucket!r} cannot be listed: {exc}") from exc
             self._rules[bucket] = rules
@@ -164,10 +169,10 @@ class NotificationService:
                 for key in list(seen):
                     if key not in current:
                         del seen[key]  # deleted: re-creating it is a new ObjectCreated
-                created = [obj for key, obj in current.items() if seen.get(key) != obj.get("ETag", "")]
+                created = [obj for key, obj in current.items() if seen.get(key) != _fingerprint(obj)]
                 created.sort(key=lambda o: (o.get("LastModified") or datetime.min.replace(tzinfo=timezone.utc), o["Key"]))
                 for obj in created:
-                    seen[obj["Key"]] = obj.get("ETag", "")
+                    seen[obj["Key"]] = _fingerprint(obj)
                     queued += self._enqueue(bucket, rules, obj)
         return queued
 
@@ -217,7 +222,7 @@ class NotificationService:
                 delivery = self._queue.get(timeout=0.05)
             except queue.Empty:
                 continue
-            self._deliver(delivery)
+            self._deliver(delivery, inline=False)
 
     def _deliver_available(self) -> None:
         while True:
@@ -225,13 +230,18 @@ class NotificationService:
                 delivery = self._queue.get_nowait()
             except queue.Empty:
                 return
-            self._deliver(delivery)
+            self._deliver(delivery, inline=True)
 
-    def _deliver(self, delivery: Delivery) -> None:
+    def _deliver(self, delivery: Delivery, *, inline: bool) -> None:
         payload = json.dumps(delivery.event).encode()
         while delivery.attempts < self._max_attempts:
-            if delivery.attempts and self._stop.wait(self._retry_backoff_s * 2 ** (delivery.attempts - 1)):
-                return  # stopping: the delivery stays pending, and listed
+            if delivery.attempts:
+                backoff = self._retry_backoff_s * 2 ** (delivery.attempts - 1)
+                if inline:
+                    time.sleep(backoff)
+                elif self._stop.wait(backoff):
+                    self._queue.put(delivery)  # stopping: still pending, listed, and resumed by a restart
+                    return
             attempt = delivery.attempts + 1
             result, error, retryable, request_id = self._invoke_once(delivery.function, payload)
             with self._state:
