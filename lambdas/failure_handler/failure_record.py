@@ -183,8 +183,9 @@ def _check_payload(env: dict[str, Any], check: FailureCheck) -> None:
     check.records = records
     seqs = []
     for i, rec in enumerate(records):
-        seq = rec.get("dynamodb", {}).get("SequenceNumber") if isinstance(rec, dict) else None
-        if not isinstance(seq, str) or not isinstance(rec.get("dynamodb"), dict):
+        ddb = rec.get("dynamodb") if isinstance(rec, dict) else None
+        seq = ddb.get("SequenceNumber") if isinstance(ddb, dict) else None
+        if not isinstance(seq, str):
             p.append(f"payload.Records[{i}].dynamodb.SequenceNumber is missing")
             return
         seqs.append(seq)

@@ -7,6 +7,8 @@ import urllib.parse
 import uuid
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lambdas_testkit import load_lambda_module  # type: ignore[import-not-found]
 
@@ -233,3 +235,34 @@ def test_check_key_layout() -> None:
     bad = failure_record.FailureCheck(key="")
     assert failure_record.check_key(f"aws/lambda/{ESM}/{SHARD}/2019/11/14/2019-11-15T00.13.49-{uuid.uuid4()}", bad) is None
     assert bad.problems
+
+
+
+ENVELOPE_KEYS = ["payload", "Records", "dynamodb", "SequenceNumber", "DDBStreamBatchInfo", "requestContext",
+                 "responseContext", "batchSize", "condition", "timestamp", "version", "shardId", "startSequenceNumber"]
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.sampled_from(ENVELOPE_KEYS), children, max_size=5),
+    max_leaves=15,
+)
+
+
+stream_records = st.lists(
+    st.dictionaries(st.sampled_from(["dynamodb", "eventName"]),
+                    json_values | st.fixed_dictionaries({"SequenceNumber": json_values})),
+    max_size=3,
+)
+payloads = json_values | st.fixed_dictionaries({"Records": stream_records | json_values})
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=json_values | st.builds(lambda: envelope(["800000000003126276362"])), payload=payloads,
+       as_string=st.booleans())
+def test_validation_never_raises_on_arbitrary_json(body: object, payload: object, as_string: bool) -> None:
+    """Bad content must become a verdict, never an exception (which would look like an infrastructure error)."""
+    if isinstance(body, dict) and payload is not None:
+        body["payload"] = json.dumps(payload) if as_string else payload
+    check = failure_record.check_failure_object(esm_key(), json.dumps(body).encode())
+    assert all(isinstance(p, str) for p in check.problems + check.notes)
+    if check.valid:  # only the untouched envelope (payload None) can still be consistent
+        assert payload is None and isinstance(body, dict) and check.records
