@@ -231,7 +231,12 @@ class Backoff:
     def delay(self, attempt: int) -> float:
         if attempt <= 0:
             return 0.0
-        return min(self.max_s, self.initial_s * self.factor ** (attempt - 1))
+        delay = self.initial_s
+        for _ in range(min(attempt - 1, 64)):  # stops growing long before a float overflows
+            if delay >= self.max_s:
+                break
+            delay *= self.factor
+        return min(self.max_s, delay)
 
 
 @dataclass(frozen=True)
