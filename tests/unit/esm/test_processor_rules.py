@@ -186,8 +186,9 @@ def test_spec1_end_of_retries_without_destination_drops_and_moves_on(h):
 
 
 def test_spec8_retention_trims_records_of_a_forever_blocked_shard(h):
-    run = h.run({"BatchSize": 1}, 2, lambda idx, c: h.unhandled() if idx == [0] else h.ok())
+    run = h.run({"BatchSize": 1}, 2, lambda idx, c: h.unhandled() if idx == [0] else h.ok(), interval=50_000)
     [d] = run.journal.entries("dropped")
+    assert d["sequence_numbers"] == [h.seq_of(0)] and run.deliveries() == []
     assert d["reason"] == "trimmed by stream retention" and run.metrics["DroppedEventCount"] == 0
     assert run.calls[-1] == [1]
 
