@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,18 +20,7 @@ MAPPING = "AWS::Lambda::EventSourceMapping"
 # Custom resource types the applier implements natively, so their provider functions need not run.
 NATIVE_CUSTOM_TYPES = ("Custom::S3BucketNotifications",)
 
-try:
-    from harness.runtime import FunctionSpec
-except ImportError:  # UNFINISHED: only while harness.runtime is being written; same shape as its FunctionSpec.
-    @dataclass
-    class FunctionSpec:  # type: ignore[no-redef]
-        name: str
-        code_dir: Path
-        handler: str
-        environment: dict[str, str] = field(default_factory=dict)
-        timeout_s: float = 3.0
-        memory_mb: int = 128
-        arn: str | None = None
+from harness.runtime import FunctionSpec
 
 
 def function_name(ctx: DeployContext, lid: str, props: dict[str, Any]) -> str:

@@ -135,9 +135,40 @@ def _native_notifications(ctx: DeployContext, lid: str, bucket: str, config: dic
 
 def create_bucket_policy(ctx: DeployContext, lid: str, props: dict[str, Any], raw: dict[str, Any]) -> Created:
     bucket = props["Bucket"]
-    ctx.client("s3").put_bucket_policy(Bucket=bucket, Policy=json.dumps(props["PolicyDocument"]))
-    ctx.note(lid, "bucket policies are stored but not enforced by the embedded backend")
+    document, dropped = local_policy(props["PolicyDocument"], getattr(ctx.backend, "endpoint_url", None))
+    if dropped:
+        ctx.note(lid, "TLS-only Deny statement(s) not applied: the local backend speaks plain HTTP, so they would "
+                      "deny every request (on AWS every SDK request is HTTPS and they never match)",
+                 statements=dropped)
+    if document.get("Statement"):
+        ctx.client("s3").put_bucket_policy(Bucket=bucket, Policy=json.dumps(document))
     return Created(bucket, {})
+
+
+def local_policy(document: dict[str, Any], endpoint_url: str | None) -> tuple[dict[str, Any], list[str]]:
+    """The policy to put on a local bucket: without `aws:SecureTransport=false` Deny statements when the
+    endpoint is plain HTTP (moto evaluates bucket policies, so CDK's enforceSSL would block all writes)."""
+    if not (endpoint_url or "").startswith("http://"):
+        return document, []
+    statements = document.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    kept, dropped = [], []
+    for index, statement in enumerate(statements):
+        if _is_tls_only_deny(statement):
+            dropped.append(statement.get("Sid") or f"Statement[{index}]")
+        else:
+            kept.append(statement)
+    return {**document, "Statement": kept}, dropped
+
+
+def _is_tls_only_deny(statement: dict[str, Any]) -> bool:
+    condition = statement.get("Condition") or {}
+    return (
+        statement.get("Effect") == "Deny"
+        and list(condition) == ["Bool"]
+        and {k.lower(): str(v).lower() for k, v in condition["Bool"].items()} == {"aws:securetransport": "false"}
+    )
 
 
 def _validate_bucket_policy(lid: str, raw: dict[str, Any], ctx: DeployContext) -> None:

@@ -40,6 +40,7 @@ def test_synthesized_cdk_template_deploys_end_to_end(backend: Any, fakes: dict, 
     assert ddb["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
     assert out["SourceTableStreamArn"] == ddb["LatestStreamArn"]
     assert backend.client("s3").head_bucket(Bucket=out["FailureBucketName"])
+    backend.client("s3").put_object(Bucket=out["FailureBucketName"], Key="aws/lambda/probe", Body=b"{}")  # writable
     assert backend.client("sns").get_topic_attributes(TopicArn=out["AlertTopicArn"])
     assert out["Region"] == "us-east-1-123456789012"
     # Functions: the two asset functions, not CDK's notification provider.
@@ -161,3 +162,33 @@ def test_template_is_not_mutated(backend: Any, fakes: dict, fixture_template: di
     original = copy.deepcopy(fixture_template)
     apply(fixture_template, backend, fakes, stack_name="Again")
     assert fixture_template == original
+
+
+def test_deployed_failure_bucket_notifies_the_real_runtime(backend: Any, journal: Any, fixture_template: dict) -> None:
+    """The whole chain with the real local runtime and notification service: an object under
+    aws/lambda/ reaches the failure handler's code; one outside the prefix does not."""
+    runtime_mod = pytest.importorskip("harness.runtime")
+    from harness.notifications import DELIVERED, NotificationService
+
+    class NoEsm:
+        def create_event_source_mapping(self, **params: Any) -> dict:
+            return {"UUID": "11111111-2222-3333-4444-555555555555"}
+
+    runtime = runtime_mod.LocalRuntime(base_environment=backend.lambda_environment(), journal=journal)
+    runtime.start()
+    notifications = NotificationService(s3_client=backend.client("s3"), invoker=runtime, journal=journal,
+                                        poll_interval_s=0.05)
+    try:
+        stack = apply_template(fixture_template, stack_name="Live", assembly_dir=ASSEMBLY, backend=backend,
+                               runtime=runtime, esm=NoEsm(), notifications=notifications, journal=journal)
+        notifications.start()
+        s3 = backend.client("s3")
+        s3.put_object(Bucket=stack.outputs["FailureBucketName"], Key="aws/lambda/u/shard/obj", Body=b"{}")
+        s3.put_object(Bucket=stack.outputs["FailureBucketName"], Key="archive/copy", Body=b"{}")
+        notifications.drain(timeout=20)
+    finally:
+        notifications.stop()
+        runtime.stop()
+    (delivery,) = notifications.deliveries()
+    assert delivery.status == DELIVERED and delivery.key == "aws/lambda/u/shard/obj"
+    assert delivery.function == stack.functions["FailureHandler8F8A908C"]

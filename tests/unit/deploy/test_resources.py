@@ -56,7 +56,7 @@ def test_provisioned_table_gets_throughput(backend: Any, fakes: dict[str, Any]) 
     assert "StreamArn" not in stack.resources["T"].attributes
 
 
-def test_bucket_settings_policy_and_attributes(backend: Any, fakes: dict[str, Any]) -> None:
+def test_bucket_settings_policy_and_attributes(backend: Any, fakes: dict[str, Any], journal: Any) -> None:
     stack = deploy(backend, fakes, {
         "B": {"Type": "AWS::S3::Bucket", "Properties": {
             "BucketEncryption": {"ServerSideEncryptionConfiguration": [
@@ -69,10 +69,13 @@ def test_bucket_settings_policy_and_attributes(backend: Any, fakes: dict[str, An
                 {"AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}, "Status": "Enabled"}]},
         }},
         "P": {"Type": "AWS::S3::BucketPolicy", "Properties": {"Bucket": {"Ref": "B"}, "PolicyDocument": {
-            "Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:*",
-                                                    "Resource": {"Fn::Join": ["", [{"Fn::GetAtt": ["B", "Arn"]}, "/*"]]},
-                                                    "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}}},
-    })
+            "Version": "2012-10-17", "Statement": [
+                {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:*",
+                 "Resource": {"Fn::Join": ["", [{"Fn::GetAtt": ["B", "Arn"]}, "/*"]]},
+                 "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+                {"Sid": "Keep", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:GetObject",
+                 "Resource": {"Fn::Join": ["", [{"Fn::GetAtt": ["B", "Arn"]}, "/*"]]}}]}}},
+    }, journal)
     name = stack.resources["B"].physical_id
     assert name == name.lower() and len(name) <= 63 and name.startswith("unit-b-")
     s3 = backend.client("s3")
@@ -84,7 +87,13 @@ def test_bucket_settings_policy_and_attributes(backend: Any, fakes: dict[str, An
     assert {"ID": "arch", "Status": "Enabled", "Filter": {"Prefix": "archive/"}, "Expiration": {"Days": 400}}.items() <= rules[0].items()
     assert rules[1]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 7}
     policy = json.loads(s3.get_bucket_policy(Bucket=name)["Policy"])
+    # moto enforces bucket policies and the local endpoint is plain HTTP: CDK's enforceSSL Deny would
+    # refuse every write, so it is left out (and journaled); every other statement is kept, resolved.
+    assert [st.get("Sid") for st in policy["Statement"]] == ["Keep"]
     assert policy["Statement"][0]["Resource"] == f"arn:aws:s3:::{name}/*"
+    (note,) = [e for e in journal.entries("deploy_note", logical_id="P") if "TLS-only" in e["note"]]
+    assert note["statements"] == ["Statement[0]"]
+    s3.put_object(Bucket=name, Key="aws/lambda/x", Body=b"{}")
     attrs = stack.resources["B"].attributes
     assert attrs["Arn"] == f"arn:aws:s3:::{name}"
     assert attrs["RegionalDomainName"] == f"{name}.s3.us-east-1.amazonaws.com"
