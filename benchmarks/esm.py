@@ -1,0 +1,40 @@
+"""ESM simulation throughput. Prints JSON:
+esm_sim_records_per_s: 100,000 records, BatchSize 100, 1% failing (raise), bisect on, retries 2, S3 destination.
+simulate_10k_s: wall time of run_simulation for 10,000 records, 1% failing (same settings)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from harness.esm import run_simulation
+
+
+def spec(n: int) -> dict:
+    return {
+        "mapping": {"BatchSize": 100, "MaximumRetryAttempts": 2, "BisectBatchOnFunctionError": True,
+                    "DestinationConfig": {"OnFailure": {"Destination": "arn:aws:s3:::failures"}}},
+        "records": n,
+        "handler": {"fail": list(range(0, n, 100)), "mode": "raise"},
+    }
+
+
+def timed(n: int) -> tuple[float, dict]:
+    began = time.perf_counter()
+    out = run_simulation(spec(n))
+    return time.perf_counter() - began, out
+
+
+def main() -> None:
+    t100k, out = timed(100_000)
+    assert len(out["destination"]) == 1000, "benchmark run did not isolate every failing record"
+    t10k = min(timed(10_000)[0] for _ in range(3))
+    print(json.dumps({
+        "esm_sim_records_per_s": round(100_000 / t100k),
+        "simulate_10k_s": round(t10k, 3),
+        "invocations_100k": len(out["invocations"]),
+    }))
+
+
+if __name__ == "__main__":
+    main()
