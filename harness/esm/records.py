@@ -113,7 +113,8 @@ def item_size(image: dict[str, Any]) -> int:
 
 def make_record(*, sequence_number: str, arrival_s: float, new_image: dict[str, Any], keys: dict[str, Any],
                 stream_arn: str, region: str, event_id: str, event_name: str = "INSERT",
-                stream_view_type: str = "NEW_AND_OLD_IMAGES", old_image: dict[str, Any] | None = None) -> Record:
+                stream_view_type: str = "NEW_AND_OLD_IMAGES", old_image: dict[str, Any] | None = None,
+                size: int | None = None) -> Record:
     """A Lambda-shaped record built directly (in-memory sources): images already AttributeValues."""
     ddb: dict[str, Any] = {"ApproximateCreationDateTime": math.floor(arrival_s), "Keys": keys}
     if event_name != "REMOVE" and stream_view_type in ("NEW_IMAGE", "NEW_AND_OLD_IMAGES"):
@@ -121,7 +122,7 @@ def make_record(*, sequence_number: str, arrival_s: float, new_image: dict[str, 
     if old_image is not None and event_name != "INSERT" and stream_view_type in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES"):
         ddb["OldImage"] = old_image
     ddb["SequenceNumber"] = sequence_number
-    ddb["SizeBytes"] = max(1, item_size(keys) + (item_size(new_image) if "NewImage" in ddb else 0)
+    ddb["SizeBytes"] = size if size is not None else max(1, item_size(keys) + (item_size(new_image) if "NewImage" in ddb else 0)
                            + (item_size(old_image) if "OldImage" in ddb else 0))
     ddb["StreamViewType"] = stream_view_type
     return {
