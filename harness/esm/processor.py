@@ -284,7 +284,7 @@ class BatchProcessor:
         self._pending = None
         seqs = [r["dynamodb"]["SequenceNumber"] for r in records]
         dest = self.m.OnFailureDestination
-        if dest is None or self.destinations is None:
+        if dest is None:
             self.metrics.add("DroppedEventCount", len(records))
             self._j("dropped", condition=condition, sequence_numbers=seqs, reason="no destination")
             self._commit(seqs[-1], "dropped")
@@ -298,6 +298,8 @@ class BatchProcessor:
         while True:
             attempt += 1
             try:
+                if self.destinations is None:
+                    raise DestinationDeliveryError(f"destination {dest}: the engine was given no destination sender")
                 delivery = self.destinations.deliver(failure)
             except DestinationDeliveryError as exc:
                 # Spec 7.3 [GAP]: counted; by default the shard is not blocked.

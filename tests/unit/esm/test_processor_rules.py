@@ -271,3 +271,26 @@ def test_spec7_2_metrics_counts(h):
     assert m["IteratorAge"] >= 0
     # the filtered record (k3) is covered by the checkpoint
     assert run.journal.entries("checkpoint")[-1]["sequence_number"] == h.seq_of(3)
+
+
+def test_journal_is_complete_every_kind_carries_mapping_shard_and_sequence_numbers(h):
+    """Reports and audits read only the journal: each kind the brief lists appears with its ids."""
+    d = InMemoryDestinations(fail_arns=set())
+    pattern = json.dumps({"dynamodb": {"Keys": {"pk": {"S": [{"anything-but": "k7"}]}}}})
+
+    def respond(idx, c):
+        return h.unhandled() if 2 in idx or 5 in idx else h.ok()
+
+    run = h.run({"BatchSize": 4, "MaximumRetryAttempts": 0, "BisectBatchOnFunctionError": True, **dest(),
+                 "FilterCriteria": {"Filters": [{"Pattern": pattern}]}}, 8, respond, destinations=d)
+    d.fail_arns.add(SQS)
+    kinds = {e["kind"] for e in run.journal.entries()}
+    assert {"batch_formed", "invoked", "invoke_result", "split", "checkpoint", "filtered", "destination_write"} <= kinds
+    for e in run.journal.entries():
+        assert e["uuid"] == "11111111-2222-3333-4444-555555555555" and e["shard_id"] == h.SHARD
+        assert e.get("sequence_numbers") or e.get("sequence_number") or e.get("first"), e
+        if e["kind"] in ("invoked", "invoke_result"):
+            assert e["attempt"] >= 1
+    run2 = h.run({"BatchSize": 1, "MaximumRetryAttempts": 0, **dest()}, 1, lambda i, c: h.unhandled(),
+                 destinations=InMemoryDestinations(fail_arns={SQS}))
+    assert {"destination_failure", "dropped"} <= {e["kind"] for e in run2.journal.entries()}

@@ -137,3 +137,32 @@ def test_drain_timeout_names_the_busy_shard(backend):
             svc.drain(timeout=0.5)  # spec 1: -1 retries keep the shard blocked
     finally:
         svc.stop()
+
+
+def test_spec3_2_sqs_and_sns_destinations_get_the_envelope_only_in_aws_key_order(backend):
+    """Spec 3.2 / 9.7: SQS body and SNS Message are the envelope JSON, no payload, AWS key order."""
+    from harness.esm.destinations import FailureRecord, build_envelope
+
+    sqs, sns = backend.client("sqs"), backend.client("sns")
+    q = sqs.create_queue(QueueName="esm-failures")["QueueUrl"]
+    q_arn = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    tq = sqs.create_queue(QueueName="topic-sub")["QueueUrl"]
+    tq_arn = sqs.get_queue_attributes(QueueUrl=tq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    topic = sns.create_topic(Name="esm-failures")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=tq_arn)
+    rec = {"eventID": "e", "dynamodb": {"SequenceNumber": "1" * 21, "ApproximateCreationDateTime": 1700000000}}
+    env = build_envelope(request_id="r", function_arn="arn:aws:lambda:us-east-1:123456789012:function:f",
+                         condition="RetryAttemptsExhausted", approximate_invoke_count=2, function_error="Unhandled",
+                         executed_version="$LATEST", timestamp=1700000000.5, shard_id="shardId-1", records=[rec],
+                         stream_arn="arn:aws:dynamodb:us-east-1:123456789012:table/T/stream/x")
+    d = Boto3Destinations(sqs=sqs, sns=sns)
+    d.deliver(FailureRecord(q_arn, "u", "shardId-1", env, [rec]))
+    d.deliver(FailureRecord(topic, "u", "shardId-1", env, [rec]))
+    body = sqs.receive_message(QueueUrl=q)["Messages"][0]["Body"]
+    assert list(json.loads(body)) == ["requestContext", "responseContext", "version", "timestamp", "DDBStreamBatchInfo"]
+    assert json.loads(body)["timestamp"] == "2023-11-14T22:13:20.500Z"
+    note = json.loads(sqs.receive_message(QueueUrl=tq)["Messages"][0]["Body"])
+    assert note["Type"] == "Notification" and json.loads(note["Message"]) == env and "payload" not in note["Message"]
+    from harness.esm import DestinationDeliveryError
+    with pytest.raises(DestinationDeliveryError, match="esm-missing"):
+        d.deliver(FailureRecord(q_arn.replace("esm-failures", "esm-missing"), "u", "shardId-1", env, [rec]))
