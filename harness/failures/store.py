@@ -7,8 +7,10 @@ both must see every object: a malformed object is listed with the reason, never 
 Ownership: with `expected_owner` set, EVERY S3 call carries `ExpectedBucketOwner`, the guard AWS
 recommends against bucket squatting (spec 5, `s3:ResourceAccount`). moto 5.2.5 ignores that
 parameter (checked: ListObjectsV2, GetObject, HeadBucket and PutObjectTagging all succeed with a
-wrong owner), so when the caller is the expected owner the store also checks the bucket is among
-the caller's own buckets (ListBuckets), which a foreign-owned bucket never is.
+wrong owner), so the store also compares the caller's account (STS) and the caller's own buckets
+(ListBuckets): a bucket the caller owns must be owned by the expected account, and when the
+caller is the expected account the bucket must be among its buckets. Only a bucket owned by a
+third account is left to S3's own ExpectedBucketOwner check.
 """
 
 from __future__ import annotations
@@ -200,16 +202,23 @@ class FailureStore:
                 caller = self._sts.get_caller_identity()["Account"]
             except (ClientError, BotoCoreError) as exc:
                 raise StoreError(f"cannot tell which account is calling (STS GetCallerIdentity): {exc}") from None
-            if caller == self.expected_owner:
-                try:
-                    names = {b["Name"] for b in self.s3.list_buckets().get("Buckets", [])}
-                except ClientError:
-                    names = None  # no s3:ListAllMyBuckets: rely on ExpectedBucketOwner alone
-                if names is not None and self.bucket not in names:
-                    raise OwnershipError(
-                        f"bucket {self.bucket!r} is not owned by account {self.expected_owner}: it is not among "
-                        "that account's buckets (ListBuckets); refusing to read or write it"
-                    )
+            try:
+                names = {b["Name"] for b in self.s3.list_buckets().get("Buckets", [])}
+            except ClientError:
+                names = None  # no s3:ListAllMyBuckets: rely on ExpectedBucketOwner alone
+            # ListBuckets lists exactly the caller's own buckets, so it decides two cases:
+            if names is not None and caller == self.expected_owner and self.bucket not in names:
+                raise OwnershipError(
+                    f"bucket {self.bucket!r} is not owned by account {self.expected_owner}: it is not among "
+                    "that account's buckets (ListBuckets); refusing to read or write it"
+                )
+            if names is not None and caller != self.expected_owner and self.bucket in names:
+                raise OwnershipError(
+                    f"bucket {self.bucket!r} is not owned by account {self.expected_owner}: it belongs to the "
+                    f"calling account {caller} (ListBuckets); refusing to read or write it"
+                )
+            # caller is not the owner and the bucket is not the caller's: a cross-account bucket,
+            # which only S3's own ExpectedBucketOwner check (sent on every call) can confirm.
         self._owner_checked = True
 
     def call(self, operation: str, **params: Any) -> Any:
