@@ -47,6 +47,7 @@ class _Mapping:
     pending_shards: list[str] = field(default_factory=list)  # listed, waiting for a parent
     started_at_creation: set[str] | None = None
     filter: RecordFilter | None = None
+    halt: threading.Event = field(default_factory=threading.Event)  # set by delete or stop
 
 
 class EsmService:
@@ -95,6 +96,7 @@ class EsmService:
         if m is None:
             raise EsmValidationError(f"ResourceNotFoundException: The resource you requested does not exist. (UUID {UUID!r})")
         m.active = False
+        m.halt.set()
         for slot in list(m.readers.values()):
             if slot.thread is not None and slot.thread is not threading.current_thread():
                 slot.thread.join(timeout=10)
@@ -131,6 +133,8 @@ class EsmService:
                 return
             self._running = False
             self._stop.set()
+            for m in self._mappings.values():
+                m.halt.set()
             if isinstance(self.clock, RealClock):
                 self.clock.wake()
             threads = [m.coordinator for m in self._mappings.values()]
@@ -193,16 +197,17 @@ class EsmService:
             return self._sources[arn]
 
     def _start_mapping(self, m: _Mapping) -> None:
+        m.halt.clear()
         m.coordinator = threading.Thread(target=self._coordinate, args=(m,), name=f"esm-{m.uuid[:8]}", daemon=True)
         m.coordinator.start()
 
     def _alive(self, m: _Mapping) -> bool:
-        return self._running and m.active and not self._stop.is_set()
+        return self._running and m.active and not m.halt.is_set()
 
     def _sleep(self, m: _Mapping) -> Callable[[float], None]:
         def sleep(seconds: float) -> None:
             if isinstance(self.clock, RealClock):
-                self._stop.wait(seconds)
+                m.halt.wait(seconds)
             else:
                 self.clock.sleep(seconds)
             if not self._alive(m):
@@ -217,7 +222,7 @@ class EsmService:
                 shards = parent_first(source.list_shards())
             except Exception as exc:  # noqa: BLE001 - a listing failure is retried, and journaled
                 self._journal("reader_error", uuid=m.uuid, shard_id=None, error=str(exc))
-                self._stop.wait(self.poll_interval_s)
+                m.halt.wait(self.poll_interval_s)
                 continue
             if m.started_at_creation is None:
                 m.started_at_creation = {s.shard_id for s in shards}
@@ -234,7 +239,7 @@ class EsmService:
                 self._start_reader(m, s.shard_id, source)
             m.pending_shards = pending
             m.listed_at = began
-            self._stop.wait(self.poll_interval_s)
+            m.halt.wait(self.poll_interval_s)
 
     def _start_reader(self, m: _Mapping, shard_id: str, source: StreamSource) -> None:
         # StartingPosition applies to the shards that existed when the mapping started; shards
@@ -265,7 +270,7 @@ class EsmService:
                     slot.error = str(exc)
                     self._journal("reader_error", uuid=m.uuid, shard_id=r.shard_id, error=str(exc),
                                   checkpoint=r.checkpoint)
-                    self._stop.wait(self.poll_interval_s)
+                    m.halt.wait(self.poll_interval_s)
                     # At least once: whatever was buffered or mid-batch is re-read from the checkpoint.
                     try:
                         r.rewind(self._source(m.cfg.EventSourceArn).open(
@@ -279,10 +284,10 @@ class EsmService:
                     return
                 if state == IDLE:
                     slot.idle_since = began
-                    self._stop.wait(self.poll_interval_s)
+                    m.halt.wait(self.poll_interval_s)
                 elif state != "worked":
                     slot.idle_since = None
-                    self._stop.wait(min(self.poll_interval_s, 0.05))
+                    m.halt.wait(min(self.poll_interval_s, 0.05))
                 else:
                     slot.idle_since = None
         finally:

@@ -97,3 +97,30 @@ def test_spec5_batch_closes_at_the_6mb_payload_cap(h):
     big = [{"blob": {"S": "x" * 400_000}} for _ in range(20)]
     run = h.run({"BatchSize": 100}, 20, lambda idx, c: h.ok(), images=big)
     assert len(run.calls) == 2 and all(len(c) <= 15 for c in run.calls)
+
+
+def test_stop_and_delete_do_not_wait_out_a_retry_backoff(h):
+    from harness.esm.config import Backoff
+
+    src = MemoryStreamSource(h.STREAM)
+    src.add_shard("s")
+    src.append("s", h.make_records(1, start=time.time()))
+
+    class Failing:
+        def invoke(self, name, payload):
+            return InvokeResult(200, b"{}", "Unhandled", "r")
+
+    svc = EsmService(streams_client=None, invoker=Failing(), destinations=None, poll_interval_s=0.02,
+                     backoff=Backoff(30, 1, 30), source_factory=lambda arn: src)
+    uuid = svc.create_event_source_mapping(EventSourceArn=h.STREAM, FunctionName="fn", StartingPosition="TRIM_HORIZON")["UUID"]
+    svc.start()
+    try:
+        with pytest.raises(TimeoutError, match="batch in flight or retrying"):
+            svc.drain(timeout=0.3)
+        began = time.monotonic()
+        svc.delete_event_source_mapping(uuid)
+        assert time.monotonic() - began < 2
+    finally:
+        began = time.monotonic()
+        svc.stop()
+        assert time.monotonic() - began < 2
