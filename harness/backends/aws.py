@@ -22,6 +22,9 @@ from harness.backends.base import Backend, BackendError, BackendInfo
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CDK_APP = PROJECT_ROOT / "infra" / "app.py"
+# Run the commands here: the CLI reads cdk.json (feature flags, asset metadata) only from its
+# working directory, and infra/cdk.json is what makes AWS get the same template as the local synth.
+CDK_WORKDIR = PROJECT_ROOT / "infra"
 CDK_CLI = ("npx", "--yes", "aws-cdk@2")
 DEFAULT_STACK = "ResiliencePipeline"
 
@@ -162,8 +165,9 @@ def cdk_deploy_command(
 ) -> list[str]:
     """The exact `cdk deploy` argv for `infra/`; context 'stackName' always equals `stack_name`.
 
-    Run it from the project root. `--require-approval never` because a test run has no human to
-    answer IAM-change prompts; use a per-run stack name so that is only ever a throwaway stack.
+    Run it with `cwd=CDK_WORKDIR` (infra/), so infra/cdk.json applies. `--require-approval never`
+    because a test run has no human to answer IAM-change prompts; use a per-run stack name so
+    that is only ever a throwaway stack.
     """
     _check_stack_name(stack_name, "stack_name")
     return [

@@ -34,7 +34,8 @@ class FakeLocalStack:
     """Scriptable answers: `health_script` is consumed one entry per health request, then the last repeats."""
 
     def __init__(self) -> None:
-        self.health_script: list[tuple[int, Any]] = [(200, {"services": dict(ALL_READY), "edition": "community", "version": "4.14.0"})]
+        ready = {"services": dict(ALL_READY), "edition": "community", "version": "4.14.0"}
+        self.health_script: list[tuple[int, Any]] = [(200, ready)]
         self.info: tuple[int, Any] = (
             200,
             {"version": "4.14.0:abc123", "edition": "community", "is_license_activated": False, "session_id": "s"},

@@ -18,6 +18,7 @@ import pytest
 from harness.backends import BackendError, get_backend
 from harness.backends.aws import (
     CDK_APP,
+    CDK_WORKDIR,
     AwsBackend,
     cdk_deploy_command,
     cdk_destroy_command,
@@ -135,6 +136,7 @@ def test_deploy_command_is_exact() -> None:
 
 def test_default_app_is_infra_app_py_and_paths_with_spaces_are_quoted() -> None:
     assert CDK_APP.parent.name == "infra" and CDK_APP.name == "app.py"
+    assert CDK_WORKDIR == CDK_APP.parent
     cmd = cdk_deploy_command("S1", {}, python="/my venv/python", app=Path("/a b/infra/app.py"))
     app_arg = cmd[cmd.index("--app") + 1]
     assert shlex.split(app_arg) == ["/my venv/python", "/a b/infra/app.py"]

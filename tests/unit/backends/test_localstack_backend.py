@@ -202,7 +202,8 @@ def test_start_container_uses_pinned_image_token_and_owns_the_container(
 
 def test_start_container_failure_names_image_and_docker(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOCALSTACK_IMAGE", "localstack/localstack-pro:2026.3.0")
-    _fake_testcontainers(monkeypatch, "http://127.0.0.1:1", fail=RuntimeError("Error while fetching server API version"))
+    no_engine = RuntimeError("Error while fetching server API version")
+    _fake_testcontainers(monkeypatch, "http://127.0.0.1:1", fail=no_engine)
     with pytest.raises(BackendError) as err:
         LocalStackBackend(start_container=True, timeout=1).start()
     text = str(err.value)
