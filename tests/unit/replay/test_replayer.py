@@ -7,6 +7,7 @@ import json
 import pytest
 
 from harness.failures.store import FailureFilters, FailureStore
+from harness.journal import Journal
 from harness.invoke import InvokeResult, InvokeServiceError
 from harness.replay import (REPLAYED_TAG, ConsumerTarget, Replayer, SqsTarget, TableTarget, TargetError)
 from replay_objects import BUCKET, TABLE, put_failure, stream_record
@@ -56,8 +57,10 @@ def test_consumer_target_gets_original_event_shape_per_object(aws):
     put_failure(s3, recs)
     put_failure(s3, [stream_record(9, "d")])
     inv = FakeInvoker()
-    summary = Replayer(_store(aws), ConsumerTarget(inv, "consumer"), execute=True).run()
+    journal = Journal()
+    summary = Replayer(_store(aws), ConsumerTarget(inv, "consumer"), execute=True, journal=journal).run()
     assert summary.ok and summary.count("replayed") == 4
+    assert len(journal.entries("replay", outcome="replayed", target="consumer/consumer")) == 4
     assert inv.payloads[0] == {"Records": recs}  # the failed batch, unchanged
     assert [len(p["Records"]) for p in inv.payloads] == [3, 1]
 
@@ -66,8 +69,10 @@ def test_dry_run_changes_nothing(aws):
     s3 = aws.client("s3")
     key = put_failure(s3, [stream_record(1, "a"), stream_record(2, "b")])
     inv = FakeInvoker()
-    summary = Replayer(_store(aws), ConsumerTarget(inv, "consumer")).run()
+    events = []
+    summary = Replayer(_store(aws), ConsumerTarget(inv, "consumer"), progress=events.append).run()
     assert summary.count("would-replay") == 2 and summary.ok
+    assert [(e.done, e.total, e.result.outcome) for e in events] == [(1, 2, "would-replay"), (2, 2, "would-replay")]
     assert inv.payloads == []
     assert _ledger_keys(aws) == []
     assert s3.get_object_tagging(Bucket=BUCKET, Key=key)["TagSet"] == []
