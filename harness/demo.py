@@ -152,7 +152,8 @@ def _judge(facts: dict[str, Any], *, poison_pk: str, good_pks: list[str], inject
     checks.append(check("poison order not projected", False, poison_pk in facts["projected"]))
     ok_handler = [e for e in facts["handler_invokes"] if e.get("function_error") is None]
     checks.append(check("failure handler invoked once, successfully", 1, len(ok_handler)))
-    valid_alerts = [a for a in facts["alerts"] if isinstance(a, dict) and a.get("objectKey") in {o["key"] for o in objs}]
+    valid_alerts = [a for a in facts["alerts"] if isinstance(a, dict) and a.get("kind") == "failure"
+                    and a.get("key") in {o["key"] for o in objs}]
     checks.append(check("alert published naming the failure object", len(objs), len(valid_alerts)))
     archived = [k for k in facts["archive_keys"] if k.startswith("archive/condition=RetryAttemptsExhausted/")]
     checks.append(check("failure record archived under archive/condition=.../date=.../", len(objs), len(archived)))
