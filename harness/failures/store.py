@@ -28,6 +28,7 @@ from harness.failures.keys import KeyLayoutError, parse_key
 from harness.failures.model import CONDITIONS, FailureRecord, FailureRecordError, parse_failure_record
 
 _DESERIALIZER = TypeDeserializer()
+REPLAY_LEDGER_PREFIX = "replay-ledger/"  # harness.replay.ledger writes here, in the same bucket
 
 
 class StoreError(RuntimeError):
@@ -278,8 +279,8 @@ class FailureStore:
         out: list[Listed] = []
         for summary in self.iter_keys():
             key = summary["Key"]
-            if key.endswith("/"):
-                continue
+            if key.endswith("/") or key.startswith(REPLAY_LEDGER_PREFIX):
+                continue  # folders, and replay's own ledger when the prefix is wide enough to hold it
             if filters.shard and not _key_may_hold_shard(key, filters.shard):
                 continue
             listed = self._parse(key, summary["LastModified"], summary.get("Size", 0), self.read_body(key))

@@ -20,9 +20,8 @@ from datetime import datetime, timezone
 from typing import Iterable
 from urllib.parse import quote
 
+from harness.failures.store import REPLAY_LEDGER_PREFIX as LEDGER_PREFIX
 from harness.failures.store import FailureStore, StoreError
-
-LEDGER_PREFIX = "replay-ledger/"
 
 
 class LedgerError(StoreError):

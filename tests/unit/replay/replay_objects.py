@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
-
 
 BUCKET = "failure-bucket"
 TABLE = "orders"

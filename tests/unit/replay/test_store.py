@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
-
 import boto3
 import pytest
 
-from replay_objects import BASE_TIME, BUCKET, SHARD, put_failure, stream_record
+from replay_objects import BUCKET, SHARD, put_failure, stream_record
 from harness.failures.store import FailureFilters, FailureStore, OwnershipError, StoreError, parse_match
 
 
