@@ -89,6 +89,7 @@ def test_second_replay_is_a_no_op_unless_forced(aws):
     assert first.count("replayed") == 2
     tags = {t["Key"]: t["Value"] for t in s3.get_object_tagging(Bucket=BUCKET, Key=key)["TagSet"]}
     assert tags[REPLAYED_TAG].endswith("Z")
+    assert _ledger_keys(aws) and all(x.ok for x in FailureStore(s3, BUCKET, prefix="").list())  # ledger not listed
     second = Replayer(_store(aws), ConsumerTarget(inv, "consumer"), execute=True).run()
     assert second.count("already-replayed") == 2 and second.count("replayed") == 0 and second.ok
     assert len(inv.payloads) == 1
