@@ -38,6 +38,8 @@ class LocalPipeline:
         journal_path: Path | None = None,
         project_root: Path = PROJECT_ROOT,
         progress: Callable[[str], None] | None = None,
+        clock: Any = None,
+        esm_settings: Any = None,
     ) -> None:
         self.backend = get_backend(backend) if isinstance(backend, str) else backend
         self.journal = Journal(journal_path)
@@ -47,6 +49,9 @@ class LocalPipeline:
         self.runtime: Any = None
         self.esm: Any = None
         self.notifications: Any = None
+        self._clock = clock
+        self._esm_settings = esm_settings
+        self._polling = False
 
     def start(self) -> "LocalPipeline":
         from harness.esm import Boto3Destinations, EsmService
@@ -73,6 +78,8 @@ class LocalPipeline:
             journal=self.journal,
             region=self.backend.region,
             account_id=self.backend.account_id,
+            clock=self._clock,
+            settings=self._esm_settings,
         )
         self.notifications = NotificationService(
             s3_client=self.backend.client("s3"),
@@ -82,8 +89,12 @@ class LocalPipeline:
         )
         return self
 
-    def deploy(self, context: dict[str, object] | None = None) -> Any:
-        """Synthesize `infra/` with `context`, apply it, then start polling streams and buckets."""
+    def deploy(self, context: dict[str, object] | None = None, *, start_polling: bool = True) -> Any:
+        """Synthesize `infra/` with `context`, apply it, then start polling streams and buckets.
+
+        `start_polling=False` lets a scenario write all its records first, so the ESM sees them
+        at once and forms the same batches as `harness simulate` predicts for them.
+        """
         from harness.deploy import apply_template
         from harness.deploy.synth import synthesize
 
@@ -101,9 +112,15 @@ class LocalPipeline:
             notifications=self.notifications,
             journal=self.journal,
         )
-        self.esm.start()
-        self.notifications.start()
+        if start_polling:
+            self.start_polling()
         return self.stack
+
+    def start_polling(self) -> None:
+        if not self._polling:
+            self.esm.start()
+            self.notifications.start()
+            self._polling = True
 
     def output(self, name: str) -> str:
         if self.stack is None:
