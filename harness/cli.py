@@ -96,6 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("deploy", help="deploy infra/ to the running `harness up`")
     p.add_argument("-c", "--context", action="append", default=[], help="CDK context key=value (repeatable)")
     p.set_defaults(func=cmd_deploy)
+
+    from harness.replay.cli import register as register_replay
+
+    register_replay(sub)
     return parser
 
 

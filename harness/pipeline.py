@@ -49,6 +49,7 @@ class LocalPipeline:
         self.runtime: Any = None
         self.esm: Any = None
         self.notifications: Any = None
+        self.lambda_api: Any = None
         self._clock = clock
         self._esm_settings = esm_settings
         self._polling = False
@@ -57,18 +58,24 @@ class LocalPipeline:
         from harness.esm import Boto3Destinations, EsmService
         from harness.notifications import NotificationService
         from harness.runtime import LocalRuntime
+        from harness.runtime.lambda_api import LambdaApiServer
 
         self._progress("starting backend")
         self.backend.start()
         info = self.backend.describe()
         self.journal.record("backend_started", backend=info.name, endpoint=info.endpoint_url, details=info.details)
+        # Lambda calls made from inside functions must reach this runtime, not the backend's Lambda.
+        self.lambda_api = LambdaApiServer(journal=self.journal)
+        self.lambda_api.start()
         self.runtime = LocalRuntime(
-            base_environment=self.backend.lambda_environment(),
+            base_environment={**self.backend.lambda_environment(),
+                              "AWS_ENDPOINT_URL_LAMBDA": self.lambda_api.endpoint_url},
             journal=self.journal,
             region=self.backend.region,
             account_id=self.backend.account_id,
         )
         self.runtime.start()
+        self.lambda_api.runtime = self.runtime
         self.esm = EsmService(
             streams_client=self.backend.client("dynamodbstreams"),
             invoker=self.runtime,
@@ -155,7 +162,8 @@ class LocalPipeline:
         self.notifications.drain(timeout=max(0.1, deadline - time.monotonic()))
 
     def stop(self) -> None:
-        for part, name in ((self.notifications, "notifications"), (self.esm, "esm"), (self.runtime, "runtime")):
+        for part, name in ((self.notifications, "notifications"), (self.esm, "esm"), (self.lambda_api, "lambda_api"),
+                           (self.runtime, "runtime")):
             if part is not None:
                 try:
                     part.stop()

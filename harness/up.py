@@ -47,10 +47,12 @@ def serve(*, context: dict[str, object], deploy: bool, port: int, console: Conso
         threading.Thread(target=control.serve_forever, daemon=True).start()
         state_file.parent.mkdir(parents=True, exist_ok=True)
         state = {"endpoint_url": pipe.backend.endpoint_url, "control_url": f"http://127.0.0.1:{control.server_port}",
+                 "lambda_endpoint_url": pipe.lambda_api.endpoint_url,
                  "region": pipe.backend.region, "journal": str(journal_path)}
         state_file.write_text(json.dumps(state, indent=2))
         console.print(f"[bold]embedded backend up[/] at {pipe.backend.endpoint_url}  (region {pipe.backend.region})")
         console.print(f"  try: aws --endpoint-url {pipe.backend.endpoint_url} dynamodb list-tables")
+        console.print(f"  Lambda Invoke API (local runtime): {pipe.lambda_api.endpoint_url}")
         console.print(f"  deploy from another shell: harness deploy    journal: {journal_path}")
         if deploy:
             outputs = do_deploy(context)

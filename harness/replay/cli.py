@@ -93,19 +93,21 @@ class Connection:
         self.local = self.endpoint_url is not None
         self._clients: dict[str, Any] = {}
 
-    def client(self, service: str) -> Any:
-        if service not in self._clients:
+    def client(self, service: str, endpoint_url: str | None = None) -> Any:
+        endpoint_url = endpoint_url or self.endpoint_url
+        cache_key = f"{service}@{endpoint_url}"
+        if cache_key not in self._clients:
             import boto3
 
             kwargs: dict[str, Any] = {"region_name": self.region}
-            if self.endpoint_url:
-                kwargs["endpoint_url"] = self.endpoint_url
+            if endpoint_url:
+                kwargs["endpoint_url"] = endpoint_url
                 if not os.environ.get("AWS_ACCESS_KEY_ID"):
                     from harness.backends.base import LOCAL_CREDENTIALS
 
                     kwargs.update(LOCAL_CREDENTIALS)
-            self._clients[service] = boto3.client(service, **kwargs)
-        return self._clients[service]
+            self._clients[cache_key] = boto3.client(service, **kwargs)
+        return self._clients[cache_key]
 
     def is_moto(self) -> bool:
         """moto's Lambda must never run code (it would need Docker): detect the embedded backend."""
@@ -244,11 +246,13 @@ def _target(args: argparse.Namespace, conn: Connection) -> Any:
         if not args.function_name:
             raise ReplayCliError("--target consumer needs --function-name")
         if conn.is_moto():
-            # UNFINISHED: needs an invoke route on `harness up`'s control port to reach the local runtime.
-            raise ReplayCliError(
-                f"--target consumer: {conn.endpoint_url} is the embedded (moto) backend, whose Lambda must not run "
-                "code; the local runtime lives inside `harness up` and has no invoke route yet. Use --target "
-                "table or sqs, or the library (Replayer + ConsumerTarget with the pipeline's invoker)")
+            # moto's Lambda must never run code: invoke through `harness up`'s local Lambda API instead.
+            lambda_url = args.lambda_endpoint_url or _up_state().get("lambda_endpoint_url")
+            if not lambda_url:
+                raise ReplayCliError(
+                    f"--target consumer: {conn.endpoint_url} is the embedded (moto) backend, whose Lambda must not "
+                    "run code; pass --lambda-endpoint-url (printed by `harness up`) or run `harness up`")
+            return ConsumerTarget(LambdaApiInvoker(conn.client("lambda", endpoint_url=lambda_url)), args.function_name)
         return ConsumerTarget(LambdaApiInvoker(conn.client("lambda")), args.function_name)
     if args.target == "table":
         if not args.table:
@@ -329,6 +333,8 @@ def register(subparsers: Any) -> None:
     _add_common(p)
     p.add_argument("--target", choices=("consumer", "table", "sqs"), required=True, help="where records go")
     p.add_argument("--function-name", help="consumer function to invoke (--target consumer)")
+    p.add_argument("--lambda-endpoint-url", help="Lambda Invoke API to use with --target consumer on the embedded "
+                   "backend (default: .harness/up.json's, printed by `harness up`)")
     p.add_argument("--table", help="table to re-put items to (--target table)")
     p.add_argument("--removes", choices=REMOVE_RULES, default="skip",
                    help="REMOVE events for --target table: skip (default) or re-issue DeleteItem on Keys")
