@@ -36,7 +36,10 @@ def _parse_context(pairs: Sequence[str]) -> dict[str, object]:
 def cmd_demo(args: argparse.Namespace) -> int:
     from harness.demo import run_demo
 
-    result = run_demo(report_dir=Path(args.report_dir) if args.report_dir else None, console=Console())
+    out = Console()
+    if not out.is_terminal:  # CI logs: wide enough that the verdict table stays readable
+        out = Console(width=160)
+    result = run_demo(report_dir=Path(args.report_dir) if args.report_dir else None, console=out)
     return 0 if result.passed else 1
 
 
