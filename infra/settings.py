@@ -25,7 +25,9 @@ class PipelineSettings:
 
     stack_name: str = "ResiliencePipeline"
     batch_size: int = 10
-    retry_attempts: int = 2  # bounded: the AWS default (-1, infinite) would block a shard on one poison record
+    # Bounded by default: the AWS default (-1, infinite) blocks a shard on one poison record until
+    # it ages out. -1 is accepted (the API's and CDK's range) so that behaviour can be exercised.
+    retry_attempts: int = 2
     bisect: bool = True
     max_record_age_seconds: int = 3600
     report_batch_item_failures: bool = False
@@ -72,8 +74,9 @@ def _stack_name(key: str, value: Any) -> str:
 CONTEXT_KEYS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "stackName": ("stack_name", _stack_name),
     "batchSize": ("batch_size", _int_in(1, 10000)),
-    # -1 (infinite) is legal for the API but defeats the point of an on-failure destination; refuse it here.
-    "retryAttempts": ("retry_attempts", _int_in(0, 10000)),
+    # -1 (infinite) is legal for the API (spec 1) and for CDK; it is not the default because it
+    # defeats the point of an on-failure destination, but the unbounded-retries scenario needs it.
+    "retryAttempts": ("retry_attempts", _int_in(0, 10000, extra=(-1,))),
     "bisect": ("bisect", _bool),
     # The API also allows -1 (forever); CDK's maxRecordAge cannot express it, so it is not offered.
     "maxRecordAgeSeconds": ("max_record_age_seconds", _int_in(60, 604800)),

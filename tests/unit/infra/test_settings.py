@@ -40,7 +40,7 @@ def test_cli_strings_and_json_types_are_accepted() -> None:
         ("batchSize", 10001, "1..10000"),
         ("batchSize", "ten", "integer"),
         ("batchSize", True, "boolean"),
-        ("retryAttempts", -1, "0..10000"),
+        ("retryAttempts", -2, "-1 or 0..10000"),
         ("retryAttempts", 1.5, "integer"),
         ("maxRecordAgeSeconds", 59, "60..604800"),
         ("maxRecordAgeSeconds", 604801, "60..604800"),
@@ -61,3 +61,9 @@ def test_all_problems_reported_at_once() -> None:
     with pytest.raises(ContextError) as err:
         settings_from_context({"batchSize": 0, "bisect": "maybe"})
     assert "'batchSize'" in str(err.value) and "'bisect'" in str(err.value)
+
+
+def test_retry_attempts_accepts_infinite() -> None:
+    # Spec 1: MaximumRetryAttempts -1 means infinite; CDK 2.275 accepts it too.
+    assert settings_from_context({"retryAttempts": -1}).retry_attempts == -1
+    assert settings_from_context({"retryAttempts": "-1"}).retry_attempts == -1
