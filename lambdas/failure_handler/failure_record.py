@@ -107,7 +107,8 @@ def _check_envelope(env: dict[str, Any], check: FailureCheck) -> None:
         p.append("foreign record: KinesisBatchInfo, not a DynamoDB stream failure (spec §3.2)")
         return
     ctx = env.get("requestContext")
-    if "requestPayload" in env or (isinstance(ctx, dict) and ctx.get("condition") in ASYNC_CONDITIONS):
+    if "requestPayload" in env or (isinstance(ctx, dict) and isinstance(ctx.get("condition"), str)
+                                      and ctx["condition"] in ASYNC_CONDITIONS):
         p.append("foreign record: an async-invocation destination record, not an ESM failure (spec §3.3)")
         return
     version = _require(env, "version", str, "", p)

@@ -266,3 +266,14 @@ def test_validation_never_raises_on_arbitrary_json(body: object, payload: object
     assert all(isinstance(p, str) for p in check.problems + check.notes)
     if check.valid:  # only the untouched envelope (payload None) can still be consistent
         assert payload is None and isinstance(body, dict) and check.records
+
+
+def test_unhashable_condition_is_a_problem_not_a_crash():
+    """Found by the property test: a list-valued condition once raised TypeError (spec §3.3)."""
+    import json as _json
+
+    from failure_record import check_failure_object
+
+    body = _json.dumps({"requestContext": {"payload": None, "condition": []}}).encode()
+    check = check_failure_object("aws/lambda/x", body)
+    assert not check.valid and check.problems
