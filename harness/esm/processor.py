@@ -1,17 +1,23 @@
 """The per-batch failure state machine (spec 0-2): invoke, classify the response, then retry,
 bisect, checkpoint a partial success, expire old records, or discard to the destination.
 
-One processor serves one (mapping, shard) and handles one batch at a time, in shard order.
-Everything it decides is written to the journal, which is the only thing reports read.
+One processor serves one (mapping, shard) — or one lane of a shard with ParallelizationFactor
+> 1 — and handles one batch at a time, in order. Everything it decides is written to the
+journal, which is the only thing reports read.
+
+`steps()` is a generator that yields the seconds to wait before the next attempt (a backoff)
+instead of sleeping, so a driver can interleave several batches in one virtual clock (lanes,
+shards); `run()` drives it to the end with real sleeps, for one thread per shard.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import uuid as uuidlib
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from harness.esm.config import EngineSettings, MappingConfig
 from harness.esm.destinations import (
@@ -24,6 +30,7 @@ from harness.esm.destinations import (
 from harness.esm.errors import DestinationDeliveryError
 from harness.esm.metrics import Metrics
 from harness.esm.records import Record
+from harness.esm.tumbling import MAX_STATE_BYTES, Window, read_state, state_size
 from harness.invoke import InvokeResult
 
 # Outcomes of one invocation.
@@ -45,6 +52,7 @@ class Outcome:
     first_failed: int = -1  # PARTIAL: index of the lowest failed sequence number
     failed: list[str] | None = None
     reason: str = ""
+    state: dict[str, Any] | None = None  # tumbling windows: the state the function returned
 
 
 def classify(result: InvokeResult, records: list[Record], report_batch_item_failures: bool) -> Outcome:
@@ -86,13 +94,31 @@ def classify(result: InvokeResult, records: list[Record], report_batch_item_fail
     return Outcome(PARTIAL, first_failed=first, failed=failed)
 
 
+def classify_window(result: InvokeResult, records: list[Record], report_batch_item_failures: bool) -> Outcome:
+    """Spec 7.1 (services-ddb-windows): a window invoke's response "must contain a state
+    property", else it is a failed invocation (counted like an invalid response, functionError
+    null); `batchItemFailures` next to it is read as usual with ReportBatchItemFailures."""
+    if result.function_error:
+        return Outcome(FUNCTION_ERROR, function_error=result.function_error)
+    ok, state, _resp, reason = read_state(result.payload)
+    if not ok:
+        return Outcome(INVALID, reason=reason)
+    outcome = classify(result, records, report_batch_item_failures)
+    outcome.state = state
+    return outcome
+
+
 class _Unit:
     """A contiguous run of records retried together, with its own counts (spec 0.3, 2.1)."""
 
-    __slots__ = ("records", "retries", "invokes", "service_errors", "request_id", "function_error", "responded")
+    __slots__ = ("records", "retries", "invokes", "service_errors", "request_id", "function_error", "responded",
+                 "close")
 
-    def __init__(self, records: list[Record], retries: int = 0, invokes: int = 0) -> None:
+    def __init__(self, records: list[Record], retries: int = 0, invokes: int = 0, close: str | None = None) -> None:
         self.records = records
+        # Tumbling windows: "final" = the window-closing invoke with no records left,
+        # "oversize" = the early close after the state passed 1 MB (spec 7.1).
+        self.close = close
         self.retries = retries  # counted retries: function errors and failed responses only
         self.invokes = invokes  # invocations that reached the function (approximateInvokeCount)
         self.service_errors = 0
@@ -128,29 +154,54 @@ class BatchProcessor:
             self.journal.record(kind, uuid=self.uuid, shard_id=self.shard_id, **fields)
 
     # -- driving -----------------------------------------------------------------------------
-    def run(self, records: list[Record], batch_id: str) -> None:
-        self._j("batch_formed", batch_id=batch_id, sequence_numbers=[r["dynamodb"]["SequenceNumber"] for r in records])
-        work: deque[_Unit] = deque([_Unit(records)])
+    def run(self, records: list[Record], batch_id: str, window: Window | None = None) -> None:
+        """Process one batch to the end, sleeping through backoffs (one thread per shard)."""
+        for delay in self.steps(records, batch_id, window):
+            self._sleep(delay)
+
+    def steps(self, records: list[Record], batch_id: str, window: Window | None = None) -> Iterator[float]:
+        """Process one batch; yields each backoff (seconds) instead of sleeping through it.
+        With `window`, every invoke is a tumbling-window invoke and `window.state` is carried."""
+        fields: dict[str, Any] = {} if window is None else {"window_start": window.start}
+        self._j("batch_formed", batch_id=batch_id, sequence_numbers=[r["dynamodb"]["SequenceNumber"] for r in records],
+                **fields)
+        work: deque[_Unit] = deque([_Unit(records)] if records else [])
         max_age = self.m.MaximumRecordAgeInSeconds
         max_retries = self.m.MaximumRetryAttempts
-        while work:
+        while True:
+            if not work:
+                if window is not None and window.final and not window.closed:
+                    # Spec 7.1 [GAP, tumbling.py]: no invoke of this batch closed the window (its
+                    # records were discarded, or none were left): close it with an empty final invoke.
+                    work.append(_Unit([], close="final"))
+                else:
+                    break
             u = work[0]
-            self._trim(u)
-            if max_age != -1:
-                self._expire(u, max_age)
-            if not u.records:
+            if u.close is None:
+                self._trim(u)
+                if max_age != -1:
+                    self._expire(u, max_age)
+                if not u.records:
+                    work.popleft()
+                    continue
+            elif window is not None and self.clock.now() - window.end > self.s.retention_s:
+                self._abandon(u, window, batch_id, "the window ended longer ago than the stream retention")
                 work.popleft()
                 continue
-            outcome = self._invoke(u, batch_id)
+            final = window is not None and (u.close is not None or (window.final and len(work) == 1))
+            early = window is not None and (u.close == "oversize" or (final and window.terminated_early))
+            outcome = self._invoke(u, batch_id, window, final, early)
             if outcome.kind == SERVICE_ERROR:
                 # Spec 1: the batch never reached the function: retried, never counted.
                 u.service_errors += 1
-                self._sleep(self.s.backoff.delay(u.service_errors))
+                yield self.s.backoff.delay(u.service_errors)
                 continue
             u.service_errors = 0
             if outcome.kind == SUCCESS:
                 self.commit_records(u.records, "success")
                 work.popleft()
+                if window is not None:
+                    self._window_success(u, window, outcome, final, work)
                 continue
             self.metrics.add("FailedInvokeEventCount", len(u.records))
             # 3.2/2.3: responseContext.functionError is null for partial and invalid responses.
@@ -159,6 +210,8 @@ class BatchProcessor:
                 # Spec 0.3 / 2.2 / 2.4: checkpoint at the lowest failed sequence number; the suffix
                 # is a new batch with its own retry count (this is also the bisect point with bisect on).
                 done, rest = u.records[:outcome.first_failed], u.records[outcome.first_failed:]
+                if window is not None and outcome.state is not None:
+                    window.state = outcome.state  # [GAP, tumbling.py] adopted once the checkpoint moved
                 self.commit_records(done, "partial_success")
                 self._j("split", batch_id=batch_id, reason="partial_checkpoint",
                         first=[r["dynamodb"]["SequenceNumber"] for r in rest], second=[])
@@ -183,11 +236,35 @@ class BatchProcessor:
                 continue
             u.retries += 1
             if exhausted:
-                self.discard(u.records, RETRY_EXHAUSTED, u)
+                if u.close is not None and window is not None:
+                    self._abandon(u, window, batch_id, "retries exhausted")
+                else:
+                    self.discard(u.records, RETRY_EXHAUSTED, u)
                 work.popleft()
                 continue
-            self._sleep(self.s.backoff.delay(u.retries))
+            yield self.s.backoff.delay(u.retries)
         self.flush()
+
+    def _window_success(self, u: _Unit, window: Window, outcome: Outcome, final: bool, work: deque[_Unit]) -> None:
+        if u.close == "oversize":
+            window.state = {}  # "Subsequent invoke will continue the same window with a fresh state"
+        elif final:
+            window.closed = True  # "After processing, the window completes ... the state is dropped"
+            window.state = {}
+        else:
+            window.state = outcome.state if outcome.state is not None else {}
+            if state_size(window.state) > MAX_STATE_BYTES:
+                # Spec 7.1: "If it exceeds that size, Lambda terminates the window early". [GAP] how:
+                # here an immediate empty invoke flagged final + terminated early carries the state.
+                work.appendleft(_Unit([], close="oversize"))
+
+    def _abandon(self, u: _Unit, window: Window, batch_id: str, reason: str) -> None:
+        """[GAP, tumbling.py] A window close with no records cannot go to a destination; give it up."""
+        self._j("window_abandoned", batch_id=batch_id, window_start=window.start, close=u.close,
+                attempts=u.invokes, reason=reason)
+        if u.close == "final":
+            window.closed = True
+        window.state = {}
 
     def _trim(self, u: _Unit) -> None:
         """Spec 8: records past stream retention are gone; they leave without a destination record."""
@@ -218,24 +295,36 @@ class BatchProcessor:
             expired, u.records = u.records[:k], u.records[k:]
             self.discard(expired, RECORD_AGE_EXCEEDED, u)
 
-    def _invoke(self, u: _Unit, batch_id: str) -> Outcome:
+    def _invoke(self, u: _Unit, batch_id: str, window: Window | None = None, final: bool = False,
+                early: bool = False) -> Outcome:
         records = u.records
         seqs = [r["dynamodb"]["SequenceNumber"] for r in records]
         attempt = u.invokes + 1
         invocation_id = f"{batch_id}/{self._invocations}"
         self._invocations += 1
         now = self.clock.now()
+        wf: dict[str, Any] = {}
+        if window is not None:
+            wf = {"window_start": window.start, "window_end": window.end, "final": final, "early": early,
+                  "state_in": copy.deepcopy(window.state)}
         self._j("invoked", batch_id=batch_id, invocation_id=invocation_id, sequence_numbers=seqs, attempt=attempt,
-                retries=u.retries, function_name=self.m.FunctionName)
+                retries=u.retries, function_name=self.m.FunctionName, **wf)
         self.metrics.add("InvokedEventCount", len(records))
-        last = records[-1]["dynamodb"].get("ApproximateCreationDateTime")
-        if last is not None:
-            self.metrics.iterator_age(max(0.0, (now - last) * 1000.0))
+        if records:
+            last = records[-1]["dynamodb"].get("ApproximateCreationDateTime")
+            if last is not None:
+                self.metrics.iterator_age(max(0.0, (now - last) * 1000.0))
+        if window is None:
+            event: dict[str, Any] = {"Records": records}
+        else:
+            event = window.event(records, shard_id=self.shard_id, stream_arn=self.m.EventSourceArn, final=final,
+                                 early=early)
+            event["state"] = copy.deepcopy(window.state)  # an in-process handler must not edit ours
         try:
             if self._fast is not None:
-                result = self._fast(self.m.FunctionName, {"Records": records})
+                result = self._fast(self.m.FunctionName, event)
             else:
-                payload = json.dumps({"Records": records}).encode()
+                payload = json.dumps(event).encode()
                 result = self.invoker.invoke(self.m.FunctionName, payload)
         except Exception as exc:  # noqa: BLE001
             # InvokeServiceError (spec 1): never reached the function, retried, not counted. Any
@@ -247,14 +336,18 @@ class BatchProcessor:
             return Outcome(SERVICE_ERROR)
         u.invokes += 1
         u.request_id = result.request_id or str(uuidlib.uuid4())
-        outcome = classify(result, records, self.m.report_batch_item_failures)
+        if window is None:
+            outcome = classify(result, records, self.m.report_batch_item_failures)
+        else:
+            outcome = classify_window(result, records, self.m.report_batch_item_failures)
+            wf = {"window_start": window.start, "final": final, "early": early, "state_out": outcome.state}
         counted = outcome.kind in (FUNCTION_ERROR, INVALID) or (outcome.kind == PARTIAL and outcome.first_failed == 0)
         self._j("invoke_result", batch_id=batch_id, invocation_id=invocation_id, request_id=u.request_id,
                 sequence_numbers=seqs, attempt=attempt,
                 outcome=outcome.kind, function_error=outcome.function_error, counted=counted,
                 failed_sequence_numbers=outcome.failed, reason=outcome.reason or None,
                 committed_sequence_numbers=seqs if outcome.kind == SUCCESS
-                else seqs[:outcome.first_failed] if outcome.kind == PARTIAL else [])
+                else seqs[:outcome.first_failed] if outcome.kind == PARTIAL else [], **wf)
         return outcome
 
     # -- endings -----------------------------------------------------------------------------

@@ -1,11 +1,16 @@
 """One shard reader per (mapping, shard): poll, filter, batch, hand batches to the processor,
 keep the checkpoint. `step()` does one unit of work so the same reader runs on a thread with
-real time (EsmService) or in a loop on virtual time (simulate)."""
+real time (EsmService) or in a loop on virtual time (simulate).
+
+Blocking (the default, one thread per shard): a batch runs to its end inside one `step()`,
+sleeping through backoffs. Non-blocking (simulate with several shards): a backoff ends the
+step; the reader reports WAITING until `next_wake()`, so shards sharing one virtual clock each
+keep their own pace (spec 1: "Other shards continue")."""
 
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from harness.esm.batcher import Batcher
 from harness.esm.config import EngineSettings, MappingConfig
@@ -24,7 +29,7 @@ class ShardReader:
     def __init__(self, *, uuid: str, shard_id: str, mapping: MappingConfig, settings: EngineSettings,
                  cursor: ShardCursor, invoker: Any, destinations: Any, clock: Any, metrics: Metrics,
                  journal: Any, record_filter: RecordFilter, sleep: Callable[[float], None],
-                 checkpoint: str | None = None) -> None:
+                 checkpoint: str | None = None, blocking: bool = True) -> None:
         self.uuid = uuid
         self.shard_id = shard_id
         self.m = mapping
@@ -42,6 +47,11 @@ class ShardReader:
         self.in_flight = False
         self._batches = 0
         self.seen_any = False
+        self.blocking = blocking
+        self._sleep = sleep
+        self._gen: Iterator[float] | None = None  # the batch in progress (non-blocking mode)
+        self._wake_at = 0.0
+        self._covers_to: str | None = None
         self.batcher = Batcher(mapping.BatchSize, mapping.MaximumBatchingWindowInSeconds, settings.max_payload_bytes)
         self.processor = BatchProcessor(uuid=uuid, shard_id=shard_id, mapping=mapping, settings=settings,
                                         invoker=invoker, destinations=destinations, clock=clock, metrics=metrics,
@@ -86,9 +96,46 @@ class ShardReader:
 
     def step(self) -> str:
         """One poll and at most one batch. WAITING: records are buffered but the batching window
-        is still open; IDLE: nothing to do until new records arrive; FINISHED: shard closed and done."""
+        is still open, or a batch waits out a backoff; IDLE: nothing to do until new records
+        arrive; FINISHED: shard closed and done."""
         if self.finished:
             return FINISHED
+        if self._gen is not None:
+            if self.clock.now() < self._wake_at:
+                return WAITING
+            return self._resume()
+        return self._next_batch()
+
+    def _start(self, records: list[Record], covers_to: str, window: Any = None) -> str:
+        self._batches += 1
+        self._covers_to = covers_to
+        self.in_flight = True
+        self._gen = self.processor.steps(records, f"{self.shard_id}#{self._batches}", window)
+        return self._resume()
+
+    def _resume(self) -> str:
+        assert self._gen is not None
+        try:
+            while True:
+                delay = next(self._gen)
+                if self.blocking:
+                    self._sleep(delay)
+                    continue
+                self._wake_at = self.clock.now() + delay
+                return WORKED
+        except StopIteration:
+            pass
+        self._gen = None
+        self.in_flight = False
+        if self._covers_to is not None and self.checkpoint != self._covers_to:
+            self._commit(self._covers_to, "batch_done")
+        self._batch_done()
+        return WORKED
+
+    def _batch_done(self) -> None:
+        """Hook for subclasses (tumbling windows)."""
+
+    def _next_batch(self) -> str:
         got = self._poll()
         if self.buffer and self.passing == 0:
             # Only filtered records: nothing to invoke, the checkpoint moves past them (spec 7.1).
@@ -106,16 +153,7 @@ class ShardReader:
         assert batch is not None
         self.passing -= len(batch.records)
         self.first_polled_at = self.clock.now() if self.passing else None
-        self._batches += 1
-        self.in_flight = True
-        try:
-            if batch.records:
-                self.processor.run(batch.records, f"{self.shard_id}#{self._batches}")
-            if self.checkpoint != batch.covers_to:
-                self._commit(batch.covers_to, "batch_done")
-        finally:
-            self.in_flight = False
-        return WORKED
+        return self._start(batch.records, batch.covers_to)
 
     def rewind(self, cursor: ShardCursor) -> None:
         """After an unexpected error: forget everything past the checkpoint and read it again."""
@@ -125,7 +163,20 @@ class ShardReader:
         self.first_polled_at = None
         self.source_done = False
         self.in_flight = False
+        self._gen = None
         self.processor._pending = None
 
-    def window_deadline(self) -> float | None:
+    def next_wake(self) -> float | None:
+        """When this reader next has something to do without new records (a backoff ending, a
+        batching window closing); a virtual-time driver advances the clock to it."""
+        if self._gen is not None:
+            return self._wake_at
         return self.batcher.deadline(self.first_polled_at) if self.passing else None
+
+    def retry_wake(self) -> float | None:
+        """The end of the backoff a non-blocking reader waits for, if any."""
+        return self._wake_at if self._gen is not None else None
+
+    def window_deadline(self) -> float | None:
+        """The older name of `next_wake`, kept for drivers written before lanes and windows."""
+        return self.next_wake()
