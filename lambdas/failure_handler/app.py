@@ -15,6 +15,8 @@ Configuration (environment):
 - EXPECTED_BUCKET_OWNER (optional): account id passed as ExpectedBucketOwner on every S3 call,
   so a bucket re-created by someone else under the same name is never read or written.
 - MAX_OBJECT_BYTES (default 16 MiB): larger objects are reported, not read (an ESM object is ~6 MB at most, spec §5).
+- AUTO_REPLAY, AUTO_REPLAY_FUNCTION, AUTO_REPLAY_MAX_ATTEMPTS, AUTO_REPLAY_DELAY_SECONDS: the optional
+  automatic replay policy, off by default (auto_replay.py).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any
 
 import boto3
 
+from auto_replay import AutoReplayPolicy, check_fits, policy_from_env, replay
 from failure_record import FailureCheck, check_failure_object
 
 WATCHED_PREFIX = "aws/lambda/"
@@ -141,8 +144,9 @@ def _archive(s3: Any, bucket: str, key: str, target: str, cfg: dict[str, Any]) -
                    MetadataDirective="COPY", **owner)
 
 
-def handle_object(bucket: str, key: str, event_date: str, cfg: dict[str, Any]) -> dict[str, Any]:
-    """Judge, archive and alert one object; infrastructure errors propagate."""
+def handle_object(bucket: str, key: str, event_date: str, cfg: dict[str, Any],
+                  policy: AutoReplayPolicy | None = None) -> dict[str, Any]:
+    """Judge, archive, optionally auto-replay, and alert one object; infrastructure errors propagate."""
     s3, sns = _client("s3"), _client("sns")
     check = FailureCheck(key=key)
     body = _read(s3, bucket, key, cfg, check)
@@ -155,7 +159,18 @@ def handle_object(bucket: str, key: str, event_date: str, cfg: dict[str, Any]) -
         target = archive_key(cfg["prefix"], "malformed", event_date, key)
     if target:
         _archive(s3, bucket, key, target, cfg)
+    replayed = None
+    if policy is not None and check.valid and check.records:
+        replayed = replay(policy, check.records, _client("lambda"))
+        _tag(s3, bucket, key, "harness-auto-replay", replayed["outcome"], cfg)
     subject, message = build_alert(bucket, check, target)
+    if replayed is not None:
+        message["autoReplay"] = replayed
+        if replayed["outcome"] == "succeeded":
+            message["kind"] = "auto-replayed"
+            subject = _subject(f"Auto-replayed: {subject}")
+        else:
+            subject = _subject(f"Auto-replay gave up after {replayed['attempts']} attempt(s): {subject}")
     sns.publish(TopicArn=cfg["topic"], Subject=subject, Message=json.dumps(message, sort_keys=True))
     _log(event="failure_object", bucket=bucket, key=key, kind=message["kind"], archiveKey=target,
          problems=check.problems, notes=check.notes)
@@ -163,9 +178,21 @@ def handle_object(bucket: str, key: str, event_date: str, cfg: dict[str, Any]) -
             "notes": check.notes}
 
 
+def _tag(s3: Any, bucket: str, key: str, name: str, value: str, cfg: dict[str, Any]) -> None:
+    """Add one tag, keeping the object's others (PutObjectTagging replaces the whole set)."""
+    owner = {"ExpectedBucketOwner": cfg["owner"]} if cfg["owner"] else {}
+    tags = s3.get_object_tagging(Bucket=bucket, Key=key, **owner).get("TagSet", [])
+    tags = [t for t in tags if t.get("Key") != name] + [{"Key": name, "Value": value}]
+    s3.put_object_tagging(Bucket=bucket, Key=key, Tagging={"TagSet": tags}, **owner)
+
+
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """Entry point for S3 ObjectCreated notifications (possibly several records per event)."""
     cfg = _config()
+    policy = policy_from_env()
+    if policy is not None:
+        remaining = context.get_remaining_time_in_millis() if hasattr(context, "get_remaining_time_in_millis") else None
+        check_fits(policy, remaining)
     records = event.get("Records") if isinstance(event, dict) else None
     if not isinstance(records, list):
         _log(event="ignored", reason="event has no Records list", eventKeys=sorted(event) if isinstance(event, dict) else None)
@@ -191,7 +218,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         event_time = record.get("eventTime")
         event_date = event_time[:10] if isinstance(event_time, str) and len(event_time) >= 10 else "unknown"
         try:
-            results.append(handle_object(bucket, key, event_date, cfg))
+            results.append(handle_object(bucket, key, event_date, cfg, policy))
         except Exception as exc:
             _log(event="delivery_failed", bucket=bucket, key=key, error=f"{type(exc).__name__}: {exc}")
             errors.append(f"s3://{bucket}/{key}: {type(exc).__name__}: {exc}")

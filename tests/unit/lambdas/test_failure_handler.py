@@ -277,3 +277,101 @@ def test_unhashable_condition_is_a_problem_not_a_crash():
     body = _json.dumps({"requestContext": {"payload": None, "condition": []}}).encode()
     check = check_failure_object("aws/lambda/x", body)
     assert not check.valid and check.problems
+
+
+class _FakeLambda:
+    """Stands in for the consumer: answers each invoke from a script, recording payloads."""
+
+    def __init__(self, answers: list[tuple[str | None, object]]) -> None:
+        self.answers = list(answers)
+        self.payloads: list[dict] = []
+
+    def invoke(self, **params):  # type: ignore[no-untyped-def]
+        import io
+
+        self.payloads.append(json.loads(params["Payload"]))
+        error, body = self.answers.pop(0)
+        resp = {"StatusCode": 200, "Payload": io.BytesIO(json.dumps(body).encode())}
+        if error:
+            resp["FunctionError"] = error
+        return resp
+
+
+@pytest.fixture()
+def auto_replay(stack, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("AUTO_REPLAY", "consumer")
+    monkeypatch.setenv("AUTO_REPLAY_FUNCTION", "consumer")
+    monkeypatch.setenv("AUTO_REPLAY_MAX_ATTEMPTS", "2")
+    monkeypatch.setenv("AUTO_REPLAY_DELAY_SECONDS", "0")
+    real = app._client
+
+    def install(answers):  # type: ignore[no-untyped-def]
+        fake = _FakeLambda(answers)
+        monkeypatch.setattr(app, "_client", lambda service: fake if service == "lambda" else real(service))
+        return fake
+
+    return install
+
+
+def test_auto_replay_off_by_default_invokes_nothing(stack, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(app, "_client", lambda service: pytest.fail("no client expected") if service == "lambda"
+                        else app._clients.get(service) or __import__("boto3").client(service))
+    key = stack.put(esm_key(), envelope(["800000000003126276362"]))
+    assert app.handler(s3_event(stack.bucket, key))["results"][0]["kind"] == "failure"
+
+
+def test_auto_replay_succeeds_on_second_attempt_and_tags_the_object(stack, auto_replay, aws_env) -> None:  # type: ignore[no-untyped-def]
+    fake = auto_replay([("Unhandled", {"errorMessage": "still bad"}), (None, {"batchItemFailures": []})])
+    seqs = ["800000000003126276362", "800000000003126276363"]
+    key = stack.put(esm_key(), envelope(seqs))
+    app.handler(s3_event(stack.bucket, key))
+    assert len(fake.payloads) == 2
+    assert [r["dynamodb"]["SequenceNumber"] for r in fake.payloads[0]["Records"]] == seqs  # the original batch
+    [alert] = stack.alerts()
+    assert alert["kind"] == "auto-replayed" and alert["autoReplay"]["attempts"] == 2
+    assert "still bad" in alert["autoReplay"]["history"][0]
+    tags = aws_env.client("s3").get_object_tagging(Bucket=stack.bucket, Key=key)["TagSet"]
+    assert {"Key": "harness-auto-replay", "Value": "succeeded"} in tags
+    assert key in stack.keys()  # never deleted
+
+
+def test_auto_replay_gives_up_after_max_attempts_with_an_alert(stack, auto_replay, aws_env) -> None:  # type: ignore[no-untyped-def]
+    fake = auto_replay([(None, {"batchItemFailures": [{"itemIdentifier": "800000000003126276362"}]}),
+                        ("Unhandled", {"errorMessage": "x"})])
+    key = stack.put(esm_key(), envelope(["800000000003126276362"]))
+    app.handler(s3_event(stack.bucket, key))
+    assert len(fake.payloads) == 2
+    [alert] = stack.alerts()
+    assert alert["kind"] == "failure" and alert["autoReplay"]["outcome"] == "exhausted"
+    assert alert["Subject"].startswith("Auto-replay gave up after 2 attempt(s)")
+    tags = aws_env.client("s3").get_object_tagging(Bucket=stack.bucket, Key=key)["TagSet"]
+    assert {"Key": "harness-auto-replay", "Value": "exhausted"} in tags
+
+
+def test_auto_replay_never_replays_a_malformed_object(stack, auto_replay) -> None:  # type: ignore[no-untyped-def]
+    fake = auto_replay([])
+    key = stack.put(esm_key(), {"not": "an envelope"})
+    app.handler(s3_event(stack.bucket, key))
+    assert fake.payloads == []
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"AUTO_REPLAY": "sometimes"}, "AUTO_REPLAY must be 'off' or 'consumer'"),
+    ({"AUTO_REPLAY": "consumer"}, "needs AUTO_REPLAY_FUNCTION"),
+    ({"AUTO_REPLAY": "consumer", "AUTO_REPLAY_FUNCTION": "f", "AUTO_REPLAY_MAX_ATTEMPTS": "11"},
+     "AUTO_REPLAY_MAX_ATTEMPTS must be from 1 to 10"),
+    ({"AUTO_REPLAY": "consumer", "AUTO_REPLAY_FUNCTION": "f", "AUTO_REPLAY_DELAY_SECONDS": "soon"},
+     "AUTO_REPLAY_DELAY_SECONDS must be a number"),
+])
+def test_auto_replay_config_errors_name_the_variable(env, message) -> None:  # type: ignore[no-untyped-def]
+    auto = load_lambda_module("failure_handler", "auto_replay")
+    with pytest.raises(auto.AutoReplayConfigError, match=message):
+        auto.policy_from_env(env)
+
+
+def test_auto_replay_that_cannot_fit_the_timeout_is_refused() -> None:
+    auto = load_lambda_module("failure_handler", "auto_replay")
+    policy = auto.AutoReplayPolicy("f", 3, 10.0)
+    with pytest.raises(auto.AutoReplayConfigError, match="does not fit"):
+        auto.check_fits(policy, 25_000)
+    auto.check_fits(policy, 31_000)
