@@ -186,14 +186,14 @@ def parse_mapping(params: dict[str, Any], *, region: str = "us-east-1", account_
     if not isinstance(frt, list) or len(frt) > 1 or any(x != "ReportBatchItemFailures" for x in frt):
         raise _constraint(frt, "functionResponseTypes", "Member must have at most 1 item, each ReportBatchItemFailures")
 
-    pf = _int(params, "ParallelizationFactor", 1, 1, 10)
-    if pf != 1:
-        # UNFINISHED: per-item-key parallel readers (spec 1, 7.1) are not built; refuse rather than ignore.
-        raise EsmValidationError(f"ParallelizationFactor={pf} is not supported yet by the harness ESM engine (only 1)")
-    tw = _int(params, "TumblingWindowInSeconds", 0, 0, 900)
-    if tw != 0:
-        # UNFINISHED: tumbling windows with state (spec 7.1) are not built; refuse rather than ignore.
-        raise EsmValidationError(f"TumblingWindowInSeconds={tw} is not supported yet by the harness ESM engine (only 0)")
+    pf = _int(params, "ParallelizationFactor", 1, 1, 10)  # spec 7.1; lanes.py
+    tw = _int(params, "TumblingWindowInSeconds", 0, 0, 900)  # spec 7.1; tumbling.py
+    if pf != 1 and tw != 0:
+        # UNFINISHED: AWS documents window state "per shard" and says nothing of windows with
+        # concurrent lanes; the harness refuses the combination rather than guess.
+        raise EsmValidationError(
+            f"ParallelizationFactor={pf} together with TumblingWindowInSeconds={tw} is not supported by the "
+            "harness ESM engine (window state is per shard; use one of the two)")
     metrics = params.get("MetricsConfig")
     if metrics is not None and (not isinstance(metrics, dict) or any(m != "EventCount" for m in metrics.get("Metrics", []))):
         raise EsmValidationError("MetricsConfig must be {'Metrics': ['EventCount']}")

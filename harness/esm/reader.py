@@ -106,7 +106,7 @@ class ShardReader:
             return self._resume()
         return self._next_batch()
 
-    def _start(self, records: list[Record], covers_to: str, window: Any = None) -> str:
+    def _start(self, records: list[Record], covers_to: str | None, window: Any = None) -> str:
         self._batches += 1
         self._covers_to = covers_to
         self.in_flight = True
