@@ -3,6 +3,26 @@
 It is the oracle scenarios compare a backend against, so it runs the very same reader and
 processor as EsmService; only the source, the invoker and the clock differ. Output is built
 from the journal alone, the same way reports are.
+
+Input additions for lanes, windows and shards:
+- `mapping.ParallelizationFactor`, `mapping.TumblingWindowInSeconds` as in the Lambda API;
+- `keys`: with `records` as a count, the number of distinct item keys (record i gets key
+  `item-{i % keys}`); default: every record its own key;
+- a record item may carry `$key` (its partition key value) and `$shard` (shard index or ID);
+  `$`-prefixed fields are not part of the image;
+- `shards`: a count (independent shards), or a list of `{"id"?: str, "parent"?: index or ID}`
+  for lineage (spec 8: a child shard is read only after its parent is finished). Records
+  without `$shard` go to shard `crc32(key) % count` among the shards without children;
+- `handler.aggregate` (tumbling windows): `count` returns `{"state": {"count": n}}` with n the
+  running count of records the window has seen succeed; `echo` returns the state it got;
+  `none` returns no state (a failed invocation, spec 7.1). Default `echo`.
+
+One virtual clock for every shard. Shards are stepped round-robin; a backoff never sleeps (the
+readers are non-blocking), so a shard waiting out retries does not hold time back for the
+others; when every shard is idle or waiting, the clock jumps to the earliest of the next record
+arrival, batching-window deadline, backoff end or window end. Output invocations and
+destination records carry `shard`; window invokes carry `window`, `state_in`, `state_out`,
+`final` and `early`.
 """
 
 from __future__ import annotations
@@ -11,6 +31,7 @@ import dataclasses
 import gc
 import json
 import uuid as uuidlib
+import zlib
 from typing import Any
 
 from harness.esm.clock import VirtualClock
@@ -19,7 +40,8 @@ from harness.esm.destinations import InMemoryDestinations
 from harness.esm.errors import EsmValidationError
 from harness.esm.filtering import RecordFilter
 from harness.esm.metrics import Metrics
-from harness.esm.reader import FINISHED, ShardReader
+from harness.esm.reader import FINISHED
+from harness.esm.readers import make_reader
 from harness.esm.records import make_record, to_attribute_value
 from harness.esm.sources.memory import MemoryStreamSource
 from harness.invoke import InvokeResult
@@ -29,6 +51,8 @@ DEFAULT_STREAM = "arn:aws:dynamodb:us-east-1:123456789012:table/simulated/stream
 DEFAULT_FUNCTION = "simulated-consumer"
 SHARD_ID = "shardId-00000001700000000000-00000001"
 MODES = ("raise", "partial", "partial-malformed", "timeout")
+AGGREGATES = ("echo", "count", "none")
+MAX_SHARDS = 64
 SEQ_BASE = 10**20  # 21-digit sequence numbers (spec 6: 21..40 characters)
 MAX_RECORDS = 5_000_000
 
@@ -41,11 +65,13 @@ class ScriptedHandler:
     """The consumer function of a simulation. Implements the processor's in-process fast path
     (`invoke_event`) so no JSON is built per invocation."""
 
-    def __init__(self, index_of: dict[str, int], fail: set[int], mode: str, fail_times: int | None) -> None:
+    def __init__(self, index_of: dict[str, int], fail: set[int], mode: str, fail_times: int | None,
+                 aggregate: str = "echo") -> None:
         self.index_of = index_of
         self.fail = fail
         self.mode = mode
         self.fail_times = fail_times
+        self.aggregate = aggregate
         self.deliveries: dict[int, int] = {}
         self._n = 0
 
@@ -61,6 +87,24 @@ class ScriptedHandler:
         return out
 
     def invoke_event(self, function_name: str, event: dict[str, Any]) -> InvokeResult:
+        result = self._respond(event)
+        if "window" not in event or result.function_error or self.aggregate == "none":
+            return result
+        # Tumbling window: the response must carry state (spec 7.1), next to batchItemFailures.
+        body = json.loads(result.payload or b"null")
+        resp = body if isinstance(body, dict) else {}
+        state = dict(event.get("state") or {})
+        if self.aggregate == "count":
+            failed = {f.get("itemIdentifier") for f in resp.get("batchItemFailures") or () if isinstance(f, dict)}
+            ok = 0
+            for r in event["Records"]:
+                if r["dynamodb"]["SequenceNumber"] in failed:
+                    break  # the engine commits only what precedes the lowest failed record
+                ok += 1
+            state["count"] = state.get("count", 0) + ok
+        return InvokeResult(200, json.dumps({"state": state, **resp}).encode(), None, result.request_id)
+
+    def _respond(self, event: dict[str, Any]) -> InvokeResult:
         self._n += 1
         rid = f"00000000-0000-4000-8000-{self._n:012d}"
         failing = self._failing(event["Records"])
@@ -106,12 +150,12 @@ def _records(spec: Any) -> list[dict[str, Any]]:
     raise SimulationSpecError(f"records must be a count or a list of items, got {type(spec).__name__}")
 
 
-def _handler(spec: Any, n: int) -> tuple[set[int], str, int | None]:
+def _handler(spec: Any, n: int) -> tuple[set[int], str, int | None, str]:
     if spec is None:
         spec = {}
     if not isinstance(spec, dict):
         raise SimulationSpecError("handler must be an object with fail, mode, fail_times")
-    unknown = set(spec) - {"fail", "mode", "fail_times"}
+    unknown = set(spec) - {"fail", "mode", "fail_times", "aggregate"}
     if unknown:
         raise SimulationSpecError(f"handler has unknown field(s): {', '.join(sorted(unknown))}")
     fail = spec.get("fail", [])
@@ -126,7 +170,10 @@ def _handler(spec: Any, n: int) -> tuple[set[int], str, int | None]:
     ft = spec.get("fail_times")
     if ft is not None and (isinstance(ft, bool) or not isinstance(ft, int) or ft < 0):
         raise SimulationSpecError(f"handler.fail_times must be an integer >= 0, got {ft!r}")
-    return set(fail), mode, ft
+    agg = spec.get("aggregate", "echo")
+    if agg not in AGGREGATES:
+        raise SimulationSpecError(f"handler.aggregate must be one of {', '.join(AGGREGATES)}, got {agg!r}")
+    return set(fail), mode, ft, agg
 
 
 def _engine(spec: Any) -> EngineSettings:
@@ -164,12 +211,9 @@ def run_simulation(spec: dict) -> dict:
 def _run(spec: dict) -> dict:
     if not isinstance(spec, dict):
         raise SimulationSpecError("the simulate spec must be a JSON object")
-    unknown = set(spec) - {"mapping", "records", "handler", "clock", "engine", "shards"}
+    unknown = set(spec) - {"mapping", "records", "handler", "clock", "engine", "shards", "keys"}
     if unknown:
         raise SimulationSpecError(f"unknown top-level field(s): {', '.join(sorted(unknown))}")
-    if spec.get("shards", 1) != 1:
-        # UNFINISHED: multi-shard simulation (independent virtual time per shard) is not built.
-        raise SimulationSpecError("shards: only 1 shard is supported by simulate yet")
     mapping_spec = spec.get("mapping", {})
     if not isinstance(mapping_spec, dict):
         raise SimulationSpecError("mapping must be an object of Lambda API parameters")
@@ -179,8 +223,12 @@ def _run(spec: dict) -> dict:
         mapping = parse_mapping(params)
     except EsmValidationError as exc:
         raise SimulationSpecError(f"mapping: {exc}") from None
+    shards = _shards(spec.get("shards", 1))
     items = _records(spec.get("records", 0))
-    fail, mode, fail_times = _handler(spec.get("handler"), len(items))
+    keys = spec.get("keys")
+    if keys is not None and (isinstance(keys, bool) or not isinstance(keys, int) or keys < 1):
+        raise SimulationSpecError(f"keys must be an integer >= 1, got {keys!r}")
+    fail, mode, fail_times, aggregate = _handler(spec.get("handler"), len(items))
     clock_spec = spec.get("clock") or {}
     if not isinstance(clock_spec, dict) or set(clock_spec) - {"start", "record_interval_s", "start_delay_s"}:
         raise SimulationSpecError("clock must be {start, record_interval_s, start_delay_s}")
@@ -193,46 +241,123 @@ def _run(spec: dict) -> dict:
     arn = mapping.EventSourceArn
     region = arn.split(":")[3]
     source = MemoryStreamSource(arn, now=clock.now)
-    source.add_shard(SHARD_ID)
-    records = []
+    ids = [sid for sid, _ in shards]
+    for sid, parent in shards:
+        source.add_shard(sid, parent)
+    parents = {p for _, p in shards if p is not None}
+    leaves = [sid for sid in ids if sid not in parents]
+    per_shard: dict[str, list[dict[str, Any]]] = {sid: [] for sid in ids}
     index_of: dict[str, int] = {}
     for i, item in enumerate(items):
         sn = str(SEQ_BASE + i * 100)
         index_of[sn] = i
+        if any(k.startswith("$") for k in item):
+            meta = {k: v for k, v in item.items() if k.startswith("$")}
+            item = {k: v for k, v in item.items() if not k.startswith("$")}
+        else:
+            meta = {}
+        unknown_meta = set(meta) - {"$key", "$shard"}
+        if unknown_meta:
+            raise SimulationSpecError(f"records[{i}]: unknown field(s) {', '.join(sorted(unknown_meta))} "
+                                      "(only $key and $shard)")
         try:
             image = {k: to_attribute_value(v) for k, v in item.items()}
         except ValueError as exc:
             raise SimulationSpecError(f"records[{i}]: {exc}") from None
-        pk = f"item-{i}"
+        if "$key" in meta:
+            if not isinstance(meta["$key"], (str, int)) or isinstance(meta["$key"], bool):
+                raise SimulationSpecError(f"records[{i}].$key must be a string or an integer")
+            pk = str(meta["$key"])
+        else:
+            pk = f"item-{i % keys}" if keys else f"item-{i}"
+        if "$shard" in meta:
+            sid = _shard_ref(meta["$shard"], ids, f"records[{i}].$shard")
+        else:
+            sid = leaves[zlib.crc32(pk.encode()) % len(leaves)] if len(leaves) > 1 else leaves[0]
         # SizeBytes from the plain item (names + printed values): close to DynamoDB's rule, and
         # a fifth of the cost of walking the AttributeValue tree for 100,000 records.
         size = 2 + len(pk) + sum(len(k) + len(str(v)) for k, v in item.items())
-        records.append(make_record(sequence_number=sn, arrival_s=start + i * interval, new_image=image,
-                                   keys={"pk": {"S": pk}}, stream_arn=arn, region=region,
-                                   event_id=f"{i + 1:032x}", size=size))
-    source.append(SHARD_ID, records)
-    source.close_shard(SHARD_ID)
+        per_shard[sid].append(make_record(sequence_number=sn, arrival_s=start + i * interval, new_image=image,
+                                          keys={"pk": {"S": pk}}, stream_arn=arn, region=region,
+                                          event_id=f"{i + 1:032x}", size=size))
+    for sid in ids:
+        source.append(sid, per_shard[sid])
+        source.close_shard(sid)
+    del per_shard
 
     uuid = str(uuidlib.UUID(int=0xE5 << 100))
     journal = Journal()
     metrics = Metrics()
     destinations = InMemoryDestinations()
-    handler = ScriptedHandler(index_of, fail, mode, fail_times)
+    handler = ScriptedHandler(index_of, fail, mode, fail_times, aggregate)
     clock.advance_to(start + delay)
-    reader = ShardReader(uuid=uuid, shard_id=SHARD_ID, mapping=mapping, settings=settings,
-                         cursor=source.open(SHARD_ID, starting_position=mapping.StartingPosition),
-                         invoker=handler, destinations=destinations, clock=clock, metrics=metrics,
-                         journal=journal, record_filter=RecordFilter(mapping.Filters), sleep=clock.sleep)
-    while True:
-        state = reader.step()
-        if state == FINISHED:
+    parent_of = dict(shards)
+    readers: dict[str, Any] = {}
+    finished: set[str] = set()
+    record_filter = RecordFilter(mapping.Filters)
+    while len(finished) < len(ids):
+        progressed = False
+        for sid in ids:  # round-robin; list order is parent first (_shards checks it)
+            if sid in finished:
+                continue
+            reader = readers.get(sid)
+            if reader is None:
+                parent = parent_of[sid]
+                if parent is not None and parent not in finished:
+                    continue  # spec 8: parent before child
+                reader = readers[sid] = make_reader(
+                    uuid=uuid, shard_id=sid, mapping=mapping, settings=settings,
+                    cursor=source.open(sid, starting_position=mapping.StartingPosition), invoker=handler,
+                    destinations=destinations, clock=clock, metrics=metrics, journal=journal,
+                    record_filter=record_filter, sleep=clock.sleep, blocking=False)
+            state = reader.step()
+            if state == FINISHED:
+                finished.add(sid)
+                progressed = True
+            elif state == "worked":
+                progressed = True
+        if progressed:
+            continue
+        now = clock.now()
+        wakes = [w for w in [source.next_arrival()] + [r.next_wake() for s, r in readers.items() if s not in finished]
+                 if w is not None and w > now]
+        if not wakes:
             break
-        if state in ("idle", "waiting"):
-            wakes = [w for w in (source.next_arrival(), reader.window_deadline()) if w is not None]
-            if not wakes:
-                break
-            clock.advance_to(min(wakes))
+        clock.advance_to(min(wakes))
     return _report(journal, index_of, metrics, clock.now() - start, mapping, mode)
+
+
+def _shard_ref(ref: Any, ids: list[str], where: str, before: int | None = None) -> str:
+    limit = len(ids) if before is None else before
+    if isinstance(ref, int) and not isinstance(ref, bool):
+        if 0 <= ref < limit:
+            return ids[ref]
+    elif isinstance(ref, str) and ref in ids[:limit]:
+        return ref
+    what = "an earlier shard (index or id)" if before is not None else f"a shard index 0..{len(ids) - 1} or shard id"
+    raise SimulationSpecError(f"{where} = {ref!r} is not {what}")
+
+
+def _shards(spec: Any) -> list[tuple[str, str | None]]:
+    """(shard id, parent id) in an order where every parent comes before its children."""
+    if isinstance(spec, int) and not isinstance(spec, bool):
+        if not 1 <= spec <= MAX_SHARDS:
+            raise SimulationSpecError(f"shards must be between 1 and {MAX_SHARDS}, got {spec}")
+        return [(f"shardId-00000001700000000000-{k + 1:08d}", None) for k in range(spec)]
+    if not isinstance(spec, list) or not 1 <= len(spec) <= MAX_SHARDS:
+        raise SimulationSpecError(f"shards must be a count or a list of 1..{MAX_SHARDS} shard objects")
+    out: list[tuple[str, str | None]] = []
+    ids: list[str] = []
+    for k, sh in enumerate(spec):
+        if not isinstance(sh, dict) or set(sh) - {"id", "parent"}:
+            raise SimulationSpecError(f"shards[{k}] must be an object with optional id and parent")
+        sid = sh.get("id", f"shardId-00000001700000000000-{k + 1:08d}")
+        if not isinstance(sid, str) or not sid or sid in ids:
+            raise SimulationSpecError(f"shards[{k}].id {sid!r} must be a unique non-empty string")
+        ids.append(sid)
+        parent = sh.get("parent")
+        out.append((sid, None if parent is None else _shard_ref(parent, ids, f"shards[{k}].parent", before=k)))
+    return out
 
 
 def _report(journal: Journal, index_of: dict[str, int], metrics: Metrics, elapsed: float, mapping: Any,
@@ -241,11 +366,26 @@ def _report(journal: Journal, index_of: dict[str, int], metrics: Metrics, elapse
         return [index_of[s] for s in seqs or ()]
 
     invocations, destination, processed, dropped, filtered, trimmed = [], [], [], [], [], []
+    state_in: dict[str, Any] = {}
+    abandoned = []
     for e in journal.entries():
         kind = e["kind"]
-        if kind == "invoke_result":
+        if kind == "invoked":
+            if "state_in" in e:
+                state_in[e["invocation_id"]] = e["state_in"]
+        elif kind == "invoke_result":
             inv = {"records": idx(e["sequence_numbers"]), "result": e["outcome"], "attempt": e["attempt"],
-                   "request_id": e["request_id"]}
+                   "request_id": e["request_id"], "shard": e["shard_id"]}
+            if "lane" in e:
+                inv["lane"] = e["lane"]
+            if "window_start" in e:
+                inv["window"] = {"start": e["window_start"], "end": e["window_start"] + mapping.TumblingWindowInSeconds}
+                inv["state_in"] = state_in.pop(e["invocation_id"], None)
+                inv["state_out"] = e.get("state_out")
+                inv["final"] = e["final"]
+                inv["early"] = e["early"]
+            if e.get("reason"):
+                inv["reason"] = e["reason"]
             if e.get("function_error"):
                 inv["function_error"] = e["function_error"]
             if e.get("failed_sequence_numbers"):
@@ -254,7 +394,10 @@ def _report(journal: Journal, index_of: dict[str, int], metrics: Metrics, elapse
             processed.extend(idx(e.get("committed_sequence_numbers")))
         elif kind == "destination_write":
             destination.append({"key": e["key"], "destination": e["destination"], "condition": e["condition"],
-                                "records": idx(e["sequence_numbers"]), "envelope": e["envelope"]})
+                                "records": idx(e["sequence_numbers"]), "envelope": e["envelope"],
+                                "shard": e["shard_id"]})
+        elif kind == "window_abandoned":
+            abandoned.append({"shard": e["shard_id"], "window_start": e["window_start"], "reason": e["reason"]})
         elif kind == "dropped":
             (trimmed if e.get("condition") is None else dropped).extend(idx(e["sequence_numbers"]))
         elif kind == "filtered":
@@ -275,6 +418,8 @@ def _report(journal: Journal, index_of: dict[str, int], metrics: Metrics, elapse
         "metrics": metrics.snapshot(),
         "virtual_seconds": elapsed,
     }
+    if abandoned:
+        out["windows_abandoned"] = abandoned
     if warnings:
         out["warnings"] = warnings
     return out

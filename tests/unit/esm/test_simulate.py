@@ -98,7 +98,12 @@ def test_partial_mode_without_rbif_warns():
     ({"records": 3, "mapping": {"BatchSize": 0}}, "batchSize"),
     ({"records": 3, "clock": {"start": "now"}}, r"clock.start"),
     ({"records": 3, "engine": {"nope": 1}}, "engine.nope"),
-    ({"records": 3, "shards": 2}, "shards"),
+    ({"records": 3, "shards": 0}, "shards must be between"),
+    ({"records": 3, "shards": [{"parent": 0}]}, r"shards\[0\].parent"),
+    ({"records": [{"$shard": 5}], "shards": 2}, r"records\[0\].\$shard"),
+    ({"records": [{"$nope": 1}]}, r"records\[0\]: unknown field"),
+    ({"records": 3, "keys": 0}, "keys must be"),
+    ({"records": 3, "handler": {"aggregate": "sum"}}, "handler.aggregate"),
     ({"recs": 3}, "unknown top-level field"),
     ([], "JSON object"),
 ])
