@@ -1,0 +1,182 @@
+"""RemoteLambdaRuntime: register against moto's real CreateFunction (no Docker needed for that),
+invoke against botocore's Stubber (moto's Invoke would need Docker, and is never called here)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import zipfile
+from pathlib import Path
+from typing import Iterator
+
+import boto3
+import pytest
+from botocore.response import StreamingBody
+from botocore.stub import Stubber
+
+from harness.backends import get_backend
+from harness.backends.remote_lambda import (
+    RemoteLambdaRuntime,
+    RemoteRuntimeError,
+    code_sha256,
+    ensure_lambda_role,
+    zip_code_dir,
+)
+from harness.invoke import InvokeServiceError
+from harness.journal import Journal
+from harness.runtime import FunctionSpec, InvalidFunctionSpec
+
+
+@pytest.fixture(scope="module")
+def moto() -> Iterator[object]:
+    with get_backend("embedded") as backend:
+        yield backend
+
+
+@pytest.fixture
+def code(tmp_path: Path) -> Path:
+    d = tmp_path / "fn"
+    (d / "pkg").mkdir(parents=True)
+    (d / "app.py").write_text("def handler(event, context):\n    return event\n")
+    (d / "pkg" / "util.py").write_text("X = 1\n")
+    (d / "__pycache__").mkdir()
+    (d / "__pycache__" / "app.cpython-311.pyc").write_bytes(b"\0junk")
+    return d
+
+
+def _runtime(moto: object, **kw: object) -> RemoteLambdaRuntime:
+    role = ensure_lambda_role(moto.client("iam"))  # type: ignore[attr-defined]
+    return RemoteLambdaRuntime(moto.client("lambda"), role_arn=role, waiter_delay_s=1,  # type: ignore[attr-defined]
+                               waiter_max_attempts=5, **kw)
+
+
+def test_zip_is_reproducible_and_skips_bytecode(code: Path) -> None:
+    first = zip_code_dir(code)
+    (code / "app.py").touch()  # a new mtime must not change the package
+    assert zip_code_dir(code) == first
+    names = zipfile.ZipFile(io.BytesIO(first)).namelist()
+    assert names == ["app.py", "pkg/util.py"]
+    (code / "app.py").write_text("def handler(event, context):\n    return 2\n")
+    assert zip_code_dir(code) != first
+
+
+def test_ensure_lambda_role_creates_once_and_reuses(moto: object) -> None:
+    iam = moto.client("iam")  # type: ignore[attr-defined]
+    arn = ensure_lambda_role(iam, "role-reuse-test")
+    assert arn.endswith(":role/role-reuse-test")
+    assert ensure_lambda_role(iam, "role-reuse-test") == arn
+    trust = iam.get_role(RoleName="role-reuse-test")["Role"]["AssumeRolePolicyDocument"]
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    assert trust["Statement"][0]["Principal"] == {"Service": "lambda.amazonaws.com"}
+
+
+def test_register_creates_the_function_with_the_spec_environment_only(moto: object, code: Path,
+                                                                      tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.jsonl")
+    rt = _runtime(moto, journal=journal)
+    rt.register(FunctionSpec("remote-create", code, "app.handler", environment={"TABLE": "t1"},
+                             timeout_s=2.5, memory_mb=256))
+    cfg = moto.client("lambda").get_function_configuration(FunctionName="remote-create")  # type: ignore[attr-defined]
+    assert cfg["State"] == "Active"
+    assert cfg["Environment"]["Variables"] == {"TABLE": "t1"}  # no AWS_ENDPOINT_URL from the harness
+    assert (cfg["Handler"], cfg["Runtime"], cfg["Timeout"], cfg["MemorySize"]) == ("app.handler", "python3.11", 3, 256)
+    assert cfg["Role"] == rt.role_arn
+    assert cfg["CodeSha256"] == code_sha256(zip_code_dir(code))
+    [entry] = journal.entries("runtime_register", function="remote-create")
+    assert entry["action"] == "created" and entry["timeout_rounded"] is True
+    assert [s.name for s in rt.functions()] == ["remote-create"]
+    assert rt.functions()[0].arn == f"arn:aws:lambda:us-east-1:{rt.account_id}:function:remote-create"
+
+
+def test_register_again_updates_code_and_configuration(moto: object, code: Path, tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.jsonl")
+    rt = _runtime(moto, journal=journal)
+    rt.register(FunctionSpec("remote-update", code, "app.handler", environment={"A": "1"}))
+    (code / "app.py").write_text("def handler(event, context):\n    return 'v2'\n")
+    rt.register(FunctionSpec("remote-update", code, "app.other", environment={"B": "2"}, timeout_s=9))
+    cfg = moto.client("lambda").get_function_configuration(FunctionName="remote-update")  # type: ignore[attr-defined]
+    assert cfg["Environment"]["Variables"] == {"B": "2"}
+    assert (cfg["Handler"], cfg["Timeout"]) == ("app.other", 9)
+    assert cfg["CodeSha256"] == code_sha256(zip_code_dir(code))
+    assert [e["action"] for e in journal.entries("runtime_register", function="remote-update")] == ["created", "updated"]
+    assert len(rt.functions()) == 1
+
+
+def test_bad_spec_fails_before_any_api_call(moto: object, code: Path) -> None:
+    rt = _runtime(moto)
+    with pytest.raises(InvalidFunctionSpec, match="AWS_REGION"):
+        rt.register(FunctionSpec("remote-bad", code, "app.handler", environment={"AWS_REGION": "x"}))
+    with pytest.raises(InvalidFunctionSpec, match="not a directory"):
+        rt.register(FunctionSpec("remote-bad", code / "missing", "app.handler"))
+    lam = moto.client("lambda")  # type: ignore[attr-defined]
+    assert "remote-bad" not in [f["FunctionName"] for f in lam.list_functions()["Functions"]]
+
+
+def test_api_failure_names_the_function_and_the_call(moto: object, code: Path) -> None:
+    rt = RemoteLambdaRuntime(moto.client("lambda"),  # type: ignore[attr-defined]
+                             role_arn="arn:aws:iam::123456789012:role/does-not-exist")
+    with pytest.raises(RemoteRuntimeError, match="'remote-norole'.*CreateFunction"):
+        rt.register(FunctionSpec("remote-norole", code, "app.handler"))
+    assert rt.functions() == []
+
+
+def test_constructor_rejects_a_non_arn_role_and_a_non_python_runtime() -> None:
+    client = boto3.client("lambda", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with pytest.raises(ValueError, match="role_arn"):
+        RemoteLambdaRuntime(client, role_arn="harness-lambda-role")
+    with pytest.raises(ValueError, match="runtime"):
+        RemoteLambdaRuntime(client, role_arn="arn:aws:iam::1:role/r", runtime="nodejs20.x")
+
+
+# ---- invoke, through the Stubber ----------------------------------------------------------------
+
+def _stubbed(tmp_path: Path) -> tuple[RemoteLambdaRuntime, Stubber, Journal]:
+    client = boto3.client("lambda", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    journal = Journal(tmp_path / "j.jsonl")
+    rt = RemoteLambdaRuntime(client, role_arn="arn:aws:iam::000000000000:role/r", journal=journal)
+    return rt, Stubber(client), journal
+
+
+def _body(data: bytes) -> StreamingBody:
+    return StreamingBody(io.BytesIO(data), len(data))
+
+
+def test_invoke_success_and_function_error_are_results_and_journaled(tmp_path: Path) -> None:
+    rt, stub, journal = _stubbed(tmp_path)
+    expected = {"FunctionName": "consumer", "InvocationType": "RequestResponse", "Payload": b'{"a":1}',
+                "LogType": "Tail"}
+    stub.add_response("invoke", {"StatusCode": 200, "Payload": _body(b'{"ok":true}'),
+                                 "LogResult": base64.b64encode(b"START\n").decode(),
+                                 "ResponseMetadata": {"RequestId": "r-1"}}, expected)
+    error_doc = b'{"errorType":"ValueError","errorMessage":"poison"}'
+    stub.add_response("invoke", {"StatusCode": 200, "FunctionError": "Unhandled", "Payload": _body(error_doc),
+                                 "ResponseMetadata": {"RequestId": "r-2"}}, expected)
+    with stub:
+        ok = rt.invoke("consumer", b'{"a":1}')
+        bad = rt.invoke("consumer", bytearray(b'{"a":1}'))
+    assert (ok.function_error, ok.payload, ok.request_id, ok.log_tail) == (None, b'{"ok":true}', "r-1", "START\n")
+    assert (bad.function_error, bad.payload) == ("Unhandled", error_doc)
+    entries = journal.entries("runtime_invoke", function="consumer")
+    assert [(e["function_error"], e["error_type"], e["remote"]) for e in entries] == [
+        (None, None, True), ("Unhandled", "ValueError", True)]
+
+
+def test_invoke_throttle_is_a_not_reached_error_flagged_throttled(tmp_path: Path) -> None:
+    rt, stub, journal = _stubbed(tmp_path)
+    stub.add_client_error("invoke", service_error_code="TooManyRequestsException", http_status_code=429)
+    stub.add_client_error("invoke", service_error_code="ResourceNotFoundException", http_status_code=404)
+    with stub:
+        with pytest.raises(InvokeServiceError) as throttled:
+            rt.invoke("consumer", b"{}")
+        with pytest.raises(InvokeServiceError) as missing:
+            rt.invoke("nope", b"{}")
+    assert throttled.value.throttled is True
+    assert missing.value.throttled is False and "nope" in str(missing.value)
+    assert journal.entries("runtime_invoke") == []  # the function was never reached
+
+
+def test_invoke_rejects_a_non_bytes_payload(tmp_path: Path) -> None:
+    rt, _, _ = _stubbed(tmp_path)
+    with pytest.raises(TypeError, match="'consumer'.*bytes"):
+        rt.invoke("consumer", "{}")  # type: ignore[arg-type]
