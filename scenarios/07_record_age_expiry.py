@@ -1,0 +1,43 @@
+"""Record age expiry in virtual time: MaximumRecordAgeInSeconds=60 ends an always-failing record
+(spec 1 record age, 3.3, 9.3)."""
+
+from harness.scenarios import expect
+from harness.scenarios.model import Scenario
+from harness.verdict import check
+
+CONTEXT = {"batchSize": 10, "retryAttempts": 10, "bisect": True, "reportBatchItemFailures": False,
+           "maxRecordAgeSeconds": 60}
+POISON = [2]
+
+
+def checks(obs, run):
+    objs = obs.failure_objects
+    poison_invokes = sum(1 for i in obs.invocations if i["records"] == POISON)
+    return [
+        expect.failure_objects(obs, 1, spec="3.3"),
+        *expect.isolated(obs, POISON),
+        *expect.envelope(obs, condition="RecordAgeExceeded", invoke_count=None, function_error=None,
+                         response_context=False),
+        check("age, not retries, ended it: 1 <= approximateInvokeCount < retries + 1", [True] * len(objs),
+              [1 <= (o.approximate_invoke_count or 0) < CONTEXT["retryAttempts"] + 1 for o in objs], spec="1, 3.2"),
+        check("approximateInvokeCount = invocations of the poison record alone", [poison_invokes] * len(objs),
+              [o.approximate_invoke_count for o in objs], spec="3.2"),
+        expect.all_good_projected(obs, POISON),
+    ]
+
+
+SCENARIO = Scenario(
+    name="record-age-expiry",
+    title="Record age expiry (MaximumRecordAgeInSeconds=60) in virtual time",
+    description="Ten orders, order 2 always fails, 10 retries allowed but records may be at most 60 s old. The "
+                "engine runs on a virtual clock with the default backoff, so the isolated poison is retried until "
+                "it is older than 60 s and discarded with RecordAgeExceeded and no responseContext, without "
+                "waiting a minute.",
+    spec_sections=("1", "3.2", "3.3", "9.3"),
+    context=CONTEXT,
+    count=10,
+    poison=tuple(POISON),
+    clock="virtual",
+    checks=checks,
+    rules=(("MaximumRecordAgeInSeconds: RecordAgeExceeded, no responseContext", "1, 3.3"),),
+)

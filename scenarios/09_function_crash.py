@@ -1,0 +1,38 @@
+"""A crashed function process is a function error (Unhandled) (spec 1, 3.2)."""
+
+from harness.scenarios import expect
+from harness.scenarios.model import Scenario
+from harness.verdict import check
+
+CONTEXT = {"batchSize": 10, "retryAttempts": 2, "bisect": True, "reportBatchItemFailures": False}
+POISON = [1]
+
+
+def checks(obs, run):
+    crashed = [e for e in run.pipe.journal.entries("runtime_invoke", function=run.consumer)
+               if e.get("error_type") == "Runtime.ExitError"]
+    failing = [i for i in obs.invocations if i["outcome"] == "function_error"]
+    return [
+        expect.failure_objects(obs, 1, spec="1"),
+        *expect.isolated(obs, POISON),
+        *expect.envelope(obs, condition="RetryAttemptsExhausted", invoke_count=CONTEXT["retryAttempts"] + 1,
+                         function_error="Unhandled"),
+        check("every failed invocation was a crash (Runtime.ExitError)", len(failing), len(crashed), spec="1"),
+        expect.all_good_projected(obs, POISON),
+    ]
+
+
+SCENARIO = Scenario(
+    name="function-crash",
+    title="Function crash: counted as a function error",
+    description="Four orders, order 1 poison; a wrapper kills its own process (os._exit) whenever a batch holds the "
+                "poison. The runtime replaces the worker and reports Runtime.ExitError; the ESM treats it as an "
+                "Unhandled function error.",
+    spec_sections=("1", "3.2"),
+    context=CONTEXT,
+    count=4,
+    poison=tuple(POISON),
+    wrapper="crash",
+    checks=checks,
+    rules=(("a crash is a function error: retried, counted, functionError Unhandled", "1, 3.2"),),
+)
