@@ -45,7 +45,10 @@ def parse_key(key: str) -> FailureKey:
         m = pattern.match(key)
         if not m:
             continue
-        stamp = datetime.strptime(m["stamp"], "%Y-%m-%dT%H.%M.%S").replace(tzinfo=timezone.utc)
+        try:
+            stamp = datetime.strptime(m["stamp"], "%Y-%m-%dT%H.%M.%S").replace(tzinfo=timezone.utc)
+        except ValueError:  # matches the pattern but is no real time, e.g. month 13
+            raise KeyLayoutError(f"key {key!r}: stamp {m['stamp']} is not a valid UTC date and time") from None
         if (m["y"], m["m"], m["d"]) != (f"{stamp:%Y}", f"{stamp:%m}", f"{stamp:%d}"):
             raise KeyLayoutError(f"key {key!r}: date folders {m['y']}/{m['m']}/{m['d']} disagree with stamp {m['stamp']}")
         return FailureKey(
