@@ -33,7 +33,7 @@ text-transform:uppercase;letter-spacing:.03em}.badge-pass{background:#2e7d32}.ba
 .num{text-align:right;font-variant-numeric:tabular-nums}.lost{background:#ffcdd2;color:#b71c1c;font-weight:700}
 .total th,.total td{font-weight:700;background:#f0f4f8}.failing{margin:0;padding-left:18px}.failing li{margin:2px 0}
 code,pre{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace}pre{white-space:pre-wrap;word-break:break-word;
-margin:0}.exp{color:#1b5e20}.obs{color:#b71c1c}.spec{white-space:nowrap;color:#52606d}
+margin:0}.failing .exp,.check-fail .exp{color:#1b5e20}.failing .obs,.check-fail .obs{color:#b71c1c}.spec{white-space:nowrap;color:#52606d}
 .fid-matches{background:#e8f5e9}.fid-diverges{background:#ffebee}.fid-not-run{background:#f5f5f5;color:#757575}
 .fid-status{font-weight:700}.fid-reason{font-size:12px;margin-top:2px}
 .timeline-wrap{overflow-x:auto;border:1px solid #d9e2ec;border-radius:6px;padding:4px;background:#fff}
@@ -143,6 +143,7 @@ def _scenario_section(i: int, sc: dict[str, Any]) -> str:
         parts.append(f"<p>{escape(sc['description'])}</p>")
     if sc.get("error"):
         parts.append(f'<div class="error"><b>error</b><pre>{escape(sc["error"])}</pre></div>')
+    parts.append(f'<div class="timeline-wrap">{render_timeline(sc["journal"], svg_id="timeline-" + str(i + 1))}</div>')
     if sc["checks"]:
         rows = "".join(
             f'<tr class="check {"check-pass" if c["passed"] else "check-fail"}"><td>{_badge("pass" if c["passed"] else "fail")}'
@@ -151,7 +152,6 @@ def _scenario_section(i: int, sc: dict[str, Any]) -> str:
             f'<td><pre class="obs">{escape(_json(c["observed"]))}</pre></td></tr>' for c in sc["checks"])
         parts.append('<table class="checks"><thead><tr><th></th><th>check</th><th>spec §</th><th>expected</th>'
                      f"<th>observed</th></tr></thead><tbody>{rows}</tbody></table>")
-    parts.append(f'<div class="timeline-wrap">{render_timeline(sc["journal"], svg_id="timeline-" + str(i + 1))}</div>')
     for label in ("expected", "observed"):
         if sc[label]:
             parts.append(f"<details><summary>{label} (full)</summary><pre>"
