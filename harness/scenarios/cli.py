@@ -1,0 +1,128 @@
+"""`harness scenarios list|run`: wired into harness/cli.py with `register(sub)`.
+
+`run` prints a rich progress bar and a verdict table, writes the result JSON (the schema the
+report reads), JUnit XML and the HTML/Markdown report when asked, and exits non-zero when any
+scenario failed or errored, so CI can gate on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from harness.backends import BACKENDS
+
+
+def register(subparsers: Any) -> None:
+    """Add `scenarios list` and `scenarios run` to the `harness` command's subparsers."""
+    p = subparsers.add_parser("scenarios", help="the scenario suite: list, run against a backend, judge")
+    sub = p.add_subparsers(dest="scenarios_command", required=True)
+    lp = sub.add_parser("list", help="list the scenarios (name, title, spec sections)")
+    lp.set_defaults(func=cmd_list)
+    rp = sub.add_parser("run", help="run scenarios (default: all) and print the verdict table")
+    rp.add_argument("names", nargs="*", metavar="NAME", help="scenario names (default: all)")
+    rp.add_argument("--backend", default="embedded", choices=BACKENDS, help="where the stack runs (default embedded)")
+    rp.add_argument("--json", dest="json_path", metavar="FILE", help="write the result JSON here")
+    rp.add_argument("--junit", dest="junit_path", metavar="FILE", help="write JUnit XML here")
+    rp.add_argument("--report-dir", metavar="DIR", help="write the HTML/Markdown report here")
+    rp.set_defaults(func=cmd_run)
+
+
+def _load(names: list[str] | None = None) -> tuple[list[Any], list[Any]]:
+    from harness.scenarios import load_scenarios, select
+
+    everything = load_scenarios()
+    return everything, select(everything, names)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from harness.scenarios import ScenarioError
+
+    try:
+        scenarios, _ = _load()
+    except ScenarioError as exc:
+        Console(stderr=True).print(f"[red]error:[/] {exc}")
+        return 2
+    table = Table(title="scenarios")
+    for col in ("name", "title", "spec"):
+        table.add_column(col)
+    for s in scenarios:
+        table.add_row(s.name, s.title, ", ".join(s.spec_sections))
+    Console().print(table)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from harness.scenarios import ScenarioError, run_suite
+
+    console = Console()
+    err = Console(stderr=True)
+    try:
+        everything, chosen = _load(args.names)
+    except ScenarioError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        return 2
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=err, transient=False) as bar:
+        task = bar.add_task("scenarios", total=len(chosen))
+
+        def progress(sc: Any, result: dict[str, Any] | None) -> None:
+            if result is None:
+                bar.update(task, description=f"running {sc.name}")
+            else:
+                bar.advance(task)
+                colour = "green" if result["verdict"] == "pass" else "red"
+                bar.console.log(f"[{colour}]{result['verdict'].upper()}[/] {sc.name} ({result['wall_s']:.1f}s)")
+
+        result = run_suite(chosen, backend=args.backend, progress=progress, all_scenarios=everything)
+    render_table(result, console)
+    write_outputs(result, json_path=args.json_path, junit_path=args.junit_path, report_dir=args.report_dir,
+                  console=console)
+    bad = [s for s in result["scenarios"] if s["verdict"] != "pass"]
+    return 1 if bad or not result["scenarios"] else 0
+
+
+def render_table(result: dict[str, Any], console: Console) -> None:
+    from harness.scenarios.junit import failure_message
+
+    table = Table(title=f"scenario verdicts on {result['run']['backend']} ({result['run']['wall_s']:.1f}s)")
+    for col in ("scenario", "spec", "verdict", "checks", "conservation", "what differed from AWS"):
+        table.add_column(col, overflow="fold")
+    for s in result["scenarios"]:
+        verdict = {"pass": "[green]PASS[/]", "fail": "[red]FAIL[/]"}.get(s["verdict"], "[yellow]ERROR[/]")
+        c = s.get("conservation") or {}
+        cons = (f"{c.get('injected', '?')} = {c.get('processed', '?')}+{c.get('filtered', '?')}"
+                f"+{c.get('in_failure_records', '?')}+{c.get('dropped', '?')}, lost {c.get('lost', '?')}") if c else "-"
+        passed = sum(1 for x in s["checks"] if x["passed"])
+        why = s["error"] or failure_message(s)
+        table.add_row(s["name"], ", ".join(s["spec_sections"]), verdict, f"{passed}/{len(s['checks'])}", cons,
+                      (why[:400] + "…") if len(why) > 400 else why)
+    console.print(table)
+
+
+def write_outputs(result: dict[str, Any], *, json_path: str | None, junit_path: str | None,
+                  report_dir: str | None, console: Console) -> None:
+    from harness.scenarios.junit import write_junit
+
+    if json_path:
+        path = Path(json_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result, indent=1, default=str), encoding="utf-8")
+        console.print(f"result JSON: {path}")
+    if junit_path:
+        console.print(f"JUnit XML: {write_junit(result, Path(junit_path))}")
+    if report_dir:
+        try:
+            from harness.report import write_report
+        except ImportError as exc:
+            console.print(f"note: no HTML/Markdown report written (harness.report not importable: {exc})")
+            return
+        paths = write_report(result, Path(report_dir))
+        for kind, p in paths.items():
+            console.print(f"report ({kind}): {p}")
