@@ -41,8 +41,9 @@ def junit_xml(result: dict[str, Any]) -> str:
                                                  "type": "ScenarioFailed"})
             el.text = msg
         elif s["verdict"] == "error":
-            el = ET.SubElement(case, "error", {"message": s.get("error") or "error", "type": "ScenarioError"})
-            el.text = s.get("traceback") or s.get("error") or ""
+            el = ET.SubElement(case, "error", {"message": (s.get("error") or "error").splitlines()[0],
+                                               "type": "ScenarioError"})
+            el.text = s.get("error") or ""
         c = s.get("conservation") or {}
         out = ET.SubElement(case, "system-out")
         out.text = (f"{s['title']}\nspec: {', '.join(s.get('spec_sections', []))}\n"

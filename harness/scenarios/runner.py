@@ -37,6 +37,7 @@ WRAPPER_DIR = Path(__file__).resolve().parent / "wrappers"
 CONSUMER_DIR = PROJECT_ROOT / "lambdas" / "stream_consumer"
 MAX_FUNCTION_LOG_LINES = 200
 SETTLE_TIMEOUT_S = 60.0
+CONSERVATION_KEYS = ("injected", "processed", "filtered", "in_failure_records", "dropped", "lost", "lost_records")
 
 
 @dataclass
@@ -115,6 +116,11 @@ def generic_checks(obs: Observation) -> list[Check]:
 def run_scenario(scenario: Scenario, *, backend: str = "embedded", mutation: Mutation | None = None,
                  settle_timeout: float = SETTLE_TIMEOUT_S) -> dict[str, Any]:
     """Deploy, inject, settle, judge. Never raises for a scenario problem: verdict "error" says why."""
+    return _run(scenario, backend, mutation, settle_timeout)[0]
+
+
+def _run(scenario: Scenario, backend: str, mutation: Mutation | None,
+         settle_timeout: float) -> tuple[dict[str, Any], dict[str, Any]]:
     began = time.perf_counter()
     context = {**scenario.context, **(mutation.context if mutation else {})}
     clock = VirtualClock(start=time.time() - 3600) if scenario.clock == "virtual" else None
@@ -122,8 +128,8 @@ def run_scenario(scenario: Scenario, *, backend: str = "embedded", mutation: Mut
     result: dict[str, Any] = {
         "name": scenario.name, "title": scenario.title, "description": scenario.description,
         "spec_sections": list(scenario.spec_sections), "verdict": "error", "wall_s": 0.0, "checks": [],
-        "expected": {}, "observed": {}, "conservation": {}, "journal": [], "error": None,
-        "context": context, "mutation": dataclasses.asdict(mutation) if mutation else None,
+        "expected": {"context": context, "mutation": dataclasses.asdict(mutation) if mutation else None},
+        "observed": {}, "conservation": {}, "journal": [], "error": None,
     }
     workdir = Path(tempfile.mkdtemp(prefix=f"scenario-{scenario.name}-"))
     pipe = LocalPipeline(backend, clock=clock, esm_settings=settings)
@@ -161,21 +167,19 @@ def run_scenario(scenario: Scenario, *, backend: str = "embedded", mutation: Mut
             result.update(
                 verdict="pass" if all(c.passed for c in checks) else "fail",
                 checks=[_check_dict(c) for c in checks],
-                expected={"oracle": predicted, "oracle_clock": oracle_clock, "poison": list(scenario.poison),
+                expected={**result["expected"], "oracle": predicted, "oracle_clock": oracle_clock, "poison": list(scenario.poison),
                           "count": scenario.count, "mapping": {k: obs.mapping.get(k) for k in (
                               "BatchSize", "MaximumRetryAttempts", "BisectBatchOnFunctionError",
                               "MaximumRecordAgeInSeconds", "FunctionResponseTypes")}},
-                observed=obs.summary(), conservation=cons)
+                observed=obs.summary(), conservation={k: cons[k] for k in CONSERVATION_KEYS})
     except Exception as exc:  # noqa: BLE001 - the verdict says what broke, the run goes on
-        result["error"] = f"{type(exc).__name__}: {exc}"
-        result["traceback"] = traceback.format_exc(limit=8)
+        result["error"] = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"
         result["verdict"] = "error"
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     result["journal"] = _journal_dump(pipe.journal.entries())
-    result["backend_info"] = backend_info
     result["wall_s"] = round(time.perf_counter() - began, 3)
-    return result
+    return result, backend_info
 
 
 def _align_virtual_clock(run: ScenarioRun) -> dict[str, float]:
@@ -209,16 +213,15 @@ def run_suite(scenarios: list[Scenario], *, backend: str = "embedded",
     started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     began = time.perf_counter()
     results = []
+    backend_info: dict[str, Any] = {}
     for sc in scenarios:
         if progress:
             progress(sc, None)
-        r = run_scenario(sc, backend=backend)
+        r, info = _run(sc, backend, None, SETTLE_TIMEOUT_S)
+        backend_info = backend_info or info
         results.append(r)
         if progress:
             progress(sc, r)
-    backend_info = next((r.get("backend_info") for r in results if r.get("backend_info")), {})
-    for r in results:
-        r.pop("backend_info", None)
     return {
         "run": {"backend": backend, "started": started, "wall_s": round(time.perf_counter() - began, 3),
                 "harness_version": harness.__version__, "backend_info": backend_info},
