@@ -57,7 +57,7 @@ def _leaf(spec: Any, where: str) -> Matcher:
         pairs = []
         for i in range(0, len(arg), 2):
             o, n = arg[i], arg[i + 1]
-            if o not in _NUM_OPS or not _is_num(n):
+            if not isinstance(o, str) or o not in _NUM_OPS or not _is_num(n):
                 raise _bad(where, f"numeric takes [op, number, ...] with op in {sorted(_NUM_OPS)}, got {arg!r}")
             pairs.append((_NUM_OPS[o], n))
         return lambda v, present: present and _is_num(v) and all(f(v, n) for f, n in pairs)
