@@ -1,4 +1,4 @@
-"""A running local pipeline: backend, local Lambda runtime, ESM engine and S3 notifications, wired once.
+"""A running pipeline: backend, Lambda runtime, ESM and S3 notifications, wired once for the backend.
 
 Why one place: the demo, `harness up`, the scenarios and the integration tests all need the same
 assembly in the same order (backend first, then what reads it, shut down in reverse), and none
@@ -11,12 +11,117 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 from harness.backends import Backend, get_backend
 from harness.journal import Journal
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ESM_CHOICES = ("harness", "native")
+
+
+class PipelineError(ValueError):
+    """A pipeline that cannot be assembled: the message names the backend, ESM or factory at fault."""
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """Which parts a pipeline builds: where Lambda code runs and whose ESM reads the stream.
+
+    `runtime`: "local" (awslambdaric workers on this machine) or "remote" (the backend's Lambda).
+    `esm`: "harness" (the spec-faithful engine) or "native" (the backend's own mappings).
+    `lambda_api`: serve Invoke locally for functions that call Lambda (only with a local runtime:
+    remote functions reach the backend's Lambda directly).
+    """
+
+    runtime: str
+    esm: str
+    lambda_api: bool
+
+
+def choose_wiring(backend_name: str, esm: str = "harness") -> Wiring:
+    """The parts for a backend. Refuses what must never run: moto's own ESM or Lambda (they need
+    Docker and would consume the stream), and a local deploy to AWS (that is `cdk deploy`)."""
+    if esm not in ESM_CHOICES:
+        raise PipelineError(f"esm must be one of {', '.join(ESM_CHOICES)}, got {esm!r}")
+    if backend_name == "embedded":
+        if esm == "native":
+            raise PipelineError("esm='native' needs a backend with its own event source mappings (localstack); "
+                                "the embedded backend's (moto's) would need Docker and consume the stream")
+        return Wiring(runtime="local", esm="harness", lambda_api=True)
+    if backend_name == "localstack":
+        return Wiring(runtime="remote", esm=esm, lambda_api=False)
+    if backend_name == "aws":
+        raise PipelineError("LocalPipeline does not deploy to AWS: use `harness deploy --backend aws` (cdk deploy)")
+    raise PipelineError(f"LocalPipeline cannot wire backend {backend_name!r}; it supports embedded and localstack")
+
+
+def _lambda_api(pipe: "LocalPipeline") -> Any:
+    from harness.runtime.lambda_api import LambdaApiServer
+
+    return LambdaApiServer(journal=pipe.journal)
+
+
+def _local_runtime(pipe: "LocalPipeline") -> Any:
+    from harness.runtime import LocalRuntime
+
+    env = pipe.backend.lambda_environment()
+    if pipe.lambda_api is not None:
+        env = {**env, "AWS_ENDPOINT_URL_LAMBDA": pipe.lambda_api.endpoint_url}
+    return LocalRuntime(base_environment=env, journal=pipe.journal, region=pipe.backend.region,
+                        account_id=pipe.backend.account_id)
+
+
+def _remote_runtime(pipe: "LocalPipeline") -> Any:
+    # The applier does not pass each function's own role (FunctionSpec has none), so every
+    # function gets one stand-in role; LocalStack's community Lambda does not enforce IAM.
+    from harness.backends.remote_lambda import RemoteLambdaRuntime, ensure_lambda_role
+
+    role = ensure_lambda_role(pipe.backend.client("iam"))
+    return RemoteLambdaRuntime(pipe.backend.client("lambda"), role_arn=role, journal=pipe.journal,
+                               account_id=pipe.backend.account_id)
+
+
+def _harness_esm(pipe: "LocalPipeline") -> Any:
+    from harness.esm import Boto3Destinations, EsmService
+
+    backend = pipe.backend
+    return EsmService(
+        streams_client=backend.client("dynamodbstreams"),
+        invoker=pipe.runtime,
+        destinations=Boto3Destinations(s3=backend.client("s3"), sqs=backend.client("sqs"), sns=backend.client("sns")),
+        journal=pipe.journal,
+        region=backend.region,
+        account_id=backend.account_id,
+        clock=pipe._clock,
+        settings=pipe._esm_settings,
+    )
+
+
+def _native_esm(pipe: "LocalPipeline") -> Any:
+    from harness.esm.native import NativeEsm
+
+    return NativeEsm(pipe.backend.client("lambda"), pipe.journal,
+                     streams_client=pipe.backend.client("dynamodbstreams"))
+
+
+def _notifications(pipe: "LocalPipeline") -> Any:
+    # Also on LocalStack: the applier never puts Lambda targets on a bucket, so S3 -> Lambda is
+    # only ever delivered by this service (no double delivery by the backend's own notifications).
+    from harness.notifications import NotificationService
+
+    return NotificationService(s3_client=pipe.backend.client("s3"), invoker=pipe.runtime, journal=pipe.journal,
+                               region=pipe.backend.region)
+
+
+DEFAULT_FACTORIES: dict[str, Callable[["LocalPipeline"], Any]] = {
+    "lambda_api": _lambda_api,
+    "local_runtime": _local_runtime,
+    "remote_runtime": _remote_runtime,
+    "harness_esm": _harness_esm,
+    "native_esm": _native_esm,
+    "notifications": _notifications,
+}
 
 
 @dataclass
@@ -40,8 +145,21 @@ class LocalPipeline:
         progress: Callable[[str], None] | None = None,
         clock: Any = None,
         esm_settings: Any = None,
+        esm: str = "harness",
+        factories: Mapping[str, Callable[["LocalPipeline"], Any]] | None = None,
     ) -> None:
+        """`esm="native"` runs the backend's own event source mapping (LocalStack), to measure it.
+
+        `factories` replaces how a part is built (keys of DEFAULT_FACTORIES); tests use it to
+        check the wiring without Docker.
+        """
         self.backend = get_backend(backend) if isinstance(backend, str) else backend
+        self.wiring = choose_wiring(self.backend.name, esm)
+        unknown = set(factories or {}) - set(DEFAULT_FACTORIES)
+        if unknown:
+            raise PipelineError(f"unknown factory key(s) {', '.join(sorted(unknown))}; "
+                                f"known: {', '.join(sorted(DEFAULT_FACTORIES))}")
+        self._factories = dict(factories or {})
         self.journal = Journal(journal_path)
         self.project_root = project_root
         self.stack: Any = None
@@ -55,45 +173,22 @@ class LocalPipeline:
         self._polling = False
 
     def start(self) -> "LocalPipeline":
-        from harness.esm import Boto3Destinations, EsmService
-        from harness.notifications import NotificationService
-        from harness.runtime import LocalRuntime
-        from harness.runtime.lambda_api import LambdaApiServer
-
         self._progress("starting backend")
         self.backend.start()
         info = self.backend.describe()
-        self.journal.record("backend_started", backend=info.name, endpoint=info.endpoint_url, details=info.details)
-        # Lambda calls made from inside functions must reach this runtime, not the backend's Lambda.
-        self.lambda_api = LambdaApiServer(journal=self.journal)
-        self.lambda_api.start()
-        self.runtime = LocalRuntime(
-            base_environment={**self.backend.lambda_environment(),
-                              "AWS_ENDPOINT_URL_LAMBDA": self.lambda_api.endpoint_url},
-            journal=self.journal,
-            region=self.backend.region,
-            account_id=self.backend.account_id,
-        )
+        self.journal.record("backend_started", backend=info.name, endpoint=info.endpoint_url, details=info.details,
+                            runtime=self.wiring.runtime, esm=self.wiring.esm)
+        build = {**DEFAULT_FACTORIES, **self._factories}
+        if self.wiring.lambda_api:
+            # Lambda calls made from inside functions must reach this runtime, not the backend's Lambda.
+            self.lambda_api = build["lambda_api"](self)
+            self.lambda_api.start()
+        self.runtime = build[f"{self.wiring.runtime}_runtime"](self)
         self.runtime.start()
-        self.lambda_api.runtime = self.runtime
-        self.esm = EsmService(
-            streams_client=self.backend.client("dynamodbstreams"),
-            invoker=self.runtime,
-            destinations=Boto3Destinations(
-                s3=self.backend.client("s3"), sqs=self.backend.client("sqs"), sns=self.backend.client("sns")
-            ),
-            journal=self.journal,
-            region=self.backend.region,
-            account_id=self.backend.account_id,
-            clock=self._clock,
-            settings=self._esm_settings,
-        )
-        self.notifications = NotificationService(
-            s3_client=self.backend.client("s3"),
-            invoker=self.runtime,
-            journal=self.journal,
-            region=self.backend.region,
-        )
+        if self.lambda_api is not None:
+            self.lambda_api.runtime = self.runtime
+        self.esm = build[f"{self.wiring.esm}_esm"](self)
+        self.notifications = build["notifications"](self)
         return self
 
     def deploy(self, context: dict[str, object] | None = None, *, start_polling: bool = True) -> Any:

@@ -1,0 +1,151 @@
+"""LocalPipeline picks its parts by backend and ESM choice, without Docker.
+
+Two ways: injected fake factories (what gets built, in which order), and the real classes with
+the embedded backend posing as LocalStack for `start()` only (nothing is deployed or invoked,
+because moto's Lambda Invoke and moto's mappings would need Docker).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.backends.base import Backend
+from harness.backends.embedded import EmbeddedBackend
+from harness.backends.remote_lambda import RemoteLambdaRuntime
+from harness.esm import EsmService
+from harness.esm.native import NativeEsm
+from harness.pipeline import DEFAULT_FACTORIES, LocalPipeline, PipelineError, Wiring, choose_wiring
+from harness.runtime import LocalRuntime
+
+
+@pytest.mark.parametrize(
+    ("backend", "esm", "expected"),
+    [
+        ("embedded", "harness", Wiring(runtime="local", esm="harness", lambda_api=True)),
+        ("localstack", "harness", Wiring(runtime="remote", esm="harness", lambda_api=False)),
+        ("localstack", "native", Wiring(runtime="remote", esm="native", lambda_api=False)),
+    ],
+)
+def test_choose_wiring(backend: str, esm: str, expected: Wiring) -> None:
+    assert choose_wiring(backend, esm) == expected
+
+
+@pytest.mark.parametrize(
+    ("backend", "esm", "message"),
+    [
+        ("embedded", "native", "moto"),
+        ("aws", "harness", "harness deploy --backend aws"),
+        ("localstack", "moto", "esm must be one of harness, native, got 'moto'"),
+        ("elsewhere", "harness", "'elsewhere'"),
+    ],
+)
+def test_choose_wiring_refuses_with_the_reason(backend: str, esm: str, message: str) -> None:
+    with pytest.raises(PipelineError, match=message):
+        choose_wiring(backend, esm)
+
+
+class FakeLocalStack(Backend):
+    name = "localstack"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started = self.stopped = False
+
+    @property
+    def endpoint_url(self) -> str:
+        return "http://127.0.0.1:1"
+
+    def start(self) -> None:
+        self.started = True
+
+    def stop(self) -> None:
+        self.stopped = True
+
+    def healthy(self) -> bool:
+        return True
+
+
+class Part:
+    def __init__(self, kind: str, built: list[str]) -> None:
+        self.kind, self.built = kind, built
+        self.runtime: Any = None
+
+    def start(self) -> None:
+        self.built.append(f"{self.kind}.start")
+
+    def stop(self) -> None:
+        self.built.append(f"{self.kind}.stop")
+
+
+def _fakes(built: list[str]) -> dict[str, Any]:
+    def factory(kind: str) -> Any:
+        def build(pipe: LocalPipeline) -> Part:
+            built.append(kind)
+            return Part(kind, built)
+        return build
+    return {key: factory(key) for key in DEFAULT_FACTORIES}
+
+
+@pytest.mark.parametrize(("esm", "esm_part"), [("harness", "harness_esm"), ("native", "native_esm")])
+def test_localstack_builds_a_remote_runtime_and_no_lambda_api(tmp_path: Path, esm: str, esm_part: str) -> None:
+    built: list[str] = []
+    backend = FakeLocalStack()
+    with LocalPipeline(backend, esm=esm, factories=_fakes(built), journal_path=tmp_path / "j.jsonl") as pipe:
+        assert pipe.lambda_api is None
+        assert (pipe.runtime.kind, pipe.esm.kind, pipe.notifications.kind) == ("remote_runtime", esm_part,
+                                                                               "notifications")
+        [started] = pipe.journal.entries("backend_started")
+        assert (started["runtime"], started["esm"]) == ("remote", esm)
+    assert built[:4] == ["remote_runtime", "remote_runtime.start", esm_part, "notifications"]
+    assert built[4:] == ["notifications.stop", f"{esm_part}.stop", "remote_runtime.stop"]  # reverse order
+    assert backend.started and backend.stopped
+
+
+def test_embedded_builds_the_lambda_api_first_and_hands_it_the_runtime(tmp_path: Path) -> None:
+    built: list[str] = []
+    fakes = _fakes(built)
+    pipe = LocalPipeline(EmbeddedBackend(), factories=fakes, journal_path=tmp_path / "j.jsonl")
+    try:
+        pipe.start()
+        assert built[:5] == ["lambda_api", "lambda_api.start", "local_runtime", "local_runtime.start", "harness_esm"]
+        assert pipe.lambda_api.runtime is pipe.runtime
+    finally:
+        pipe.stop()
+
+
+def test_bad_choices_fail_before_the_backend_starts() -> None:
+    backend = FakeLocalStack()
+    with pytest.raises(PipelineError, match="unknown factory key"):
+        LocalPipeline(backend, factories={"runtime": lambda p: None})
+    with pytest.raises(PipelineError, match="native"):
+        LocalPipeline("embedded", esm="native")
+    assert not backend.started
+
+
+class EmbeddedPosingAsLocalStack(EmbeddedBackend):
+    """moto answers CreateRole and hands out clients; only start() runs, so nothing is invoked."""
+
+    name = "localstack"
+
+
+@pytest.mark.parametrize(("esm", "esm_class"), [("harness", EsmService), ("native", NativeEsm)])
+def test_localstack_real_classes(tmp_path: Path, esm: str, esm_class: type) -> None:
+    with LocalPipeline(EmbeddedPosingAsLocalStack(), esm=esm, journal_path=tmp_path / "j.jsonl") as pipe:
+        assert isinstance(pipe.runtime, RemoteLambdaRuntime)
+        assert isinstance(pipe.esm, esm_class)
+        assert pipe.lambda_api is None
+        assert pipe.runtime.role_arn == pipe.backend.client("iam").get_role(RoleName="harness-lambda-role")["Role"]["Arn"]
+        assert pipe.notifications._invoker is pipe.runtime
+        if esm == "harness":
+            assert pipe.esm.invoker is pipe.runtime
+
+
+def test_embedded_real_classes_unchanged(tmp_path: Path) -> None:
+    with LocalPipeline("embedded", journal_path=tmp_path / "j.jsonl") as pipe:
+        assert isinstance(pipe.runtime, LocalRuntime)
+        assert isinstance(pipe.esm, EsmService) and pipe.esm.invoker is pipe.runtime
+        assert pipe.runtime._base_env["AWS_ENDPOINT_URL_LAMBDA"] == pipe.lambda_api.endpoint_url
+        assert pipe.runtime._base_env["AWS_ENDPOINT_URL"] == pipe.backend.endpoint_url
