@@ -31,6 +31,10 @@ _INLINE_SECRET = re.compile(
 # An Authorization header's value runs to the end of the line or the closing quote.
 _INLINE_AUTH = re.compile(r"""(?i)(?P<name>\bauthorization)(?P<sep>\\?["']?\s*[:=]\s*\\?["']?)(?P<value>[^"'\\\n]+)""")
 
+# SigV4 parts that grant access when copied (a presigned URL works until it expires).
+_SIGV4 = re.compile(r"(?i)\b(?P<name>Signature|X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token)(?P<sep>=)"
+                    r"(?P<value>[^\s&,;\"'\\]+)")
+
 
 def is_secret_key(key: str) -> bool:
     """True for keys that name credentials; their values are never shown."""
@@ -39,9 +43,10 @@ def is_secret_key(key: str) -> bool:
 
 
 def redact_text(text: str) -> str:
-    """Mask access key ids and inline `secret=value` / `Authorization: ...` in free text."""
+    """Mask access key ids, SigV4 signatures and inline `secret=value` / `Authorization: ...` in free text."""
     text = _INLINE_AUTH.sub(lambda m: m.group("name") + m.group("sep") + MASK, text)
     text = _INLINE_SECRET.sub(lambda m: m.group("name") + m.group("sep") + MASK, text)
+    text = _SIGV4.sub(lambda m: m.group("name") + m.group("sep") + MASK, text)
     return _ACCESS_KEY_ID.sub(lambda m: m.group(0)[:4] + MASK, text)
 
 
