@@ -16,13 +16,13 @@ from typing import Any
 from harness.report.bisect_tree import MARKER_KINDS, OTHER_LANE, Bar, Marker, Tree, build_tree
 
 PX_PER_S = 400.0      # inside a burst
-MAX_GAP = 56.0        # an idle gap never takes more than this; longer ones get a break label
-BAR_MIN = 36.0
+MAX_GAP = 64.0        # an idle gap never takes more than this; longer ones get a break label
+BAR_MIN = 40.0
 BAR_GAP = 6.0
 MARKER_W = 16.0
 LABEL_W = 170.0
-ROW_H = 30.0
-BAR_H = 20.0
+ROW_H = 32.0
+BAR_H = 22.0
 MARKER_ROW_H = 22.0
 HEADER_H = 18.0       # the lane's title line
 AXIS_H = 30.0
@@ -163,7 +163,7 @@ def render_timeline(entries: list[dict[str, Any]], *, svg_id: str = "timeline") 
     width = right + MAX_GAP + 40
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" id="{escape(svg_id)}" '
            f'width="{width:.0f}" height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" '
-           f'font-family="system-ui, sans-serif" font-size="11" role="img" aria-label="ESM timeline">']
+           f'font-family="system-ui, sans-serif" font-size="12" role="img" aria-label="ESM timeline">']
 
     def row_y(lane: tuple[str, str], row: int) -> float:
         return lane_top[lane] + HEADER_H + (0 if row < 0 else MARKER_ROW_H + row * ROW_H)
@@ -208,7 +208,7 @@ def render_timeline(entries: list[dict[str, Any]], *, svg_id: str = "timeline") 
                    f'width="{p.w:.1f}" height="{BAR_H:.0f}" rx="3" fill="{colour}" '
                    f'data-count="{b.count}" data-attempt="{b.attempt}" data-depth="{b.node.depth}" '
                    f'data-outcome="{escape(b.outcome)}" data-invocation="{escape(b.invocation_id)}"/>'
-                   f'<text x="{p.x + p.w / 2:.1f}" y="{by + 14:.1f}" text-anchor="middle" fill="#fff" '
+                   f'<text x="{p.x + p.w / 2:.1f}" y="{by + BAR_H / 2 + 4:.1f}" text-anchor="middle" fill="#fff" '
                    f'font-weight="600">{escape(label)}</text></g>')
     for i, m in enumerate(tree.markers):
         out.append(_marker_svg(m.kind, marker_pos[i].x, row_y(m.lane, -1), m.title))
