@@ -70,10 +70,60 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
-    from harness.up import request_deploy
+    """Without --backend: ask the running `harness up`. With --backend aws: synthesize, show exactly
+    what `cdk deploy` will be run with and what the template holds, then run it (unless --dry-run)."""
+    context = _parse_context(args.context)
+    if args.backend is None:
+        if args.dry_run or args.stack_name:
+            raise CliError("--dry-run and --stack-name apply to --backend aws only")
+        from harness.up import request_deploy
 
-    outputs = request_deploy(_parse_context(args.context))
-    print(json.dumps(outputs, indent=2))
+        outputs = request_deploy(context)
+        print(json.dumps(outputs, indent=2))
+        return 0
+    if args.backend != "aws":
+        raise CliError(f"deploy --backend {args.backend}: only 'aws' is deployed by this command; for the "
+                       "embedded backend run `harness up` then `harness deploy`, for LocalStack use "
+                       "LocalPipeline('localstack') (see docs/backends.md)")
+    return _deploy_to_aws(args.stack_name, context, dry_run=args.dry_run)
+
+
+def _deploy_to_aws(stack_name: str | None, context: dict[str, object], *, dry_run: bool) -> int:
+    import shlex
+    import shutil
+    import subprocess
+
+    from harness.backends import BackendError
+    from harness.backends.aws import CDK_WORKDIR, DEFAULT_STACK, cdk_deploy_command
+    from harness.deploy.synth import SynthError, synthesize
+
+    name = stack_name or str(context.get("stackName") or DEFAULT_STACK)
+    try:
+        command = cdk_deploy_command(name, context)
+    except BackendError as exc:
+        raise CliError(str(exc)) from None
+    console.print(f"synthesizing infra/ for stack {name} (cached by content hash)")
+    try:
+        synth = synthesize({**context, "stackName": name})
+    except SynthError as exc:
+        raise CliError(f"synthesis of infra/ failed: {exc}") from None
+    resources = synth.template.get("Resources") or {}
+    print(f"stack: {synth.stack_name}")
+    print(f"resources ({len(resources)}):")
+    for lid, resource in resources.items():
+        print(f"  {lid}  {resource.get('Type') if isinstance(resource, dict) else '?'}")
+    print(f"command (in {CDK_WORKDIR}):")
+    print(f"  {shlex.join(command)}")
+    if dry_run:
+        print("dry run: nothing was deployed")
+        return 0
+    if shutil.which(command[0]) is None:
+        raise CliError(f"{command[0]!r} was not found on PATH: the CDK CLI runs through npx, which comes with "
+                       "Node.js 18+; install Node.js, or use --dry-run to only print the command")
+    # Inherited stdout/stderr: the CDK CLI's progress streams to the terminal as it happens.
+    completed = subprocess.run(command, cwd=CDK_WORKDIR, check=False)
+    if completed.returncode != 0:
+        raise CliError(f"cdk deploy of {name} exited with status {completed.returncode} (its output is above)")
     return 0
 
 
@@ -96,8 +146,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-c", "--context", action="append", default=[], help="CDK context key=value (repeatable)")
     p.set_defaults(func=cmd_up)
 
-    p = sub.add_parser("deploy", help="deploy infra/ to the running `harness up`")
+    p = sub.add_parser("deploy", help="deploy infra/ to the running `harness up`, or with --backend aws to AWS")
     p.add_argument("-c", "--context", action="append", default=[], help="CDK context key=value (repeatable)")
+    p.add_argument("--backend", help="aws: synthesize and run `cdk deploy` (default: ask the running `harness up`)")
+    p.add_argument("--dry-run", action="store_true", help="with --backend aws: print the command and resources only")
+    p.add_argument("--stack-name", help="with --backend aws: the CloudFormation stack name (default ResiliencePipeline)")
     p.set_defaults(func=cmd_deploy)
 
     from harness.replay.cli import register as register_replay
