@@ -28,6 +28,7 @@ destination records carry `shard`; window invokes carry `window`, `state_in`, `s
 from __future__ import annotations
 
 import dataclasses
+import math
 import gc
 import json
 import uuid as uuidlib
@@ -128,8 +129,8 @@ class ScriptedHandler:
 
 def _num(spec: dict[str, Any], key: str, where: str, default: float, lo: float = 0.0) -> float:
     v = spec.get(key, default)
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or v < lo:
-        raise SimulationSpecError(f"{where}.{key} must be a number >= {lo}, got {v!r}")
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < lo:
+        raise SimulationSpecError(f"{where}.{key} must be a finite number >= {lo}, got {v!r}")
     return float(v)
 
 
@@ -182,6 +183,7 @@ def _engine(spec: Any) -> EngineSettings:
     if not isinstance(spec, dict):
         raise SimulationSpecError("engine must be an object of engine settings")
     fields = {f.name for f in dataclasses.fields(EngineSettings)}
+    defaults = EngineSettings()
     kwargs: dict[str, Any] = {}
     for k, v in spec.items():
         if k not in fields:
@@ -189,10 +191,28 @@ def _engine(spec: Any) -> EngineSettings:
         if k == "backoff":
             if not isinstance(v, dict) or set(v) - {"initial_s", "factor", "max_s"}:
                 raise SimulationSpecError("engine.backoff must be {initial_s, factor, max_s}")
-            kwargs[k] = Backoff(**{kk: _num(v, kk, "engine.backoff", 0) for kk in v})
+            backoff = Backoff(**{kk: _num(v, kk, "engine.backoff", 0) for kk in v})
+            # Virtual time moves only when the engine waits: a zero or shrinking backoff would retry
+            # forever at one instant (with MaximumRetryAttempts -1, age and retention never come).
+            if backoff.initial_s <= 0 or backoff.max_s <= 0 or backoff.factor < 1:
+                raise SimulationSpecError(f"engine.backoff needs initial_s > 0, max_s > 0 and factor >= 1, got {v!r}")
+            kwargs[k] = backoff
         else:
-            kwargs[k] = v
+            kwargs[k] = _setting(k, v, getattr(defaults, k))
     return EngineSettings(**kwargs)
+
+
+def _setting(name: str, value: Any, default: Any) -> Any:
+    """Engine settings keep their default's type; a wrong one would fail deep inside a run."""
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise SimulationSpecError(f"engine.{name} must be true or false, got {value!r}")
+    elif isinstance(default, (int, float)):
+        kind = "integer" if isinstance(default, int) else "number"
+        if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+                or value <= 0 or (kind == "integer" and not isinstance(value, int))):
+            raise SimulationSpecError(f"engine.{name} must be a positive {kind}, got {value!r}")
+    return value
 
 
 def run_simulation(spec: dict) -> dict:
@@ -236,6 +256,11 @@ def _run(spec: dict) -> dict:
     interval = _num(clock_spec, "record_interval_s", "clock", 0.0)
     delay = _num(clock_spec, "start_delay_s", "clock", 0.0)
     settings = _engine(spec.get("engine"))
+    dest = mapping.OnFailureDestination or ""
+    if settings.block_on_destination_failure and dest.endswith(".fifo"):
+        # Spec 3.1: a FIFO destination always fails; blocking on it would wait forever.
+        raise SimulationSpecError(f"engine.block_on_destination_failure with the FIFO destination {dest} "
+                                  "would block the shard forever (spec 3.1: FIFO always fails)")
 
     clock = VirtualClock(start)
     arn = mapping.EventSourceArn
