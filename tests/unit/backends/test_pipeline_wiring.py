@@ -149,3 +149,26 @@ def test_embedded_real_classes_unchanged(tmp_path: Path) -> None:
         assert isinstance(pipe.esm, EsmService) and pipe.esm.invoker is pipe.runtime
         assert pipe.runtime._base_env["AWS_ENDPOINT_URL_LAMBDA"] == pipe.lambda_api.endpoint_url
         assert pipe.runtime._base_env["AWS_ENDPOINT_URL"] == pipe.backend.endpoint_url
+
+
+def test_the_real_stack_deploys_through_the_remote_runtime(tmp_path: Path) -> None:
+    """The applier + RemoteLambdaRuntime on the synthesized template, into moto's Lambda: every
+    function is created from its asset with the template's environment and nothing of the
+    harness's. Polling is never started, so nothing is invoked."""
+    from harness.demo import DEMO_CONTEXT
+
+    with LocalPipeline(EmbeddedPosingAsLocalStack(), journal_path=tmp_path / "j.jsonl") as pipe:
+        stack = pipe.deploy(DEMO_CONTEXT, start_polling=False)
+        lam = pipe.backend.client("lambda")
+        names = set(stack.functions.values())
+        assert {pipe.output("ConsumerFunctionName"), pipe.output("FailureHandlerFunctionName")} <= names
+        for name in names:
+            cfg = lam.get_function_configuration(FunctionName=name)
+            env = cfg.get("Environment", {}).get("Variables", {})
+            assert cfg["State"] == "Active" and cfg["Runtime"] == "python3.11"
+            assert not any(k.startswith("AWS_ENDPOINT_URL") for k in env), (name, env)
+            assert cfg["Role"] == pipe.runtime.role_arn
+        [mapping] = pipe.esm.list_event_source_mappings()
+        assert mapping["FunctionArn"].endswith(f":function:{pipe.output('ConsumerFunctionName')}")
+        assert pipe.journal.entries("runtime_invoke") == []
+        assert len(pipe.journal.entries("runtime_register", remote=True)) == len(names)
