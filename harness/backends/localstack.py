@@ -2,8 +2,10 @@
 
 Thin on purpose. LocalStack gets stream failure handling wrong in ways that matter here
 (bisect ignored, no record-age expiry, throttles counted as retries, S3 payload written as an
-object; see docs/backends.md), so the harness never trusts its event source mapping: it only
-uses LocalStack as AWS-shaped storage plus a Lambda that runs code in real containers.
+object; see docs/backends.md), so the harness never treats its event source mapping as the ESM
+of record: by default it uses LocalStack as AWS-shaped storage plus a Lambda that runs code in
+real containers (harness/backends/remote_lambda.py), and runs LocalStack's own mappings only when
+asked to measure them (`LocalPipeline("localstack", esm="native")`, harness/esm/native.py).
 
 Attach mode (the default) never starts or stops anything: whoever ran `docker compose up -d`
 owns the container. Container mode (`start_container=True`) owns the container it starts.
