@@ -8,9 +8,10 @@ a bad template never leaves a half-deployed stack behind.
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from harness.deploy.errors import DeployError, IntrinsicError, UnsupportedResourceError
 from harness.deploy.intrinsics import PSEUDO_PARAMETERS, Deployed, Resolver, getatt_references, references
@@ -65,11 +66,14 @@ def apply_template(
         template=template,
     )
     resources = _resources(template)
-    resolver = _resolver(template, ctx, parameters or {})
+    with _malformed("Parameters"):
+        resolver = _resolver(template, ctx, parameters or {})
     active = _active_resources(resources, resolver)
     _validate(resources, active, resolver, ctx)
-    order = creation_order({lid: resources[lid] for lid in active})
-    _notes_for_ignored_sections(template, ctx)
+    with _malformed("DependsOn"):
+        order = creation_order({lid: resources[lid] for lid in active})
+    with _malformed("Rules/Outputs"):
+        _notes_for_ignored_sections(template, ctx)
 
     stack = DeployedStack(stack_name, {}, {}, {}, {}, skipped=[lid for lid in resources if lid not in active])
     for lid in stack.skipped:
@@ -97,7 +101,8 @@ def apply_template(
             journal.record("deploy", stack=stack_name, scope="resource", logical_id=lid, resource_type=rtype,
                            physical_id=created.physical_id, duration_ms=round((time.perf_counter() - started) * 1000, 2))
 
-    stack.outputs = _outputs(template, resolver, ctx)
+    with _malformed("Outputs"):
+        stack.outputs = _outputs(template, resolver, ctx)
     if journal is not None:
         journal.record("deploy", stack=stack_name, scope="stack", status="complete", resources=len(stack.resources),
                        skipped=len(stack.skipped), outputs=dict(stack.outputs),
@@ -161,7 +166,9 @@ def _active_resources(resources: dict[str, dict[str, Any]], resolver: Resolver) 
     active = []
     for lid, resource in resources.items():
         condition = resource.get("Condition")
-        if condition is None or resolver.condition(condition, logical_id=lid):
+        with _malformed(f"{lid}: Condition"):
+            keep = condition is None or resolver.condition(condition, logical_id=lid)
+        if keep:
             active.append(lid)
     return active
 
@@ -198,7 +205,20 @@ def _validate(resources: dict[str, dict[str, Any]], active: list[str], resolver:
         if rtype.needs and getattr(ctx, rtype.needs) is None:
             raise DeployError(f"{lid} ({rtype.name}): deploying it needs `{rtype.needs}`, which was not given")
         if rtype.validate is not None:
-            rtype.validate(lid, resource, ctx)
+            with _malformed(f"{lid} ({rtype.name})"):
+                rtype.validate(lid, resource, ctx)
+
+
+@contextmanager
+def _malformed(where: str) -> Iterator[None]:
+    """A template of the wrong shape (a list where an object belongs...) must fail as a DeployError
+    naming where, not as a TypeError from deep inside a check."""
+    try:
+        yield
+    except DeployError:
+        raise
+    except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
+        raise DeployError(f"{where}: malformed template: {type(exc).__name__}: {exc}") from None
 
 
 def _is_native_provider(ctx: DeployContext, lid: str) -> bool:

@@ -20,7 +20,7 @@ def dependencies(resources: Mapping[str, Mapping[str, Any]]) -> dict[str, set[st
         depends_on = resource.get("DependsOn", [])
         if isinstance(depends_on, str):
             depends_on = [depends_on]
-        if not isinstance(depends_on, list):
+        if not isinstance(depends_on, list) or not all(isinstance(name, str) for name in depends_on):
             raise DeployError(f"{lid}: DependsOn must be a logical ID or a list of them, got {depends_on!r}")
         for name in depends_on:
             if name not in resources:
