@@ -127,6 +127,15 @@ def _deploy_to_aws(stack_name: str | None, context: dict[str, object], *, dry_ru
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from harness.report.__main__ import main as report_main
+
+    if bool(args.result) == bool(args.from_demo):
+        raise CliError("give either a result JSON file or --from-demo DIR (not both, not neither)")
+    argv = ["--from-demo", args.from_demo] if args.from_demo else [args.result]
+    return report_main([*argv, "--out", args.out])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="harness", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -152,6 +161,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="with --backend aws: print the command and resources only")
     p.add_argument("--stack-name", help="with --backend aws: the CloudFormation stack name (default ResiliencePipeline)")
     p.set_defaults(func=cmd_deploy)
+
+    p = sub.add_parser("report", help="render report.html + report.md from a saved scenarios result or demo dir")
+    p.add_argument("result", nargs="?", help="scenarios result JSON (from `harness scenarios run --json`)")
+    p.add_argument("--from-demo", metavar="DIR", help="a `harness demo` report directory instead")
+    p.add_argument("--out", required=True, help="directory for report.html and report.md")
+    p.set_defaults(func=cmd_report)
 
     from harness.replay.cli import register as register_replay
 
