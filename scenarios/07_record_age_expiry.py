@@ -20,6 +20,8 @@ def checks(obs, run):
                          response_context=False),
         check("age, not retries, ended it: 1 <= approximateInvokeCount < retries + 1", [True] * len(objs),
               [1 <= (o.approximate_invoke_count or 0) < CONTEXT["retryAttempts"] + 1 for o in objs], spec="1, 3.2"),
+        check("8 invocations before 60 s of age end it (AWS-OBS count with the default backoff)", [8] * len(objs),
+              [o.approximate_invoke_count for o in objs], spec="1 (retry cadence [GAP], AWS-OBS)"),
         check("approximateInvokeCount = invocations of the poison record alone", [poison_invokes] * len(objs),
               [o.approximate_invoke_count for o in objs], spec="3.2"),
         expect.all_good_projected(obs, POISON),
