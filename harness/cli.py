@@ -171,6 +171,10 @@ def build_parser() -> argparse.ArgumentParser:
     from harness.replay.cli import register as register_replay
 
     register_replay(sub)
+
+    from harness.scenarios.cli import register as register_scenarios
+
+    register_scenarios(sub)
     return parser
 
 
