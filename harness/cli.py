@@ -39,8 +39,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     out = Console()
     if not out.is_terminal:  # CI logs: wide enough that the verdict table stays readable
         out = Console(width=160)
-    result = run_demo(report_dir=Path(args.report_dir) if args.report_dir else None, console=out)
-    return 0 if result.passed else 1
+    status, _ = run_demo(names=args.names, report_dir=Path(args.report_dir) if args.report_dir else None,
+                         console=out)
+    return status
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -140,8 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="harness", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("demo", help="synthesize, deploy to the embedded backend, inject poison, print verdicts")
-    p.add_argument("--report-dir", help="where to write summary.json and journal.jsonl (default reports/demo)")
+    p = sub.add_parser("demo", help="deploy to the embedded backend, run the canonical scenarios, write the report")
+    p.add_argument("names", nargs="*", metavar="SCENARIO", help="scenario names (default: all; see `harness scenarios list`)")
+    p.add_argument("--report-dir", help="where to write report.html, report.md, result.json, junit.xml (default reports/demo)")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("simulate", help="run the ESM engine over an in-memory stream; prints JSON")

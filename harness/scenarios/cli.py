@@ -28,6 +28,9 @@ def register(subparsers: Any) -> None:
     rp = sub.add_parser("run", help="run scenarios (default: all) and print the verdict table")
     rp.add_argument("names", nargs="*", metavar="NAME", help="scenario names (default: all)")
     rp.add_argument("--backend", default="embedded", choices=BACKENDS, help="where the stack runs (default embedded)")
+    rp.add_argument("--esm", default="harness", choices=("harness", "native"),
+                    help="whose ESM reads the stream: the harness engine (default) or the backend's own "
+                         "(LocalStack only; measures its fidelity)")
     rp.add_argument("--json", dest="json_path", metavar="FILE", help="write the result JSON here")
     rp.add_argument("--junit", dest="junit_path", metavar="FILE", help="write JUnit XML here")
     rp.add_argument("--report-dir", metavar="DIR", help="write the HTML/Markdown report here")
@@ -59,7 +62,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from harness.scenarios import ScenarioError, run_suite
+    from harness.scenarios import ScenarioError
 
     console = Console()
     err = Console(stderr=True)
@@ -68,8 +71,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ScenarioError as exc:
         err.print(f"[red]error:[/] {exc}")
         return 2
+    result = run_with_progress(chosen, everything, backend=args.backend, esm=args.esm, console=err)
+    render_table(result, console)
+    write_outputs(result, json_path=args.json_path, junit_path=args.junit_path, report_dir=args.report_dir,
+                  console=console)
+    return exit_status(result)
+
+
+def exit_status(result: dict[str, Any]) -> int:
+    bad = [s for s in result["scenarios"] if s["verdict"] != "pass"]
+    return 1 if bad or not result["scenarios"] else 0
+
+
+def run_with_progress(chosen: list[Any], everything: list[Any], *, backend: str, esm: str = "harness",
+                      console: Console) -> dict[str, Any]:
+    """run_suite with a progress bar and one verdict line per scenario as it finishes."""
+    from harness.scenarios import run_suite
+
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=err, transient=False) as bar:
+                  TimeElapsedColumn(), console=console, transient=False) as bar:
         task = bar.add_task("scenarios", total=len(chosen))
 
         def progress(sc: Any, result: dict[str, Any] | None) -> None:
@@ -80,12 +100,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 colour = "green" if result["verdict"] == "pass" else "red"
                 bar.console.log(f"[{colour}]{result['verdict'].upper()}[/] {sc.name} ({result['wall_s']:.1f}s)")
 
-        result = run_suite(chosen, backend=args.backend, progress=progress, all_scenarios=everything)
-    render_table(result, console)
-    write_outputs(result, json_path=args.json_path, junit_path=args.junit_path, report_dir=args.report_dir,
-                  console=console)
-    bad = [s for s in result["scenarios"] if s["verdict"] != "pass"]
-    return 1 if bad or not result["scenarios"] else 0
+        return run_suite(chosen, backend=backend, progress=progress, all_scenarios=everything, esm=esm)
 
 
 def render_table(result: dict[str, Any], console: Console) -> None:

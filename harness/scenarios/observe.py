@@ -36,6 +36,7 @@ class FailureObject:
     end_sequence: str | None = None
     payload_is_string: bool = False
     error: str | None = None  # the object could not be parsed as an ESM failure record
+    top_level_keys: list[str] = field(default_factory=list)  # as written, to check AWS's sorted order
 
     def summary(self) -> dict[str, Any]:
         return {"records": self.records, "condition": self.condition,
@@ -58,6 +59,8 @@ class Observation:
     metrics: dict[str, float]
     mapping: dict[str, Any]
     unmapped_sequences: list[str] = field(default_factory=list)  # seen in the journal, not in the stream
+    alerts: list[dict[str, Any]] = field(default_factory=list)  # failure-handler SNS messages, as a subscriber sees them
+    archive_keys: list[str] = field(default_factory=list)  # what the failure handler archived
     extra: dict[str, Any] = field(default_factory=dict)  # scenario hooks add facts here (replay results)
 
     @property
@@ -83,6 +86,8 @@ class Observation:
             "destination_delivery_failures": self.destination_failures,
             "projected": sorted(p for p in self.projected),
             "metrics": self.metrics,
+            "alerts": [{k: a.get(k) for k in ("kind", "key", "condition", "archiveKey")} for a in self.alerts],
+            "archive_keys": self.archive_keys,
             **({"extra": self.extra} if self.extra else {}),
         }
 
@@ -119,7 +124,40 @@ def read_stream(pipe: Any) -> list[dict[str, Any]]:
     return out
 
 
-def observe(pipe: Any, journal: Journal, *, consumer: str | None = None) -> Observation:
+ALERT_INBOX = "harness-alert-inbox"
+
+
+def subscribe_alert_inbox(pipe: Any) -> str:
+    """An SQS queue on the stack's alert topic, so a run sees alerts as a subscriber would.
+
+    Subscribe before injecting: SNS does not keep messages for late subscribers.
+    """
+    sqs = pipe.backend.client("sqs")
+    url = sqs.create_queue(QueueName=ALERT_INBOX)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    pipe.backend.client("sns").subscribe(TopicArn=pipe.output("AlertTopicArn"), Protocol="sqs", Endpoint=arn,
+                                         Attributes={"RawMessageDelivery": "true"})
+    return url
+
+
+def _drain_inbox(pipe: Any, url: str) -> list[dict[str, Any]]:
+    sqs = pipe.backend.client("sqs")
+    alerts: list[dict[str, Any]] = []
+    while True:
+        msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        if not msgs:
+            return alerts
+        for m in msgs:
+            try:
+                body = json.loads(m["Body"])
+            except ValueError:
+                body = {"unparsed": m["Body"]}
+            alerts.append(body if isinstance(body, dict) else {"unparsed": body})
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+
+
+def observe(pipe: Any, journal: Journal, *, consumer: str | None = None,
+            alert_inbox_url: str | None = None) -> Observation:
     """Read backend and journal after the pipeline settled."""
     injected = [{"index": n, "pk": e["pk"], "item": e.get("item")} for n, e in enumerate(journal.entries("injected"))]
     index_by_pk = {i["pk"]: i["index"] for i in injected}
@@ -176,7 +214,9 @@ def observe(pipe: Any, journal: Journal, *, consumer: str | None = None) -> Obse
             function_error=env.responseContext.functionError if env.responseContext else None,
             has_response_context=env.responseContext is not None, batch_size=info.batchSize,
             start_sequence=info.startSequenceNumber, end_sequence=info.endSequenceNumber,
-            payload_is_string=isinstance(env.payload, str) and not rec.payload_was_object))
+            payload_is_string=isinstance(env.payload, str) and not rec.payload_was_object,
+            top_level_keys=list(json.loads(store.read_body(listed.key)))))
+    archive_keys = sorted(o["Key"] for o in store.iter_keys("archive/"))
 
     ddb = pipe.backend.client("dynamodb")
     projected: dict[str, dict[str, Any]] = {}
@@ -200,4 +240,5 @@ def observe(pipe: Any, journal: Journal, *, consumer: str | None = None) -> Obse
         injected=injected, stream=stream, invocations=invocations, failure_objects=objects,
         processed=sorted(processed), filtered=sorted(filtered), dropped=dropped,
         destination_failures=destination_failures, projected=projected, projection_log=projection_log,
-        metrics=pipe.esm.metrics(mapping_uuid), mapping=mapping, unmapped_sequences=sorted(unmapped))
+        metrics=pipe.esm.metrics(mapping_uuid), mapping=mapping, unmapped_sequences=sorted(unmapped),
+        alerts=_drain_inbox(pipe, alert_inbox_url) if alert_inbox_url else [], archive_keys=archive_keys)

@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import time
 import traceback
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -28,7 +29,7 @@ from harness.pipeline import PROJECT_ROOT, LocalPipeline
 from harness.runtime import FunctionSpec
 from harness.scenarios.audit import conservation, conservation_checks
 from harness.scenarios.model import Mutation, Scenario
-from harness.scenarios.observe import Observation, observe
+from harness.scenarios.observe import Observation, observe, subscribe_alert_inbox
 from harness.scenarios.oracle import build_spec, compare, predict
 from harness.verdict import Check, check
 
@@ -110,19 +111,43 @@ def generic_checks(obs: Observation) -> list[Check]:
     checks.append(check("failure object keys use aws/lambda/<ESM UUID>/<shard>/...", [], wrong_key, spec="4"))
     not_str = [o.key for o in obs.failure_objects if not o.error and not o.payload_is_string]
     checks.append(check("failure object payload is a JSON string", [], not_str, spec="3.5"))
+    unsorted = [o.key for o in obs.failure_objects if o.top_level_keys != sorted(o.top_level_keys)]
+    checks.append(check("failure object keys are written alphabetically sorted, as AWS does", [], unsorted,
+                        spec="3.2"))
+    checks.extend(failure_handler_checks(obs))
     return checks
 
 
+def failure_handler_checks(obs: Observation) -> list[Check]:
+    """The second Lambda reacted to every failure object: one alert naming it, one archived copy.
+
+    Read as a subscriber and an operator would: the alert topic (through an SQS inbox) and the
+    bucket's archive prefix, never the handler's own return value.
+    """
+    valid = sorted((o.key, o.condition) for o in obs.failure_objects if not o.error)
+    alerted = sorted(a.get("key") for a in obs.alerts if a.get("kind") in ("failure", "auto-replayed"))
+    archived = sorted(k for k in obs.archive_keys if not k.startswith("archive/condition=malformed/"))
+    expected_archive = sorted(f"archive/condition={cond}/" for _, cond in valid)
+    return [
+        check("failure handler alerted each failure object once, naming its key", [k for k, _ in valid], alerted),
+        check("failure handler archived each failure object under archive/condition=<condition>/date=.../",
+              expected_archive, sorted(k.split("date=")[0] for k in archived)),
+    ]
+
+
 def run_scenario(scenario: Scenario, *, backend: str = "embedded", mutation: Mutation | None = None,
-                 settle_timeout: float = SETTLE_TIMEOUT_S) -> dict[str, Any]:
+                 settle_timeout: float = SETTLE_TIMEOUT_S, esm: str = "harness") -> dict[str, Any]:
     """Deploy, inject, settle, judge. Never raises for a scenario problem: verdict "error" says why."""
-    return _run(scenario, backend, mutation, settle_timeout)[0]
+    return _run(scenario, backend, mutation, settle_timeout, esm)[0]
 
 
 def _run(scenario: Scenario, backend: str, mutation: Mutation | None,
-         settle_timeout: float) -> tuple[dict[str, Any], dict[str, Any]]:
+         settle_timeout: float, esm: str = "harness") -> tuple[dict[str, Any], dict[str, Any]]:
     began = time.perf_counter()
     context = {**scenario.context, **(mutation.context if mutation else {})}
+    if backend != "embedded" and "stackName" not in context:
+        # A long-lived backend keeps earlier runs' resources: give each run its own stack.
+        context["stackName"] = f"Scn-{scenario.name}-{uuid.uuid4().hex[:6]}"[:128]
     clock = VirtualClock(start=time.time() - 3600) if scenario.clock == "virtual" else None
     settings = _engine_settings(scenario)
     result: dict[str, Any] = {
@@ -132,7 +157,7 @@ def _run(scenario: Scenario, backend: str, mutation: Mutation | None,
         "observed": {}, "conservation": {}, "journal": [], "error": None,
     }
     workdir = Path(tempfile.mkdtemp(prefix=f"scenario-{scenario.name}-"))
-    pipe = LocalPipeline(backend, clock=clock, esm_settings=settings)
+    pipe = LocalPipeline(backend, clock=clock, esm_settings=settings, esm=esm)
     backend_info: dict[str, Any] = {}
     try:
         with pipe:
@@ -140,6 +165,7 @@ def _run(scenario: Scenario, backend: str, mutation: Mutation | None,
             backend_info = {"name": info.name, "endpoint_url": info.endpoint_url, "region": info.region,
                             "account_id": info.account_id, "details": info.details}
             pipe.deploy(context, start_polling=False)
+            inbox = subscribe_alert_inbox(pipe)
             run = ScenarioRun(scenario, pipe, workdir, clock=clock)
             wrapper = (mutation.wrapper if mutation and mutation.wrapper else None) or scenario.wrapper
             if wrapper:
@@ -154,7 +180,7 @@ def _run(scenario: Scenario, backend: str, mutation: Mutation | None,
             if scenario.after:
                 scenario.after(run)
                 pipe.settle(timeout=settle_timeout)
-            obs = observe(pipe, pipe.journal)
+            obs = observe(pipe, pipe.journal, alert_inbox_url=inbox)
             obs.extra.update(run.facts)
             predicted = predict(build_spec(scenario, obs.mapping, settings, oracle_clock))
             cons = conservation(obs)
@@ -234,7 +260,7 @@ def prewarm_synth(scenarios: list[Scenario], workers: int = 2) -> int:
 
 def run_suite(scenarios: list[Scenario], *, backend: str = "embedded",
               progress: Callable[[Scenario, dict[str, Any] | None], None] | None = None,
-              all_scenarios: list[Scenario] | None = None) -> dict[str, Any]:
+              all_scenarios: list[Scenario] | None = None, esm: str = "harness") -> dict[str, Any]:
     """Run scenarios one after another; the full result JSON (schema in the scenarios brief)."""
     started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     began = time.perf_counter()
@@ -244,16 +270,17 @@ def run_suite(scenarios: list[Scenario], *, backend: str = "embedded",
     for sc in scenarios:
         if progress:
             progress(sc, None)
-        r, info = _run(sc, backend, None, SETTLE_TIMEOUT_S)
+        r, info = _run(sc, backend, None, SETTLE_TIMEOUT_S, esm)
         backend_info = backend_info or info
         results.append(r)
         if progress:
             progress(sc, r)
     return {
-        "run": {"backend": backend, "started": started, "wall_s": round(time.perf_counter() - began, 3),
+        "run": {"backend": backend if esm == "harness" else f"{backend} (esm {esm})", "started": started, "wall_s": round(time.perf_counter() - began, 3),
                 "harness_version": harness.__version__, "backend_info": backend_info},
         "scenarios": results,
-        "fidelity": fidelity(all_scenarios or scenarios, results, backend),
+        "fidelity": fidelity(all_scenarios or scenarios, results,
+                             backend if esm == "harness" else f"{backend} (esm {esm})"),
     }
 
 

@@ -9,18 +9,24 @@ from rich.console import Console
 
 
 @pytest.mark.timeout(600)
-def test_demo_pipeline_isolates_poison_alerts_and_archives(tmp_path):
+def test_demo_runs_a_scenario_end_to_end_and_writes_the_report(tmp_path):
+    """The walking skeleton through `harness demo`: deploy, poison, bisect, S3 record, handler, report."""
     from harness.demo import run_demo
 
-    result = run_demo(report_dir=tmp_path, console=Console(file=open(tmp_path / "out.txt", "w")))
-    failed = [c for c in result.checks if not c.passed]
-    assert not failed, "\n".join(f"{c.name}: expected {c.expected!r}, observed {c.observed!r}" for c in failed)
-    # The checks themselves must have looked at something: one failure object, parsed.
-    assert len(result.facts["failure_objects"]) == 1
-    summary = json.loads((tmp_path / "summary.json").read_text())
-    assert summary["passed"] is True
-    kinds = {json.loads(line)["kind"] for line in (tmp_path / "journal.jsonl").read_text().splitlines()}
-    assert {"injected", "invoked", "destination_write", "notification", "function_log"} <= kinds
+    out = open(tmp_path / "out.txt", "w")
+    status, result = run_demo(names=["one-poison-bisect"], report_dir=tmp_path / "report",
+                              console=Console(file=out, width=160), progress_console=Console(file=out))
+    [scenario] = result["scenarios"]
+    failed = [c for c in scenario["checks"] if not c["passed"]]
+    assert status == 0 and scenario["verdict"] == "pass", failed or scenario["error"]
+    names = {c["name"] for c in scenario["checks"]}
+    assert "failure handler alerted each failure object once, naming its key" in names
+    assert scenario["conservation"]["lost"] == 0 and scenario["conservation"]["in_failure_records"] == 1
+    kinds = {e["kind"] for e in scenario["journal"]}
+    assert {"injected", "invoked", "split", "destination_write", "notification", "function_log"} <= kinds
+    for name in ("report.html", "report.md", "result.json", "junit.xml"):
+        assert (tmp_path / "report" / name).stat().st_size > 0
+    assert json.loads((tmp_path / "report" / "result.json").read_text())["scenarios"][0]["name"] == "one-poison-bisect"
 
 
 @pytest.mark.timeout(600)

@@ -34,39 +34,3 @@ def localstack(request: pytest.FixtureRequest) -> Iterator[LocalStackBackend]:
         yield backend
     finally:
         backend.stop()
-
-
-@pytest.fixture
-def demo_on_localstack(localstack: LocalStackBackend):  # type: ignore[no-untyped-def]
-    """`demo_on_localstack(esm, journal_path)` -> (checks, facts): see run_demo_checks."""
-    return lambda esm, journal_path, timeout=300.0: run_demo_checks(localstack, esm, journal_path, timeout)
-
-
-def run_demo_checks(localstack: LocalStackBackend, esm: str, journal_path: "os.PathLike[str]",
-                    timeout: float = 300.0) -> tuple[list, dict]:
-    """Deploy the stack into LocalStack through LocalPipeline and judge it with the demo's own checks.
-
-    A fresh attached backend object, so the pipeline's stop() never stops the session's LocalStack
-    (a container started by the session fixture belongs to that fixture). A per-run stack name,
-    so function names never collide with an earlier run on a long-lived LocalStack.
-    """
-    import uuid
-
-    from harness.demo import DEMO_CONTEXT, GOOD_COUNT, POISON_INDEX, _judge, _observe, _subscribe_alert_inbox
-    from harness.injector import orders
-    from harness.pipeline import LocalPipeline
-
-    backend = LocalStackBackend(url=localstack.endpoint_url, region=localstack.region)
-    context = {**DEMO_CONTEXT, "stackName": f"LsDemo-{esm}-{uuid.uuid4().hex[:6]}"}
-    with LocalPipeline(backend, esm=esm, journal_path=journal_path) as pipe:
-        pipe.deploy(context, start_polling=False)
-        inbox_url = _subscribe_alert_inbox(pipe)
-        items = orders(GOOD_COUNT + 1, poison=[POISON_INDEX], run=context["stackName"])
-        pipe.inject(items)
-        pipe.start_polling()
-        pipe.settle(timeout=timeout)
-        facts = _observe(pipe, inbox_url)
-        poison = items[POISON_INDEX]["pk"]
-        checks = _judge(facts, poison_pk=poison, good_pks=[i["pk"] for i in items if i["pk"] != poison],
-                        injected=len(items))
-    return checks, facts

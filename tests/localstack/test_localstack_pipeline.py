@@ -1,46 +1,42 @@
-"""The whole stack deployed into LocalStack through LocalPipeline, judged by the demo's checks.
+"""The stack deployed into LocalStack through the scenario runner, judged by the same checks as embedded.
 
 - `esm="harness"` (the default): the harness's ESM reads LocalStack's stream and invokes the
-  functions in LocalStack's Lambda. Every demo check must pass, as on the embedded backend.
+  functions in LocalStack's Lambda. The canonical scenario must pass, as on the embedded backend.
 - `esm="native"`: LocalStack's own mapping does the work. LocalStack accepts and ignores
   BisectBatchOnFunctionError, so the bisect-isolation checks (spec 2.1) are a strict expected
   failure: if LocalStack ever isolates the poison, this test turns red and the docs must change.
-  Every verdict of that run is printed, which is the fidelity measurement.
+  Every check of that run is printed, which is the fidelity measurement.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from harness.verdict import render
+from harness.scenarios import load_scenarios, run_scenario, select
 
 pytestmark = pytest.mark.docker
+SCENARIO = "one-poison-bisect"
 
 
-def _table(checks: list, title: str) -> None:
-    from rich.console import Console
-
-    render(checks, title, Console(width=160))
-
-
-def test_demo_checks_pass_with_the_harness_esm_on_localstack(demo_on_localstack, tmp_path: Path) -> None:
-    checks, _ = demo_on_localstack("harness", tmp_path / "journal.jsonl")
-    _table(checks, "LocalStack, harness ESM")
-    failed = [c for c in checks if not c.passed]
-    assert checks and not failed, [c.as_dict() for c in failed]
+def _run(localstack, monkeypatch, esm: str) -> dict:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("HARNESS_LOCALSTACK_URL", localstack.endpoint_url)
+    [scenario] = select(load_scenarios(), [SCENARIO])
+    result = run_scenario(scenario, backend="localstack", esm=esm, settle_timeout=300)
+    for c in result["checks"]:
+        print(f"[{'PASS' if c['passed'] else 'FAIL'}] ({c['spec']}) {c['name']}: expected {c['expected']!r}, "
+              f"observed {c['observed']!r}")
+    return result
 
 
-@pytest.fixture
-def native_run(demo_on_localstack, tmp_path: Path) -> list:
-    checks, _ = demo_on_localstack("native", tmp_path / "journal.jsonl")
-    _table(checks, "LocalStack, native ESM (fidelity measurement)")
-    return checks
+def test_canonical_scenario_passes_with_the_harness_esm_on_localstack(localstack, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    result = _run(localstack, monkeypatch, "harness")
+    failed = [c for c in result["checks"] if not c["passed"]]
+    assert result["verdict"] == "pass", result["error"] or failed
 
 
 @pytest.mark.xfail(strict=True, reason="LocalStack ignores BisectBatchOnFunctionError (spec 2.1)")
-def test_native_esm_isolates_the_poison_by_bisecting(native_run: list) -> None:
-    bisect = [c for c in native_run if c.spec == "2.1"]
-    assert bisect, "the demo's checks lost their spec 2.1 (bisect) checks"
-    assert all(c.passed for c in bisect), [c.as_dict() for c in bisect]
+def test_native_esm_isolates_the_poison_by_bisecting(localstack, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    result = _run(localstack, monkeypatch, "native")
+    bisect = [c for c in result["checks"] if c["spec"] == "2.1"]
+    assert bisect, result["error"] or "the scenario lost its spec 2.1 (bisect) checks"
+    assert all(c["passed"] for c in bisect), bisect

@@ -155,10 +155,11 @@ def test_the_real_stack_deploys_through_the_remote_runtime(tmp_path: Path) -> No
     """The applier + RemoteLambdaRuntime on the synthesized template, into moto's Lambda: every
     function is created from its asset with the template's environment and nothing of the
     harness's. Polling is never started, so nothing is invoked."""
-    from harness.demo import DEMO_CONTEXT
+    from harness.scenarios import load_scenarios, select
 
+    [scenario] = select(load_scenarios(), ["one-poison-bisect"])
     with LocalPipeline(EmbeddedPosingAsLocalStack(), journal_path=tmp_path / "j.jsonl") as pipe:
-        stack = pipe.deploy(DEMO_CONTEXT, start_polling=False)
+        stack = pipe.deploy(dict(scenario.context), start_polling=False)
         lam = pipe.backend.client("lambda")
         names = set(stack.functions.values())
         assert {pipe.output("ConsumerFunctionName"), pipe.output("FailureHandlerFunctionName")} <= names
