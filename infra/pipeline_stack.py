@@ -6,6 +6,9 @@ applied to the local backends and deployed unchanged to a real account with `cdk
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 from pathlib import Path
 
 import jsii
@@ -27,6 +30,7 @@ from aws_cdk import (
 )
 from constructs import Construct
 
+from bundle import assemble
 from settings import PipelineSettings
 
 LAMBDAS = Path(__file__).resolve().parent.parent / "lambdas"
@@ -60,6 +64,13 @@ class AccountGuardedS3OnFailureDestination(sources.S3OnFailureDestination):
             )
         )
         return lambda_.DlqDestinationConfig(destination=bucket.bucket_arn)
+
+
+def assembled_code(function: str) -> str:
+    """A private, throw-away folder per synth: two synths in parallel never share one."""
+    scratch = Path(tempfile.mkdtemp(prefix=f"{function}-"))
+    atexit.register(shutil.rmtree, scratch, True)
+    return str(assemble(function, scratch / function))
 
 
 class PipelineStack(Stack):
@@ -134,15 +145,27 @@ class PipelineStack(Stack):
             self, "FailureHandlerFunction",
             runtime=lambda_.Runtime.PYTHON_3_11,
             handler="app.handler",
-            code=lambda_.Code.from_asset(str(LAMBDAS / "failure_handler"), exclude=ASSET_EXCLUDES),
+            # lambdas/failure_handler plus the shared record checks (infra/bundle.py).
+            code=lambda_.Code.from_asset(assembled_code("failure_handler"), exclude=ASSET_EXCLUDES),
             timeout=Duration.seconds(60),
             memory_size=256,
             environment={
                 "ALERT_TOPIC_ARN": topic.topic_arn,
                 "ARCHIVE_PREFIX": ARCHIVE_PREFIX,
                 "EXPECTED_BUCKET_OWNER": Aws.ACCOUNT_ID,
+                **self._auto_replay_environment(settings, consumer),
             },
         )
+        if settings.auto_replay:
+            # Optional policy (lambdas/failure_handler/auto_replay.py): re-invoke the consumer, then
+            # tag the failure object with the outcome.
+            # The unqualified ARN only ($LATEST): grant_invoke would add "<arn>:*", every version and alias.
+            handler.add_to_role_policy(iam.PolicyStatement(
+                actions=["lambda:InvokeFunction"], resources=[consumer.function_arn]))
+            handler.add_to_role_policy(iam.PolicyStatement(
+                actions=["s3:GetObjectTagging", "s3:PutObjectTagging"],
+                resources=[bucket.arn_for_objects(f"{FAILURE_PREFIX}*")],
+            ))
         bucket.grant_read(handler, f"{FAILURE_PREFIX}*")
         bucket.grant_put(handler, f"{ARCHIVE_PREFIX}*")
         topic.grant_publish(handler)
@@ -186,3 +209,14 @@ class PipelineStack(Stack):
         }
         for name, value in outputs.items():
             CfnOutput(self, name, value=value)  # type: ignore[arg-type]
+
+    @staticmethod
+    def _auto_replay_environment(settings: PipelineSettings, consumer: lambda_.IFunction) -> dict[str, str]:
+        if not settings.auto_replay:
+            return {"AUTO_REPLAY": "off"}
+        return {
+            "AUTO_REPLAY": "consumer",
+            "AUTO_REPLAY_FUNCTION": consumer.function_name,
+            "AUTO_REPLAY_MAX_ATTEMPTS": str(settings.auto_replay_max_attempts),
+            "AUTO_REPLAY_DELAY_SECONDS": str(settings.auto_replay_delay_seconds),
+        }

@@ -33,6 +33,18 @@ class PipelineSettings:
     report_batch_item_failures: bool = False
     parallelization_factor: int = 1
     iterator_age_alarm_ms: int = 60_000
+    # The failure handler's optional automatic replay into the consumer (off by default).
+    auto_replay: bool = False
+    auto_replay_max_attempts: int = 2
+    auto_replay_delay_seconds: int = 5
+
+    def __post_init__(self) -> None:
+        # The attempts run inside one failure-handler invocation (timeout 60 s): keep 10 s for the work.
+        if self.auto_replay and self.auto_replay_max_attempts * self.auto_replay_delay_seconds > 50:
+            raise ContextError(
+                "invalid CDK context: autoReplayMaxAttempts x autoReplayDelaySeconds must be at most 50 seconds "
+                f"(the failure handler's 60 s timeout), got {self.auto_replay_max_attempts} x "
+                f"{self.auto_replay_delay_seconds}")
 
 
 # context key -> (field, parser)
@@ -83,6 +95,9 @@ CONTEXT_KEYS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "reportBatchItemFailures": ("report_batch_item_failures", _bool),
     "parallelizationFactor": ("parallelization_factor", _int_in(1, 10)),
     "iteratorAgeAlarmMs": ("iterator_age_alarm_ms", _int_in(1, 604_800_000)),
+    "autoReplay": ("auto_replay", _bool),
+    "autoReplayMaxAttempts": ("auto_replay_max_attempts", _int_in(1, 10)),
+    "autoReplayDelaySeconds": ("auto_replay_delay_seconds", _int_in(0, 300)),
 }
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-HASHED_DIRS = ("infra", "lambdas")
+HASHED_DIRS = ("infra", "lambdas", "harness/failures/checks.py")  # checks.py ships inside a Lambda
 IGNORED_DIRS = frozenset({"__pycache__", "cdk.out", ".pytest_cache", ".mypy_cache", "node_modules"})
 IGNORED_SUFFIXES = (".pyc", ".pyo")
 RESULT_FILE = "synth.json"
@@ -110,7 +110,7 @@ def source_hash(project_root: Path, context: dict[str, Any]) -> str:
     h.update(json.dumps(context, sort_keys=True).encode() + b"\n")
     for top in HASHED_DIRS:
         base = project_root / top
-        for path in _iter_files(base) if base.is_dir() else []:
+        for path in _iter_files(base) if base.is_dir() else ([base] if base.is_file() else []):
             rel = path.relative_to(project_root).as_posix()
             h.update(f"{rel}\0{path.stat().st_size}\0".encode())
             h.update(path.read_bytes())

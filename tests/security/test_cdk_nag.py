@@ -73,8 +73,14 @@ def test_an_unacknowledged_finding_fails_synthesis(tmp_path: Path) -> None:
 
     Slow (a cold synth, ~5 s): it is the only evidence that the checks above could fail at all.
     """
-    for top in ("infra", "lambdas"):
-        shutil.copytree(ROOT / top, tmp_path / top, ignore=shutil.ignore_patterns("__pycache__", "cdk.out"))
+    from harness.deploy.synth import HASHED_DIRS  # everything synthesis reads
+
+    for top in HASHED_DIRS:
+        if (ROOT / top).is_dir():
+            shutil.copytree(ROOT / top, tmp_path / top, ignore=shutil.ignore_patterns("__pycache__", "cdk.out"))
+        else:
+            (tmp_path / top).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / top, tmp_path / top)
     nag_py = tmp_path / "infra" / "nag.py"
     text = nag_py.read_text()
     marker = '("FailureBucket/Resource", PACK + "AwsSolutions-S1",'

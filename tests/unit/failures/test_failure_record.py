@@ -52,6 +52,26 @@ def test_section_3_5_object_payload_accepted_but_flagged():
     assert any("not AWS's" in n for n in rec.notes)
 
 
+def test_section_3_4_metadata_only_sqs_sns_shape_is_accepted():
+    env = _envelope()
+    del env["payload"]
+    rec = parse_failure_record(env)
+    assert rec.records == [] and any("metadata only" in n for n in rec.notes)
+
+
+def test_the_lambda_and_the_library_share_one_rule_set():
+    """infra/bundle.py ships harness/failures/checks.py into the failure handler unchanged."""
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    sys.path.insert(0, str(root / "infra"))
+    from bundle import SHARED
+
+    assert SHARED["failure_handler"]["failure_record.py"] == root / "harness" / "failures" / "checks.py"
+    assert not (root / "lambdas" / "failure_handler" / "failure_record.py").exists()
+
+
 def test_section_3_2_batch_size_must_match_records():
     env = _envelope(("1", "2"))
     env["DDBStreamBatchInfo"]["batchSize"] = 3
@@ -66,9 +86,11 @@ def test_section_3_2_start_sequence_must_be_first_record():
         parse_failure_record(env)
 
 
-def test_section_3_2_timestamp_needs_milliseconds():
-    with pytest.raises(FailureRecordError, match="timestamp"):
-        parse_failure_record(_envelope(timestamp="2019-11-14T00:13:49Z"))
+def test_section_3_2_timestamp_without_milliseconds_is_noted():
+    rec = parse_failure_record(_envelope(timestamp="2019-11-14T00:13:49Z"))
+    assert any("no milliseconds" in n for n in rec.notes)
+    with pytest.raises(FailureRecordError, match="timestamp must be ISO-8601"):
+        parse_failure_record(_envelope(timestamp="14/11/2019"))
 
 
 def test_section_3_3_unknown_condition_is_named():
@@ -93,7 +115,7 @@ def test_section_4_async_layout_is_parsed_and_noted():
     key = f"aws/lambda/async/my-fn/2019/11/14/2019-11-14T00.13.49-{RND}"
     assert parse_key(key).function_name == "my-fn"
     rec = parse_failure_record(_envelope(), key=key)
-    assert any("async-invocation key layout" in n for n in rec.notes)
+    assert any("async-invocation layout" in n for n in rec.notes)
 
 
 @pytest.mark.parametrize("key", [

@@ -67,3 +67,9 @@ def test_retry_attempts_accepts_infinite() -> None:
     # Spec 1: MaximumRetryAttempts -1 means infinite; CDK 2.275 accepts it too.
     assert settings_from_context({"retryAttempts": -1}).retry_attempts == -1
     assert settings_from_context({"retryAttempts": "-1"}).retry_attempts == -1
+
+
+def test_auto_replay_waits_must_fit_the_handler_timeout() -> None:
+    with pytest.raises(ContextError, match="autoReplayMaxAttempts x autoReplayDelaySeconds must be at most 50"):
+        settings_from_context({"autoReplay": True, "autoReplayMaxAttempts": 6, "autoReplayDelaySeconds": 10})
+    assert settings_from_context({"autoReplay": True}).auto_replay_max_attempts == 2

@@ -24,8 +24,14 @@ def test_cold_synth_then_cache_hit(custom: SynthResult, custom_context: dict, sy
 
 def copy_project(tmp_path: Path) -> Path:
     root = default_project_root()
-    for top in ("infra", "lambdas"):
-        shutil.copytree(root / top, tmp_path / top, ignore=shutil.ignore_patterns("__pycache__", "cdk.out"))
+    from harness.deploy.synth import HASHED_DIRS  # everything synthesis reads
+
+    for top in HASHED_DIRS:
+        if (root / top).is_dir():
+            shutil.copytree(root / top, tmp_path / top, ignore=shutil.ignore_patterns("__pycache__", "cdk.out"))
+        else:
+            (tmp_path / top).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(root / top, tmp_path / top)
     return tmp_path
 
 

@@ -175,3 +175,27 @@ def test_lambda_assets_are_staged(custom: SynthResult) -> None:
         asset = custom.assembly_dir / meta["aws:asset:path"]
         assert (asset / "app.py").is_file() and (asset / module).is_file()
         assert not list(asset.rglob("__pycache__"))
+
+
+def test_auto_replay_is_off_by_default_and_wired_when_on() -> None:
+    """The failure handler's optional replay policy: env from context, invoke and tagging grants."""
+    from harness.deploy.synth import synthesize
+
+    def handler_and_policy(template: dict) -> tuple[dict, list]:
+        res = template["Resources"]
+        fn = next(v for k, v in res.items() if k.startswith("FailureHandlerFunction") and v["Type"] == "AWS::Lambda::Function")
+        pol = next(v for k, v in res.items() if k.startswith("FailureHandlerFunctionServiceRoleDefaultPolicy"))
+        return fn["Properties"]["Environment"]["Variables"], pol["Properties"]["PolicyDocument"]["Statement"]
+
+    env, statements = handler_and_policy(synthesize({}).template)
+    assert env["AUTO_REPLAY"] == "off"
+    assert not [s for s in statements if "lambda:InvokeFunction" in str(s["Action"])]
+
+    env, statements = handler_and_policy(
+        synthesize({"autoReplay": True, "autoReplayMaxAttempts": 3, "autoReplayDelaySeconds": 10}).template)
+    assert env["AUTO_REPLAY"] == "consumer" and env["AUTO_REPLAY_MAX_ATTEMPTS"] == "3"
+    assert env["AUTO_REPLAY_DELAY_SECONDS"] == "10" and "Ref" in env["AUTO_REPLAY_FUNCTION"]
+    [invoke] = [s for s in statements if s["Action"] == "lambda:InvokeFunction"]
+    assert invoke["Resource"]["Fn::GetAtt"][0].startswith("ConsumerFunction")  # unqualified ARN, no ":*"
+    [tagging] = [s for s in statements if s["Action"] == ["s3:GetObjectTagging", "s3:PutObjectTagging"]]
+    assert "aws/lambda/*" in str(tagging["Resource"])

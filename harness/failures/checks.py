@@ -1,4 +1,9 @@
-"""Validation of an ESM on-failure record as written to S3 (spec §3.2, §3.3, §3.5, §4).
+"""Validation of an ESM on-failure record (spec §3.2, §3.3, §3.5, §4): the one set of rules.
+
+Standard library only, on purpose: this module is shipped inside the failure-handler Lambda
+(infra/bundle.py copies it in as `failure_record.py`), and the harness's typed model
+(`harness.failures.model`), the bucket listing and replay use it too, so the Lambda and the
+CLI can never disagree on what a valid failure record is.
 
 Pure functions, no I/O, so a test or scenario can check an object without a backend.
 `problems` make a record malformed (it is not what an ESM writes, so it must not be
@@ -85,10 +90,15 @@ def _require(obj: dict[str, Any], name: str, kind: type | tuple[type, ...], wher
     return value
 
 
-def check_key(key: str, check: FailureCheck) -> re.Match[str] | None:
-    """Check the ESM key layout (spec §4); the async layout is a different producer."""
+def check_key(key: str, check: FailureCheck, *, async_layout: str = "problem") -> re.Match[str] | None:
+    """Check the ESM key layout (spec §4); the async layout is a different producer.
+
+    `async_layout="note"` accepts it with a note: replay reads what it finds, and the AWS blog
+    shows that layout for streams; the failure handler keeps it a problem (not an ESM record).
+    """
     if ASYNC_KEY.match(key):
-        check.problems.append("key uses the async-invocation layout aws/lambda/async/..., not an ESM record (spec §4)")
+        message = "key uses the async-invocation layout aws/lambda/async/..., not an ESM record (spec §4)"
+        (check.notes if async_layout == "note" else check.problems).append(message)
         return None
     match = ESM_KEY.match(key)
     if not match:
@@ -160,10 +170,13 @@ def _check_envelope(env: dict[str, Any], check: FailureCheck) -> None:
             p.append(f"{w}.streamArn is not a DynamoDB stream ARN (got {arn!r})")
 
 
-def _check_payload(env: dict[str, Any], check: FailureCheck) -> None:
+def _check_payload(env: dict[str, Any], check: FailureCheck, *, require_payload: bool = True) -> None:
     p = check.problems
     if "payload" not in env:
-        p.append("payload is missing (an S3 failure record carries the original invocation record, spec §3.2)")
+        if require_payload:
+            p.append("payload is missing (an S3 failure record carries the original invocation record, spec §3.2)")
+        else:
+            check.notes.append("no payload: metadata only (the SQS/SNS destination shape, spec §3.4)")
         return
     payload = env["payload"]
     if isinstance(payload, str):
@@ -199,12 +212,17 @@ def _check_payload(env: dict[str, Any], check: FailureCheck) -> None:
         p.append(f"DDBStreamBatchInfo.endSequenceNumber {info['endSequenceNumber']} != last record's {seqs[-1]}")
 
 
-def check_failure_object(key: str, body: bytes) -> FailureCheck:
-    """Judge one S3 object: is it an ESM on-failure record for a DynamoDB stream?"""
-    check = FailureCheck(key=key)
-    match = check_key(key, check)
+def check_failure_object(key: str | None, body: bytes | str, *, require_payload: bool = True,
+                         async_layout: str = "problem") -> FailureCheck:
+    """Judge one object: is it an ESM on-failure record for a DynamoDB stream?
+
+    `key=None` judges the body alone (an SQS/SNS message has no key); `require_payload=False`
+    accepts the metadata-only SQS/SNS shape; `async_layout` is passed to `check_key`.
+    """
+    check = FailureCheck(key=key or "")
+    match = check_key(key, check, async_layout=async_layout) if key is not None else None
     try:
-        env = json.loads(body.decode("utf-8"))
+        env = json.loads(body.decode("utf-8") if isinstance(body, bytes) else body)
     except (UnicodeDecodeError, ValueError) as exc:
         check.problems.append(f"object is not JSON: {exc}")
         return check
@@ -215,7 +233,7 @@ def check_failure_object(key: str, body: bytes) -> FailureCheck:
     _check_envelope(env, check)
     if check.problems and any(pr.startswith("foreign") for pr in check.problems):
         return check
-    _check_payload(env, check)
+    _check_payload(env, check, require_payload=require_payload)
     info = check.batch_info
     if match and isinstance(info.get("shardId"), str) and match.group("shard") != info["shardId"]:
         check.problems.append(f"key shard {match.group('shard')!r} != DDBStreamBatchInfo.shardId {info['shardId']!r}")
