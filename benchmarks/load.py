@@ -11,6 +11,9 @@ Two runs:
 Engine backoff is shortened (50 ms, x2, cap 200 ms) so a run measures throughput rather than
 AWS's undocumented retry pauses (spec 1 [GAP]); retry counting and bisect are unchanged.
 
+Progress of the e2e run (injected, polled, invoked, delivered to the destination, RSS) goes to
+stderr every few seconds, so a long run (`--e2e-records 100000`, several minutes) shows it is moving.
+
     python benchmarks/load.py [--sim-records 100000] [--shards 4] [--e2e-records 10000] [--json FILE]
 """
 
@@ -20,6 +23,7 @@ import argparse
 import json
 import resource
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -40,6 +44,50 @@ def peak_rss_mb() -> dict[str, float]:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {"peak_rss_mb": round(own, 1), "peak_rss_children_mb": round(children, 1)}
+
+
+def current_rss_mb() -> float:
+    """Resident set of this process now (moto, the engine and the journal live here)."""
+    try:
+        with open("/proc/self/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class Progress:
+    """Prints one line to stderr every `every_s` seconds from a daemon thread until stopped."""
+
+    def __init__(self, describe: Any, every_s: float = 10.0) -> None:
+        self._describe = describe
+        self._every = every_s
+        self._stop = threading.Event()
+        self._began = time.perf_counter()
+        self._thread = threading.Thread(target=self._run, name="load-progress", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._every):
+            self.line()
+
+    def line(self) -> None:
+        try:
+            text = self._describe()
+        except Exception as exc:  # noqa: BLE001 - progress must never stop the run
+            text = f"(progress unavailable: {exc!r})"
+        print(f"[load {time.perf_counter() - self._began:7.1f}s] {text} rss={current_rss_mb():.0f}MB",
+              file=sys.stderr, flush=True)
+
+    def __enter__(self) -> "Progress":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.line()
 
 
 def simulate_load(records: int = 100_000, shards: int = 4) -> dict[str, Any]:
@@ -72,9 +120,10 @@ def simulate_load(records: int = 100_000, shards: int = 4) -> dict[str, Any]:
     }
 
 
-def _inject_fast(pipe: Any, items: list[dict[str, Any]]) -> None:
+def _inject_fast(pipe: Any, items: list[dict[str, Any]], done: list[int] | None = None) -> None:
     """BatchWriteItem (25 per call) instead of one PutItem per item: injection is not what is measured.
-    Every item is still journaled as `injected`, like LocalPipeline.inject does."""
+    Every item is still journaled as `injected`, like LocalPipeline.inject does. `done[0]` counts
+    injected items for a progress reporter."""
     from boto3.dynamodb.types import TypeSerializer
 
     ser = TypeSerializer()
@@ -87,6 +136,8 @@ def _inject_fast(pipe: Any, items: list[dict[str, Any]]) -> None:
             request = ddb.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
         for item in chunk:
             pipe.journal.record("injected", table=table, pk=item["pk"])
+        if done is not None:
+            done[0] += len(chunk)
 
 
 def _scan_pks(ddb: Any, table: str) -> set[str]:
@@ -109,22 +160,35 @@ def _failure_record_pks(s3: Any, bucket: str) -> tuple[set[str], int]:
     return pks, objects
 
 
-def e2e_load(records: int = 10_000, *, run: str = "load", timeout: float = 600.0) -> dict[str, Any]:
-    """`records` orders, 1% poison, BatchSize 100, through the deployed stack on the embedded backend."""
+def e2e_load(records: int = 10_000, *, run: str = "load", timeout: float | None = None,
+             progress_every_s: float = 10.0) -> dict[str, Any]:
+    """`records` orders, 1% poison, BatchSize 100, through the deployed stack on the embedded backend.
+    `timeout` (settling) defaults to 600 s or 50 records/s, whichever is longer."""
     from harness.injector import orders
     from harness.pipeline import LocalPipeline
 
     items = orders(records, poison=range(0, records, POISON_EVERY), run=run)
     injected = {i["pk"] for i in items}
     poison = {items[i]["pk"] for i in range(0, records, POISON_EVERY)}
+    timeout = timeout if timeout is not None else max(600.0, records / 50)
+    injected_so_far = [0]
     with LocalPipeline("embedded", esm_settings=EngineSettings(backoff=FAST_BACKOFF)) as pipe:
         pipe.deploy(E2E_CONTEXT, start_polling=False)
-        t0 = time.perf_counter()
-        _inject_fast(pipe, items)
-        t1 = time.perf_counter()
-        pipe.start_polling()
-        pipe.settle(timeout=timeout)
-        t2 = time.perf_counter()
+        uuid = pipe.output("EventSourceMappingId")
+
+        def describe() -> str:
+            m = pipe.esm.metrics(uuid)
+            return (f"e2e {records}: injected={injected_so_far[0]} polled={int(m.get('PolledEventCount', 0))} "
+                    f"invoked={int(m.get('InvokedEventCount', 0))} "
+                    f"to_destination={int(m.get('OnFailureDestinationDeliveredEventCount', 0))}")
+
+        with Progress(describe, progress_every_s):
+            t0 = time.perf_counter()
+            _inject_fast(pipe, items, injected_so_far)
+            t1 = time.perf_counter()
+            pipe.start_polling()
+            pipe.settle(timeout=timeout)
+            t2 = time.perf_counter()
         projected = _scan_pks(pipe.backend.client("dynamodb"), pipe.output("ProjectionTableName"))
         in_failures, objects = _failure_record_pks(pipe.backend.client("s3"), pipe.output("FailureBucketName"))
         journal = pipe.journal
