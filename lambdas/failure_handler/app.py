@@ -69,7 +69,10 @@ def _config() -> dict[str, Any]:
     try:
         max_bytes = int(raw_max)
     except ValueError:
-        raise ConfigError(f"environment variable MAX_OBJECT_BYTES must be an integer (got {raw_max!r})") from None
+        max_bytes = 0
+    if max_bytes < 1:
+        # 0 or less would report every object as too large and archive none of them.
+        raise ConfigError(f"environment variable MAX_OBJECT_BYTES must be a positive integer (got {raw_max!r})")
     return {"topic": topic, "prefix": prefix, "owner": os.environ.get("EXPECTED_BUCKET_OWNER", "").strip() or None,
             "max_bytes": max_bytes}
 
@@ -186,6 +189,17 @@ def _tag(s3: Any, bucket: str, key: str, name: str, value: str, cfg: dict[str, A
     s3.put_object_tagging(Bucket=bucket, Key=key, Tagging={"TagSet": tags}, **owner)
 
 
+def _s3_location(record: Any) -> tuple[str, str] | None:
+    """(bucket, decoded key) of an S3 notification record, or None when it is not one."""
+    try:
+        bucket, key = record["s3"]["bucket"]["name"], record["s3"]["object"]["key"]
+    except (TypeError, KeyError):
+        return None
+    if not isinstance(bucket, str) or not isinstance(key, str):
+        return None
+    return bucket, urllib.parse.unquote_plus(key)
+
+
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """Entry point for S3 ObjectCreated notifications (possibly several records per event)."""
     cfg = _config()
@@ -201,15 +215,14 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     errors: list[str] = []
     ignored = 0
     for record in records:
-        s3info = record.get("s3") if isinstance(record, dict) else None
-        name = record.get("eventName", "") if isinstance(record, dict) else ""
-        try:
-            bucket = s3info["bucket"]["name"]
-            key = urllib.parse.unquote_plus(s3info["object"]["key"])
-        except (TypeError, KeyError):
+        location = _s3_location(record)
+        name = record.get("eventName") if isinstance(record, dict) else ""
+        name = name if isinstance(name, str) else ""
+        if location is None:
             _log(event="ignored", reason="record is not an S3 notification record", eventName=name)
             ignored += 1
             continue
+        bucket, key = location
         if not name.startswith("ObjectCreated:") or key.startswith(cfg["prefix"]) or not key.startswith(WATCHED_PREFIX):
             # Defence in depth against loops: the notification filter should already exclude these.
             _log(event="ignored", reason="not an ObjectCreated event under the watched prefix", key=key, eventName=name)

@@ -204,6 +204,19 @@ def test_several_records_url_encoded_keys_and_loop_guard(stack) -> None:  # type
     assert removed == {"results": [], "ignored": 1}
 
 
+def test_odd_notification_records_are_ignored_not_raised(stack) -> None:  # type: ignore[no-untyped-def]
+    """A non-string eventName or object key once raised AttributeError and aborted the whole event."""
+    good = stack.put(esm_key(), envelope(["800000000003126276362"]))
+    event = s3_event(stack.bucket, good, good)
+    event["Records"][0]["eventName"] = None
+    odd_key = json.loads(json.dumps(event["Records"][1]))
+    odd_key["s3"]["object"]["key"] = 42
+    event["Records"][1:] = [odd_key, "not a record", *event["Records"][1:]]
+    result = app.handler(event)
+    assert result["ignored"] == 3 and [r["key"] for r in result["results"]] == [good]
+    assert [a["key"] for a in stack.alerts()] == [good]
+
+
 def test_missing_object_is_reported_not_raised(stack) -> None:  # type: ignore[no-untyped-def]
     key = esm_key()
     result = app.handler(s3_event(stack.bucket, key))
@@ -223,6 +236,11 @@ def test_configuration_errors_name_the_variable(stack, monkeypatch) -> None:  # 
     monkeypatch.setenv("ARCHIVE_PREFIX", "aws/lambda/archive/")
     with pytest.raises(app.ConfigError, match="ARCHIVE_PREFIX"):
         app.handler({"Records": []})
+    monkeypatch.delenv("ARCHIVE_PREFIX")
+    for bad in ("0", "-5", "lots"):  # 0 or less would leave every object unread and unarchived
+        monkeypatch.setenv("MAX_OBJECT_BYTES", bad)
+        with pytest.raises(app.ConfigError, match="MAX_OBJECT_BYTES must be a positive integer"):
+            app.handler({"Records": []})
     monkeypatch.delenv("ALERT_TOPIC_ARN")
     with pytest.raises(app.ConfigError, match="ALERT_TOPIC_ARN"):
         app.handler({"Records": []})
