@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.journal import read_journal
+from harness.report.model import ReportInputError
 
 # Entries a report never needs: deployment chatter, which would only bloat fixtures.
 NOISE_KINDS = frozenset({"deploy", "deploy_note"})
@@ -46,15 +47,25 @@ def result_from_demo_dir(report_dir: Path, *, name: str = "demo-bisect-poison",
     for path in (journal_path, summary_path):
         if not path.is_file():
             raise FileNotFoundError(f"{path}: not found; run `harness demo` first (it writes {report_dir})")
-    entries = [e for e in read_journal(journal_path) if e.get("kind") not in NOISE_KINDS]
+    journal = read_journal(journal_path)
+    for line, entry in enumerate(journal, 1):
+        if not isinstance(entry, dict):
+            raise ReportInputError(f"{journal_path}: entry {line}: expected an object, got {type(entry).__name__}")
+    entries = [e for e in journal if e.get("kind") not in NOISE_KINDS]
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    if not isinstance(summary, dict):
+        raise ReportInputError(f"{summary_path}: expected an object, got {type(summary).__name__}")
+    wall_s = summary.get("wall_s", 0.0)
+    if not isinstance(wall_s, (int, float)) or isinstance(wall_s, bool):
+        raise ReportInputError(f"{summary_path}: wall_s: expected a number, got {wall_s!r:.80}")
     checks = summary.get("checks") or []
     started = next((e for e in entries if e.get("kind") == "backend_started"), {})
-    ts = entries[0]["ts"] if entries else 0.0
+    ts = next((e["ts"] for e in entries if isinstance(e.get("ts"), (int, float)) and not isinstance(e["ts"], bool)),
+              0.0)
     return {
         "run": {"backend": started.get("backend", "embedded"),
                 "started": datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(timespec="seconds"),
-                "wall_s": float(summary.get("wall_s", 0.0)), "harness_version": "demo",
+                "wall_s": float(wall_s), "harness_version": "demo",
                 "backend_info": {"endpoint": started.get("endpoint"), **(started.get("details") or {})}},
         "scenarios": [{
             "name": name, "title": title,
@@ -62,7 +73,7 @@ def result_from_demo_dir(report_dir: Path, *, name: str = "demo-bisect-poison",
                            "two retries; the poison ends in one S3 failure record and the failure handler alerts.",
             "spec_sections": spec_sections or sorted({str(c.get("spec")) for c in checks if c.get("spec")}),
             "verdict": "pass" if summary.get("passed") else "fail",
-            "wall_s": float(summary.get("wall_s", 0.0)),
+            "wall_s": float(wall_s),
             "checks": checks, "expected": {}, "observed": {},
             "conservation": conservation_from_journal(entries),
             "journal": entries, "error": None,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from harness.report import write_report
+from harness.report import ReportInputError, write_report
 from harness.report.from_journal import conservation_from_journal, result_from_demo_dir
 
 
@@ -42,3 +42,21 @@ def test_missing_demo_directory_says_what_to_run(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="run `harness demo` first"):
         result_from_demo_dir(tmp_path / "nowhere")
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+@pytest.mark.parametrize("journal, summary, message", [
+    ('{"kind": "injected"}\n', "{}", None),  # no timestamp anywhere: renders from t = 0
+    ('{"kind": "injected", "ts": 1}\n', "[1]", "summary.json: expected an object, got list"),
+    ('{"kind": "injected", "ts": 1}\n', '{"wall_s": "x"}', "summary.json: wall_s: expected a number"),
+    ('{"kind": "injected", "ts": 1}\n[1]\n', "{}", "journal.jsonl: entry 2: expected an object, got list"),
+])
+def test_bad_demo_files_name_the_file_and_field(tmp_path: Path, journal: str, summary: str,
+                                                message: str | None) -> None:
+    """These once escaped as KeyError / AttributeError / ValueError tracebacks from `--from-demo`."""
+    (tmp_path / "journal.jsonl").write_text(journal, encoding="utf-8")
+    (tmp_path / "summary.json").write_text(summary, encoding="utf-8")
+    if message is None:
+        assert result_from_demo_dir(tmp_path)["scenarios"][0]["conservation"]["injected"] == 1
+        return
+    with pytest.raises(ReportInputError, match=message):
+        result_from_demo_dir(tmp_path)
