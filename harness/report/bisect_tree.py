@@ -88,6 +88,12 @@ def _seqs(value: Any) -> tuple[str, ...]:
     return tuple(str(s) for s in value) if isinstance(value, (list, tuple)) else ()
 
 
+def _seq(entry: dict[str, Any]) -> int:
+    """The journal's order number; 0 for a missing or non-integer one (a saved result can hold anything)."""
+    seq = entry.get("seq")
+    return seq if isinstance(seq, int) and not isinstance(seq, bool) else 0
+
+
 def _ts(entry: dict[str, Any]) -> float | None:
     ts = entry.get("ts")
     return float(ts) if isinstance(ts, (int, float)) and not isinstance(ts, bool) else None
@@ -108,7 +114,7 @@ def _marker_title(entry: dict[str, Any]) -> str:
 
 def build_tree(entries: list[dict[str, Any]]) -> Tree:
     """Batches, splits, retries and markers of one scenario's journal, in journal order."""
-    ordered = sorted((e for e in entries if isinstance(e, dict)), key=lambda e: (e.get("seq", 0), _ts(e) or 0.0))
+    ordered = sorted((e for e in entries if isinstance(e, dict)), key=lambda e: (_seq(e), _ts(e) or 0.0))
     nodes: dict[tuple[Any, ...], Node] = {}
     all_nodes: list[Node] = []
     last_invoked: dict[tuple[Any, ...], Node] = {}
@@ -147,7 +153,7 @@ def build_tree(entries: list[dict[str, Any]]) -> Tree:
             lanes.append(lane)
         t0 = ts if t0 is None else min(t0, ts)
         batch = str(e.get("batch_id") or "")
-        seq_no = int(e.get("seq", 0)) if isinstance(e.get("seq"), int) else 0
+        seq_no = _seq(e)
         if kind == "batch_formed":
             node(lane, batch, _seqs(e.get("sequence_numbers")), 0, None)
         elif kind == "split":

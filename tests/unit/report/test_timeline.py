@@ -105,3 +105,14 @@ def test_svg_of_synthetic_journal_escapes_hostile_text(journal: list[dict[str, A
 def test_nothing_to_draw() -> None:
     assert "No ESM activity" in render_timeline([{"seq": 0, "ts": 1.0, "kind": "injected"}])
     assert "No ESM activity" in render_timeline([])
+
+
+def test_non_integer_seq_still_renders() -> None:
+    """A saved result's journal can carry a string `seq`; sorting it with ints once raised TypeError."""
+    entries = [{"seq": "3", "ts": 1.0, "kind": "batch_formed", "shard_id": "s", "batch_id": "b",
+                "sequence_numbers": ["1"]},
+               {"seq": 2, "ts": 1.1, "kind": "invoked", "shard_id": "s", "batch_id": "b",
+                "sequence_numbers": ["1"], "invocation_id": "i"}]
+    tree = build_tree(entries)
+    assert [(b.count, b.invocation_id) for b in tree.bars] == [(1, "i")]
+    assert len(_bars(_svg(entries))) == 1
