@@ -8,6 +8,7 @@ Retries are repeated invocations of one node.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -96,7 +97,9 @@ def _seq(entry: dict[str, Any]) -> int:
 
 def _ts(entry: dict[str, Any]) -> float | None:
     ts = entry.get("ts")
-    return float(ts) if isinstance(ts, (int, float)) and not isinstance(ts, bool) else None
+    if not isinstance(ts, (int, float)) or isinstance(ts, bool) or not math.isfinite(ts):
+        return None  # NaN or infinity (Python's json reads them) would poison every x position
+    return float(ts)
 
 
 def _marker_title(entry: dict[str, Any]) -> str:

@@ -62,9 +62,13 @@ def result_from_demo_dir(report_dir: Path, *, name: str = "demo-bisect-poison",
     started = next((e for e in entries if e.get("kind") == "backend_started"), {})
     ts = next((e["ts"] for e in entries if isinstance(e.get("ts"), (int, float)) and not isinstance(e["ts"], bool)),
               0.0)
+    try:
+        started_at = datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(timespec="seconds")
+    except (OverflowError, ValueError, OSError):
+        raise ReportInputError(f"{journal_path}: ts: {ts!r} is not a usable Unix time") from None
     return {
         "run": {"backend": started.get("backend", "embedded"),
-                "started": datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(timespec="seconds"),
+                "started": started_at,
                 "wall_s": float(wall_s), "harness_version": "demo",
                 "backend_info": {"endpoint": started.get("endpoint"), **(started.get("details") or {})}},
         "scenarios": [{

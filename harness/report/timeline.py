@@ -221,8 +221,11 @@ def render_timeline(entries: list[dict[str, Any]], *, svg_id: str = "timeline") 
         out.append(f'<g class="time-break"><line x1="{x:.1f}" y1="4" x2="{x:.1f}" y2="{axis_y:.1f}" stroke="#b0bec5" '
                    f'stroke-dasharray="3 3"/><text x="{x:.1f}" y="{axis_y - 3:.1f}" text-anchor="middle" '
                    f'fill="#78909c" font-size="10">{escape(_gap(dt))}</text></g>')
-    started = datetime.fromtimestamp(t0, tz=timezone.utc).strftime("%H:%M:%S.%f")[:-3]
-    out.append(f'<text x="8" y="{axis_y + 16:.1f}" fill="#555">t0 = {started} UTC</text>')
+    try:
+        started = datetime.fromtimestamp(t0, tz=timezone.utc).strftime("%H:%M:%S.%f")[:-3] + " UTC"
+    except (OverflowError, ValueError, OSError):  # a saved result's ts can be any number
+        started = f"{t0:g} s since the epoch"
+    out.append(f'<text x="8" y="{axis_y + 16:.1f}" fill="#555">t0 = {escape(started)}</text>')
     out.append("</svg>")
     if tree.skipped:
         out.append(f'<p class="note">{tree.skipped} journal entr{"y" if tree.skipped == 1 else "ies"} could not be '

@@ -49,6 +49,7 @@ def test_missing_demo_directory_says_what_to_run(tmp_path: Path) -> None:
     ('{"kind": "injected", "ts": 1}\n', "[1]", "summary.json: expected an object, got list"),
     ('{"kind": "injected", "ts": 1}\n', '{"wall_s": "x"}', "summary.json: wall_s: expected a number"),
     ('{"kind": "injected", "ts": 1}\n[1]\n', "{}", "journal.jsonl: entry 2: expected an object, got list"),
+    ('{"kind": "injected", "ts": 1e300}\n', "{}", "journal.jsonl: ts: 1e.300 is not a usable Unix time"),
 ])
 def test_bad_demo_files_name_the_file_and_field(tmp_path: Path, journal: str, summary: str,
                                                 message: str | None) -> None:

@@ -116,3 +116,12 @@ def test_non_integer_seq_still_renders() -> None:
     tree = build_tree(entries)
     assert [(b.count, b.invocation_id) for b in tree.bars] == [(1, "i")]
     assert len(_bars(_svg(entries))) == 1
+
+
+def test_out_of_range_or_non_finite_ts_still_renders() -> None:
+    """A ts beyond time_t once raised OverflowError from the t0 label; NaN/inf are no timestamp at all."""
+    far = {"seq": 1, "ts": 1e300, "kind": "dropped", "shard_id": "s", "sequence_numbers": ["1"]}
+    html = render_timeline([far, {**far, "seq": 2, "ts": float("nan")}, {**far, "seq": 3, "ts": float("inf")}])
+    assert "t0 = 1e+300 s since the epoch" in html
+    assert "2 journal entries could not be placed" in html
+    assert len(build_tree([far]).markers) == 1
