@@ -12,6 +12,7 @@ from html import escape
 from typing import Any
 
 STATUS_LABEL = {"matches": "matches AWS", "diverges": "diverges", "not-run": "not run"}
+_ICON = {"matches": "✅", "diverges": "❌", "not-run": "➖"}  # Markdown has no cell colours
 _RANK = {"diverges": 2, "matches": 1, "not-run": 0}
 
 
@@ -84,7 +85,7 @@ def matrix_markdown(rows: list[dict[str, Any]], cell_text: Any) -> str:
         cells = []
         for b in m.backends:
             c = m.cell(rule, b)
-            mark = {"matches": "✅ matches AWS", "diverges": "❌ diverges", "not-run": "➖ not run"}[c.status]
+            mark = f"{_ICON[c.status]} {STATUS_LABEL[c.status]}"
             cells.append(cell_text(mark + (": " + "; ".join(c.reasons) if c.reasons else "")))
         lines.append(f"| {cell_text(rule)} | {cell_text(spec)} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

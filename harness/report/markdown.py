@@ -19,9 +19,13 @@ _MD_ESCAPES = str.maketrans({"|": "\\|", "<": "&lt;", ">": "&gt;", "`": "'", "\n
                              "[": "\\[", "]": "\\]", "*": "\\*", "_": "\\_"})
 
 
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+
+
 def cell(value: Any, limit: int = CELL_MAX) -> str:
     """One Markdown table cell: single line, escaped, shortened."""
-    text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+    text = _text(value)
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return text.translate(_MD_ESCAPES)
@@ -64,10 +68,6 @@ def render_markdown(result: dict[str, Any], html_name: str = "report.html") -> s
         out += [f"- {cell(r)}" for r in total["lost_records"]]
     out += ["", "## Fidelity (rule × backend)", "", matrix_markdown(result["fidelity"], cell)]
     return "\n".join(out).rstrip() + "\n"
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
 
 
 def _count(cons: dict[str, Any], key: str) -> str:
