@@ -15,7 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 LAMBDAS = ROOT / "lambdas"
 SHARED = {"failure_handler": {"failure_record.py": ROOT / "harness" / "failures" / "checks.py"}}
-SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
+# Never part of a function's code: left out of the copy here and of every asset (pipeline_stack.py).
+ASSET_EXCLUDES = ["__pycache__", "*.pyc", ".pytest_cache"]
+SKIP = shutil.ignore_patterns(*ASSET_EXCLUDES)
 
 
 def assemble(function: str, dest: Path) -> Path:

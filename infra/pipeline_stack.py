@@ -30,13 +30,11 @@ from aws_cdk import (
 )
 from constructs import Construct
 
-from bundle import assemble
+from bundle import ASSET_EXCLUDES, LAMBDAS, assemble
 from settings import PipelineSettings
 
-LAMBDAS = Path(__file__).resolve().parent.parent / "lambdas"
 FAILURE_PREFIX = "aws/lambda/"  # where ESMs write on-failure records (spec §4)
 ARCHIVE_PREFIX = "archive/"  # outside FAILURE_PREFIX, so archive copies never re-trigger the handler
-ASSET_EXCLUDES = ["__pycache__", "*.pyc", ".pytest_cache"]
 
 
 class AccountGuardedS3OnFailureDestination(sources.S3OnFailureDestination):
