@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 CONDITIONS = frozenset({"RetryAttemptsExhausted", "RecordAgeExceeded"})
@@ -67,6 +68,23 @@ class FailureCheck:
         ts = (self.envelope or {}).get("timestamp")
         m = TIMESTAMP.match(ts) if isinstance(ts, str) else None
         return m.group("date") if m else None
+
+
+def envelope_time(ts: object) -> datetime | None:
+    """The envelope timestamp as an aware UTC datetime, or None when it is not one.
+
+    Why here: TIMESTAMP alone admits month 13 and up to 9 fraction digits; deciding "is this a
+    real time" once keeps the Lambda's verdict and the store's sorting/filtering in agreement.
+    """
+    m = TIMESTAMP.match(ts) if isinstance(ts, str) else None
+    if not m:
+        return None
+    micros = (m.group("frac") or ".")[1:7].ljust(6, "0")
+    try:
+        when = datetime.strptime(f"{m.group('date')}T{m.group('time')}", "%Y-%m-%dT%H:%M:%S")
+    except ValueError:
+        return None
+    return when.replace(microsecond=int(micros), tzinfo=timezone.utc)
 
 
 def _is_int(value: object) -> bool:
@@ -129,6 +147,8 @@ def _check_envelope(env: dict[str, Any], check: FailureCheck) -> None:
         m = TIMESTAMP.match(ts)
         if not m:
             p.append(f"timestamp must be ISO-8601 UTC like 2019-11-14T00:13:49.717Z (got {ts!r})")
+        elif envelope_time(ts) is None:
+            p.append(f"timestamp {ts!r} is not a real UTC date and time")
         elif not m.group("frac"):
             check.notes.append("timestamp has no milliseconds; AWS writes them (spec §3.2)")
     ctx = _require(env, "requestContext", dict, "", p)

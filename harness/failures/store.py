@@ -24,6 +24,7 @@ from typing import Any, Iterator
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import BotoCoreError, ClientError
 
+from harness.failures.checks import envelope_time
 from harness.failures.keys import KeyLayoutError, parse_key
 from harness.failures.model import CONDITIONS, FailureRecord, FailureRecordError, parse_failure_record
 
@@ -93,7 +94,11 @@ class Listed:
 
 
 def parse_envelope_time(stamp: str) -> datetime:
-    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    """Any timestamp checks.py accepts: with or without milliseconds, up to 9 fraction digits."""
+    when = envelope_time(stamp)
+    if when is None:
+        raise ValueError(f"envelope timestamp {stamp!r} is not ISO-8601 UTC like 2019-11-14T00:13:49.717Z")
+    return when
 
 
 def function_name_of(arn_or_name: str) -> str:

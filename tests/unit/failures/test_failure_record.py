@@ -93,6 +93,13 @@ def test_section_3_2_timestamp_without_milliseconds_is_noted():
         parse_failure_record(_envelope(timestamp="14/11/2019"))
 
 
+def test_section_3_2_timestamp_must_be_a_real_time():
+    for stamp in ("2019-13-14T00:13:49.717Z", "2019-11-31T00:13:49.717Z", "2019-11-14T25:13:49Z"):
+        with pytest.raises(FailureRecordError, match="not a real UTC date and time"):
+            parse_failure_record(_envelope(timestamp=stamp))
+    assert parse_failure_record(_envelope(timestamp="2019-11-14T00:13:49.717123456Z")).notes == []
+
+
 def test_section_3_3_unknown_condition_is_named():
     env = _envelope()
     env["requestContext"]["condition"] = "RecordAgeExpired"

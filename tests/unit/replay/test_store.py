@@ -24,6 +24,24 @@ def test_list_parses_objects_oldest_first_with_records(aws, minutes):
     assert listed[0].record.sequence_numbers == [str(10).rjust(21, "0"), str(11).rjust(21, "0")]
 
 
+def test_list_and_time_filters_accept_every_timestamp_the_checks_accept(aws, minutes):
+    """Spec 3.2: a timestamp without milliseconds (noted) or with nanoseconds is still a failure
+    record; listing sorted and filtered it with a millisecond-only format and raised ValueError."""
+    s3 = aws.client("s3")
+    keys = []
+    for n, stamp in ((3, "2024-06-10T20:03:00Z"), (1, "2024-06-10T20:01:00.123456789Z"), (2, None)):
+        key = put_failure(s3, [stream_record(n, f"order#{n}")], when=minutes(n))
+        if stamp:
+            body = json.loads(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
+            body["timestamp"] = stamp
+            s3.put_object(Bucket=BUCKET, Key=key, Body=json.dumps(body, sort_keys=True).encode())
+        keys.append(key)
+    listed = _store(aws).list(FailureFilters(since=minutes(1)))
+    assert [x.key for x in listed] == [keys[1], keys[2], keys[0]]
+    assert all(x.ok for x in listed)
+    assert listed[0].timestamp.microsecond == 123456
+
+
 def test_section_3_malformed_objects_are_listed_with_reasons_not_dropped(aws):
     s3 = aws.client("s3")
     good = put_failure(s3, [stream_record(1, "a")])
