@@ -163,7 +163,8 @@ class Replayer:
         for dup, first in duplicates:
             self._emit(dup, DUPLICATE, f"same stream record as {first}")
         sendable: list[PlannedRecord] = []
-        failed_keys: dict[str, str] = {}
+        failed_keys: dict[str, str] = {}  # item key -> its first record refused by the target's check
+        held: dict[str, str] = {}  # record id -> the earlier record of its item that was refused
         for p in plan:
             if p.id in done and not self.force:
                 self._emit(p, ALREADY, f"replayed to {self.target.target_id} at {done[p.id]} (ledger)")
@@ -177,24 +178,29 @@ class Replayer:
             elif not self.execute:
                 self._emit(p, WOULD_REPLAY, self.target.describe(p))
             else:
+                if p.item_key in failed_keys:
+                    held[p.id] = failed_keys[p.item_key]
                 sendable.append(p)
 
         if self.execute:
-            self._send_all(sendable, failed_keys)
+            self._send_all(sendable, held)
             self._tag_objects(summary)
         summary.elapsed_s = time.perf_counter() - began
         return summary
 
-    def _send_all(self, sendable: list[PlannedRecord], blocked: dict[str, str]) -> None:
+    def _send_all(self, sendable: list[PlannedRecord], held: dict[str, str]) -> None:
+        """Send in plan order; `held` (record id -> failed id) are records after a refused one."""
         queue = list(sendable)
+        blocked: dict[str, str] = {}  # item key -> the first of its records that failed to send
         i = 0
         while i < len(queue):
             chunk: list[PlannedRecord] = []
             keys: set[str] = set()
             while i < len(queue) and len(chunk) < self.max_chunk:
                 p = queue[i]
-                if p.item_key in blocked:
-                    self._emit(p, BLOCKED, f"held back: an earlier record of {p.item_key} failed ({blocked[p.item_key]})")
+                failed_first = blocked.get(p.item_key) or held.get(p.id)
+                if failed_first is not None:
+                    self._emit(p, BLOCKED, f"held back: an earlier record of {p.item_key} failed ({failed_first})")
                     i += 1
                     continue
                 if chunk and self.target.same_object and p.object_key != chunk[0].object_key:

@@ -175,6 +175,17 @@ def test_failure_of_a_key_holds_back_its_later_records(aws):
     assert [r.outcome for r in sorted(summary.results, key=lambda r: r.seq)] == ["failed", "replayed", "blocked"]
 
 
+def test_a_refused_record_holds_back_only_the_later_records_of_its_item(aws):
+    """The replayer's rule: an item's records BEFORE a refused one still go (it blocked them all)."""
+    put_failure(aws.client("s3"), [stream_record(1, "a"), stream_record(2, "a", "MODIFY", view="KEYS_ONLY"),
+                                   stream_record(3, "a", "MODIFY")])
+    summary = Replayer(_store(aws), TableTarget(aws.client("dynamodb"), TABLE), execute=True).run()
+    results = sorted(summary.results, key=lambda r: r.seq)
+    assert [(r.seq, r.outcome) for r in results] == [(_seq(1), "replayed"), (_seq(2), "failed"), (_seq(3), "blocked")]
+    assert f"#{_seq(2)}" in results[2].detail
+    assert _items(aws)["a"]["replayOf"] == {"S": results[0].id}
+
+
 def test_rate_limit_paces_records(aws):
     put_failure(aws.client("s3"), [stream_record(i, f"k{i}") for i in range(1, 7)])
     now = [0.0]
