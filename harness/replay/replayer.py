@@ -14,6 +14,7 @@ Rules it enforces, and why:
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -102,7 +103,7 @@ class RateLimiter:
 
     def __init__(self, rate: float | None, *, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
-        if rate is not None and rate <= 0:
+        if rate is not None and not (math.isfinite(rate) and rate > 0):  # inf/nan: int(rate) fails below
             raise ValueError(f"rate {rate} must be a positive number of records per second")
         self.rate = rate
         self._clock = clock

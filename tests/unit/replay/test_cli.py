@@ -84,6 +84,9 @@ def test_replay_argument_errors_are_one_line_exit_2(aws, conn, capsys):
     assert run(["replay", *conn, "--target", "table", "--table", TABLE, "--match", "novalue"]) == 2
     assert run(["replay", *conn, "--target", "table", "--table", TABLE, "--rate", "0"]) == 2
     assert "rate 0.0" in capsys.readouterr().err
+    for rate in ("inf", "nan"):  # int(inf) raised OverflowError once the limiter let it through
+        assert run(["replay", *conn, "--target", "table", "--table", TABLE, "--rate", rate]) == 2
+        assert f"rate {rate} must be a positive number" in capsys.readouterr().err
 
 
 def test_consumer_target_refuses_moto_lambda(aws, conn, capsys):
