@@ -64,11 +64,14 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from harness.scenarios import ScenarioError
 
+    from harness.pipeline import PipelineError, choose_wiring
+
     console = Console()
     err = Console(stderr=True)
     try:
+        choose_wiring(args.backend, args.esm)  # before any synth: a wiring that cannot run is the user's error
         everything, chosen = _load(args.names)
-    except ScenarioError as exc:
+    except (ScenarioError, PipelineError) as exc:
         err.print(f"[red]error:[/] {exc}")
         return 2
     result = run_with_progress(chosen, everything, backend=args.backend, esm=args.esm, console=err)

@@ -156,8 +156,8 @@ def _run(scenario: Scenario, backend: str, mutation: Mutation | None,
         "expected": {"context": context, "mutation": dataclasses.asdict(mutation) if mutation else None},
         "observed": {}, "conservation": {}, "journal": [], "error": None,
     }
+    pipe = LocalPipeline(backend, clock=clock, esm_settings=settings, esm=esm)  # may refuse the wiring: no temp dir yet
     workdir = Path(tempfile.mkdtemp(prefix=f"scenario-{scenario.name}-"))
-    pipe = LocalPipeline(backend, clock=clock, esm_settings=settings, esm=esm)
     backend_info: dict[str, Any] = {}
     try:
         with pipe:
