@@ -134,8 +134,8 @@ def deployed_stack(_harness_stack_state):  # type: ignore[no-untyped-def]
             state.backend.reset()  # type: ignore[attr-defined]
         pipe = LocalPipeline(state.backend, clock=clock, esm_settings=esm_settings)  # type: ignore[arg-type]
         pipe.journal = state.journal  # type: ignore[assignment]
+        state.pipe = pipe  # before start(): parts started before a failure are stopped at teardown
         pipe.start()
-        state.pipe = pipe
         pipe.deploy(context, start_polling=start_polling)
         return pipe
 
