@@ -275,12 +275,12 @@ def run_suite(scenarios: list[Scenario], *, backend: str = "embedded",
         results.append(r)
         if progress:
             progress(sc, r)
+    label = backend if esm == "harness" else f"{backend} (esm {esm})"
     return {
-        "run": {"backend": backend if esm == "harness" else f"{backend} (esm {esm})", "started": started, "wall_s": round(time.perf_counter() - began, 3),
+        "run": {"backend": label, "started": started, "wall_s": round(time.perf_counter() - began, 3),
                 "harness_version": harness.__version__, "backend_info": backend_info},
         "scenarios": results,
-        "fidelity": fidelity(all_scenarios or scenarios, results,
-                             backend if esm == "harness" else f"{backend} (esm {esm})"),
+        "fidelity": fidelity(all_scenarios or scenarios, results, label),
     }
 
 
