@@ -45,26 +45,30 @@ def serve(*, context: dict[str, object], deploy: bool, port: int, console: Conso
 
         control = ThreadingHTTPServer(("127.0.0.1", 0), _handler(do_deploy))
         threading.Thread(target=control.serve_forever, daemon=True).start()
-        state_file.parent.mkdir(parents=True, exist_ok=True)
-        state = {"endpoint_url": pipe.backend.endpoint_url, "control_url": f"http://127.0.0.1:{control.server_port}",
-                 "lambda_endpoint_url": pipe.lambda_api.endpoint_url,
-                 "region": pipe.backend.region, "journal": str(journal_path)}
-        state_file.write_text(json.dumps(state, indent=2))
-        console.print(f"[bold]embedded backend up[/] at {pipe.backend.endpoint_url}  (region {pipe.backend.region})")
-        console.print(f"  try: aws --endpoint-url {pipe.backend.endpoint_url} dynamodb list-tables")
-        console.print(f"  Lambda Invoke API (local runtime): {pipe.lambda_api.endpoint_url}")
-        console.print(f"  deploy from another shell: harness deploy    journal: {journal_path}")
-        if deploy:
-            outputs = do_deploy(context)
-            console.print_json(json.dumps(outputs))
-        if stop_event is None:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                signal.signal(sig, lambda *_: stop.set())
-        console.print("press Ctrl-C to stop")
+        # Everything from here on may fail (a bad --context makes the first deploy raise): the
+        # control port and up.json must go with it, or `harness deploy` would find a dead `up`.
         try:
+            state_file.parent.mkdir(parents=True, exist_ok=True)
+            state = {"endpoint_url": pipe.backend.endpoint_url,
+                     "control_url": f"http://127.0.0.1:{control.server_port}",
+                     "lambda_endpoint_url": pipe.lambda_api.endpoint_url,
+                     "region": pipe.backend.region, "journal": str(journal_path)}
+            state_file.write_text(json.dumps(state, indent=2))
+            console.print(f"[bold]embedded backend up[/] at {pipe.backend.endpoint_url}  (region {pipe.backend.region})")
+            console.print(f"  try: aws --endpoint-url {pipe.backend.endpoint_url} dynamodb list-tables")
+            console.print(f"  Lambda Invoke API (local runtime): {pipe.lambda_api.endpoint_url}")
+            console.print(f"  deploy from another shell: harness deploy    journal: {journal_path}")
+            if deploy:
+                outputs = do_deploy(context)
+                console.print_json(json.dumps(outputs))
+            if stop_event is None:
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    signal.signal(sig, lambda *_: stop.set())
+            console.print("press Ctrl-C to stop")
             stop.wait()
         finally:
             control.shutdown()
+            control.server_close()
             state_file.unlink(missing_ok=True)
     return 0
 

@@ -1,0 +1,43 @@
+"""`harness up` / `harness deploy`: what is left behind when `up` fails, and the client's errors."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from harness.deploy.synth import SynthError
+from harness.up import serve
+
+
+def test_a_failed_first_deploy_leaves_no_state_file_and_closes_the_control_port(tmp_path: Path) -> None:
+    state_file = tmp_path / "up.json"
+    seen: dict[str, str] = {}
+    real_write = Path.write_text
+
+    def spy(self: Path, data: str, *args: object, **kwargs: object) -> int:
+        if self == state_file:
+            seen.update(json.loads(data))
+        return real_write(self, data, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Path, "write_text", spy)
+        with pytest.raises(SynthError, match="context key 1 must be a string"):
+            serve(context={1: "x"}, deploy=True, port=0, console=Console(file=open(tmp_path / "up.txt", "w")),
+                  state_file=state_file, stop_event=_already_set())
+    assert seen["control_url"].startswith("http://127.0.0.1:")
+    assert not state_file.exists()
+    port = int(seen["control_url"].rsplit(":", 1)[1])
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+
+
+def _already_set() -> threading.Event:
+    """So that a serve() that wrongly got past the deploy returns instead of waiting forever."""
+    event = threading.Event()
+    event.set()
+    return event
