@@ -105,6 +105,10 @@ def request_deploy(context: dict[str, object], *, state_file: Path = STATE_FILE,
         state = json.loads(state_file.read_text())
     except FileNotFoundError:
         raise UpNotRunning("no `harness up` is running (no .harness/up.json): start one in another shell") from None
+    except ValueError as exc:
+        raise UpNotRunning(f"{state_file} is not JSON ({exc}); restart `harness up` to rewrite it") from None
+    if not isinstance(state, dict) or not isinstance(state.get("control_url"), str):
+        raise UpNotRunning(f"{state_file} has no control_url; restart `harness up` to rewrite it")
     req = urllib.request.Request(state["control_url"] + "/deploy", data=json.dumps(context).encode(), method="POST",
                                  headers={"Content-Type": "application/json"})
     try:

@@ -11,7 +11,7 @@ import pytest
 from rich.console import Console
 
 from harness.deploy.synth import SynthError
-from harness.up import serve
+from harness.up import UpNotRunning, request_deploy, serve
 
 
 def test_a_failed_first_deploy_leaves_no_state_file_and_closes_the_control_port(tmp_path: Path) -> None:
@@ -41,3 +41,13 @@ def _already_set() -> threading.Event:
     event = threading.Event()
     event.set()
     return event
+
+
+def test_request_deploy_names_a_corrupt_state_file(tmp_path: Path) -> None:
+    state_file = tmp_path / "up.json"
+    state_file.write_text("{not json")
+    with pytest.raises(UpNotRunning, match=f"{state_file}.*not JSON"):
+        request_deploy({}, state_file=state_file)
+    state_file.write_text(json.dumps({"endpoint_url": "http://127.0.0.1:1"}))
+    with pytest.raises(UpNotRunning, match=f"{state_file}.*control_url"):
+        request_deploy({}, state_file=state_file)
