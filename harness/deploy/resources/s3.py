@@ -125,8 +125,6 @@ def _native_notifications(ctx: DeployContext, lid: str, bucket: str, config: dic
             entry["Filter"] = {"Key": {"FilterRules": rules}}
         lambdas.append(entry)
     if lambdas:
-        if ctx.notifications is None:
-            raise DeployError(f"{lid}: bucket notifications to Lambda need a notification service, none was given")
         ctx.notifications.configure(bucket, {"LambdaFunctionConfigurations": lambdas})
     for other in ("QueueConfigurations", "TopicConfigurations", "EventBridgeConfiguration"):
         if other in config:
@@ -171,6 +169,13 @@ def _is_tls_only_deny(statement: dict[str, Any]) -> bool:
     )
 
 
+def _validate_bucket(lid: str, raw: dict[str, Any], ctx: DeployContext) -> None:
+    """Checked before anything is created: found at create time, the bucket would already exist."""
+    config = raw.get("Properties", {}).get("NotificationConfiguration") or {}
+    if config.get("LambdaConfigurations") and ctx.notifications is None:
+        raise DeployError(f"{lid}: bucket notifications to Lambda need a notification service, none was given")
+
+
 def _validate_bucket_policy(lid: str, raw: dict[str, Any], ctx: DeployContext) -> None:
     if not isinstance(raw.get("Properties", {}).get("PolicyDocument"), dict):
         raise DeployError(f"{lid} ({POLICY}): PolicyDocument must be a JSON object")
@@ -178,7 +183,8 @@ def _validate_bucket_policy(lid: str, raw: dict[str, Any], ctx: DeployContext) -
 
 TYPES = (
     ResourceType(BUCKET, create_bucket,
-                 attributes=("Arn", "DomainName", "RegionalDomainName", "DualStackDomainName", "WebsiteURL")),
+                 attributes=("Arn", "DomainName", "RegionalDomainName", "DualStackDomainName", "WebsiteURL"),
+                 validate=_validate_bucket),
     ResourceType(POLICY, create_bucket_policy, attributes=(), required=("Bucket", "PolicyDocument"),
                  validate=_validate_bucket_policy),
 )

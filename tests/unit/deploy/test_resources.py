@@ -248,3 +248,15 @@ def test_bucket_notifications_go_to_service_not_moto(backend: Any, fakes: dict[s
     # The provider function is not registered: the harness applies the custom resource natively.
     assert [s.name for s in fakes["runtime"].specs] == ["Unit-Fn"]
     assert "Handler" not in stack.functions
+
+
+def test_bucket_with_lambda_notifications_and_no_service_fails_before_creating_it(backend: Any,
+                                                                                  fakes: dict[str, Any]) -> None:
+    name = "unit-native-notifications-no-service"
+    with pytest.raises(DeployError, match="Early: bucket notifications to Lambda need a notification service"):
+        deploy(backend, {**fakes, "notifications": None}, {
+            "Early": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": name, "NotificationConfiguration": {
+                "LambdaConfigurations": [{"Event": "s3:ObjectCreated:*",
+                                          "Function": "arn:aws:lambda:us-east-1:123456789012:function:f"}]}}},
+        })
+    assert name not in [b["Name"] for b in backend.client("s3").list_buckets()["Buckets"]]
