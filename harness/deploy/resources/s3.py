@@ -11,7 +11,7 @@ import string
 from typing import Any
 
 from harness.deploy.errors import DeployError
-from harness.deploy.resources.base import Created, DeployContext, ResourceType, physical_name
+from harness.deploy.resources.base import Created, DeployContext, ResourceType, boolean, physical_name
 
 BUCKET = "AWS::S3::Bucket"
 POLICY = "AWS::S3::BucketPolicy"
@@ -93,7 +93,7 @@ def _lifecycle_rule(lid: str, index: int, rule: dict[str, Any]) -> dict[str, Any
     elif "ExpirationDate" in rule:
         out["Expiration"] = {"Date": rule["ExpirationDate"]}
     elif "ExpiredObjectDeleteMarker" in rule:
-        out["Expiration"] = {"ExpiredObjectDeleteMarker": bool(rule["ExpiredObjectDeleteMarker"])}
+        out["Expiration"] = {"ExpiredObjectDeleteMarker": boolean(rule["ExpiredObjectDeleteMarker"])}
     if "AbortIncompleteMultipartUpload" in rule:
         out["AbortIncompleteMultipartUpload"] = {
             "DaysAfterInitiation": int(rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"])

@@ -260,3 +260,11 @@ def test_bucket_with_lambda_notifications_and_no_service_fails_before_creating_i
                                           "Function": "arn:aws:lambda:us-east-1:123456789012:function:f"}]}}},
         })
     assert name not in [b["Name"] for b in backend.client("s3").list_buckets()["Buckets"]]
+
+
+@pytest.mark.parametrize(("given", "expected"), [("false", False), ("true", True), (False, False), (True, True)])
+def test_lifecycle_expired_object_delete_marker_reads_cloudformation_booleans(given: Any, expected: bool) -> None:
+    from harness.deploy.resources.s3 import _lifecycle_rule
+
+    rule = _lifecycle_rule("B", 0, {"ExpiredObjectDeleteMarker": given, "Status": "Enabled"})
+    assert rule["Expiration"] == {"ExpiredObjectDeleteMarker": expected}
