@@ -35,7 +35,9 @@ class Rule:
 
 
 def function_name_from_arn(value: str) -> str:
-    """`arn:aws:lambda:<region>:<account>:function:<name>[:qualifier]` -> `<name>`; a bare name stays."""
+    """`arn:aws:lambda:<region>:<account>:function:<name>[:qualifier]` -> `<name>`; a partial ARN
+    (`<account>:function:<name>`) too; a bare name stays. Also what the deployer names
+    Permission and EventSourceMapping targets with."""
     if ":function:" in value:
         return value.split(":function:", 1)[1].split(":", 1)[0]
     return value

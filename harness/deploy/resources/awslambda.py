@@ -13,6 +13,7 @@ from typing import Any
 
 from harness.deploy.errors import DeployError
 from harness.deploy.resources.base import Created, DeployContext, ResourceType, boolean
+from harness.notifications.config import function_name_from_arn
 
 FUNCTION = "AWS::Lambda::Function"
 PERMISSION = "AWS::Lambda::Permission"
@@ -26,13 +27,6 @@ from harness.runtime import FunctionSpec
 def function_name(ctx: DeployContext, lid: str, props: dict[str, Any]) -> str:
     """FunctionName, or `<stack>-<logicalid>` cut to Lambda's 64-character limit."""
     return props.get("FunctionName") or f"{ctx.stack_name}-{lid}"[:64]
-
-
-def name_from_arn(value: str) -> str:
-    """A function name from a name, a full ARN or a partial ARN (`123456789012:function:name`)."""
-    if ":function:" in value:
-        return value.split(":function:", 1)[1].split(":", 1)[0]
-    return value
 
 
 def provider_for_native_custom_resource(ctx: DeployContext, lid: str) -> str | None:
@@ -131,7 +125,7 @@ def _env_text(value: Any) -> str:
 
 def create_permission(ctx: DeployContext, lid: str, props: dict[str, Any], raw: dict[str, Any]) -> Created:
     ctx.note(lid, "Lambda permission recorded only: the local runtime does not check resource policies",
-             function=name_from_arn(str(props["FunctionName"])), principal=props.get("Principal"),
+             function=function_name_from_arn(str(props["FunctionName"])), principal=props.get("Principal"),
              source_arn=props.get("SourceArn"))
     return Created(f"{ctx.stack_name}-{lid}", {})
 
@@ -144,7 +138,7 @@ def create_mapping(ctx: DeployContext, lid: str, props: dict[str, Any], raw: dic
     params: dict[str, Any] = {}
     for key, value in props.items():
         params[key] = _MAPPING_CONVERSIONS[key](value) if key in _MAPPING_CONVERSIONS else value
-    params["FunctionName"] = name_from_arn(str(props["FunctionName"]))
+    params["FunctionName"] = function_name_from_arn(str(props["FunctionName"]))
     for flag in ("BisectBatchOnFunctionError", "Enabled"):
         if flag in params:
             params[flag] = boolean(params[flag])
