@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
-
-from harness.deploy.errors import DeployError
 
 
 @dataclass(frozen=True)
@@ -94,14 +93,17 @@ def physical_name(stack: str, logical_id: str, *, max_length: int, lowercase: bo
     return name[:max_length]
 
 
-def require(logical_id: str, resource_type: str, props: dict[str, Any], names: Iterable[str]) -> None:
-    missing = [name for name in names if name not in props]
-    if missing:
-        raise DeployError(f"{logical_id} ({resource_type}): missing required properties: {', '.join(missing)}")
-
-
 def boolean(value: Any) -> bool:
     """CloudFormation passes booleans as true/false or "true"/"false"."""
     if isinstance(value, str):
         return value.strip().lower() == "true"
     return bool(value)
+
+
+def attribute_text(value: Any) -> str:
+    """SNS and SQS attributes are all strings: booleans as true/false, documents as JSON."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return str(value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from harness.deploy.resources.base import Created, DeployContext, ResourceType, boolean, physical_name
+from harness.deploy.resources.base import Created, DeployContext, ResourceType, attribute_text, boolean, physical_name
 
 TOPIC = "AWS::SNS::Topic"
 TOPIC_POLICY = "AWS::SNS::TopicPolicy"
@@ -20,7 +20,7 @@ def create_topic(ctx: DeployContext, lid: str, props: dict[str, Any], raw: dict[
     name = props.get("TopicName") or physical_name(ctx.stack_name, lid, max_length=256 - (5 if fifo else 0))
     if fifo and not name.endswith(".fifo"):
         name += ".fifo"
-    attributes = {api: _text(props[cfn]) for cfn, api in _TOPIC_ATTRIBUTES.items() if cfn in props}
+    attributes = {api: attribute_text(props[cfn]) for cfn, api in _TOPIC_ATTRIBUTES.items() if cfn in props}
     params: dict[str, Any] = {"Name": name, "Attributes": attributes}
     if props.get("Tags"):
         params["Tags"] = props["Tags"]
@@ -32,14 +32,6 @@ def create_topic(ctx: DeployContext, lid: str, props: dict[str, Any], raw: dict[
     return Created(arn, {"TopicArn": arn, "TopicName": name})
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value)
-    return str(value)
-
-
 def create_topic_policy(ctx: DeployContext, lid: str, props: dict[str, Any], raw: dict[str, Any]) -> Created:
     client = ctx.client("sns")
     for topic in props["Topics"]:
@@ -49,7 +41,7 @@ def create_topic_policy(ctx: DeployContext, lid: str, props: dict[str, Any], raw
 
 
 def create_subscription(ctx: DeployContext, lid: str, props: dict[str, Any], raw: dict[str, Any]) -> Created:
-    attributes = {k: _text(props[k]) for k in ("RawMessageDelivery", "FilterPolicy", "FilterPolicyScope", "RedrivePolicy")
+    attributes = {k: attribute_text(props[k]) for k in ("RawMessageDelivery", "FilterPolicy", "FilterPolicyScope", "RedrivePolicy")
                   if k in props}
     arn = ctx.client("sns").subscribe(
         TopicArn=props["TopicArn"], Protocol=props["Protocol"], Endpoint=props.get("Endpoint", ""),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from harness.deploy.resources.base import Created, DeployContext, ResourceType, boolean, physical_name
+from harness.deploy.resources.base import Created, DeployContext, ResourceType, attribute_text, boolean, physical_name
 
 QUEUE = "AWS::SQS::Queue"
 QUEUE_POLICY = "AWS::SQS::QueuePolicy"
@@ -19,7 +19,7 @@ def create_queue(ctx: DeployContext, lid: str, props: dict[str, Any], raw: dict[
     name = props.get("QueueName") or physical_name(ctx.stack_name, lid, max_length=80 - (5 if fifo else 0))
     if fifo and not name.endswith(".fifo"):
         name += ".fifo"
-    attributes = {key: _text(props[key]) for key in _ATTRIBUTES if key in props}
+    attributes = {key: attribute_text(props[key]) for key in _ATTRIBUTES if key in props}
     params: dict[str, Any] = {"QueueName": name, "Attributes": attributes}
     if props.get("Tags"):
         params["tags"] = {tag["Key"]: tag["Value"] for tag in props["Tags"]}
@@ -28,14 +28,6 @@ def create_queue(ctx: DeployContext, lid: str, props: dict[str, Any], raw: dict[
     arn = client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     ctx.ignore_unhandled(lid, QUEUE, props, {"QueueName", "Tags", *_ATTRIBUTES})
     return Created(url, {"Arn": arn, "QueueName": name, "QueueUrl": url})
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value)
-    return str(value)
 
 
 def create_queue_policy(ctx: DeployContext, lid: str, props: dict[str, Any], raw: dict[str, Any]) -> Created:
