@@ -264,9 +264,14 @@ class LocalPipeline:
                     part.stop()
                 except Exception as exc:  # keep stopping the rest; say what failed
                     self.journal.record("stop_error", part=name, error=repr(exc))
-        self.backend.stop()
-        self.journal.record("stopped")
-        self.journal.close()
+        try:
+            self.backend.stop()
+        except Exception as exc:  # still raised, but the journal says so and its file is closed
+            self.journal.record("stop_error", part="backend", error=repr(exc))
+            raise
+        finally:
+            self.journal.record("stopped")
+            self.journal.close()
 
     def __enter__(self) -> "LocalPipeline":
         try:

@@ -7,6 +7,7 @@ because moto's Lambda Invoke and moto's mappings would need Docker).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -173,3 +174,22 @@ def test_the_real_stack_deploys_through_the_remote_runtime(tmp_path: Path) -> No
         assert mapping["FunctionArn"].endswith(f":function:{pipe.output('ConsumerFunctionName')}")
         assert pipe.journal.entries("runtime_invoke") == []
         assert len(pipe.journal.entries("runtime_register", remote=True)) == len(names)
+
+
+class BackendFailingToStop(FakeLocalStack):
+    def stop(self) -> None:
+        raise RuntimeError("container did not stop")
+
+
+def test_a_backend_that_fails_to_stop_is_journaled_and_the_journal_closed(tmp_path: Path) -> None:
+    import os
+
+    path = tmp_path / "j.jsonl"
+    pipe = LocalPipeline(BackendFailingToStop(), factories=_fakes([]), journal_path=path)
+    pipe.start()
+    with pytest.raises(RuntimeError, match="container did not stop"):
+        pipe.stop()
+    kinds = [json.loads(line)["kind"] for line in path.read_text().splitlines()]
+    assert kinds[-2:] == ["stop_error", "stopped"]
+    open_files = {os.path.realpath(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")}
+    assert str(path.resolve()) not in open_files
