@@ -11,7 +11,7 @@ import base64
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from harness.deploy.errors import IntrinsicError
 
@@ -354,16 +354,15 @@ def references(value: Any, path: str = "") -> dict[str, str]:
     Pseudo parameters are excluded; parameters are included (the caller filters to resources).
     """
     found: dict[str, str] = {}
-    _collect(value, path, found)
+    for name, _, where in _uses(value, path):
+        found.setdefault(name, where)
     return found
 
 
 def getatt_references(value: Any, path: str = "") -> list[tuple[str, str, str]]:
     """Every (target, attribute, path) read through Fn::GetAtt or `${A.B}` in Fn::Sub, so the
     applier can reject an attribute a resource type never has before creating anything."""
-    found: list[tuple[str, str, str]] = []
-    _collect_getatt(value, path, found)
-    return found
+    return [(name, attribute, where) for name, attribute, where in _uses(value, path) if attribute is not None]
 
 
 def _join(path: str, key: str) -> str:
@@ -378,10 +377,12 @@ def _sub_parts(arg: Any) -> tuple[str, Any]:
     return "", {}
 
 
-def _collect(value: Any, path: str, found: dict[str, str]) -> None:
+def _uses(value: Any, path: str) -> Iterator[tuple[str, str | None, str]]:
+    """Every (name, attribute, path) `value` reads, in template order. `attribute` is the literal
+    attribute of a Fn::GetAtt or `${A.B}`, None for a Ref (or a GetAtt whose attribute is computed)."""
     if isinstance(value, list):
         for i, item in enumerate(value):
-            _collect(item, f"{path}[{i}]", found)
+            yield from _uses(item, f"{path}[{i}]")
         return
     if not isinstance(value, dict):
         return
@@ -390,14 +391,16 @@ def _collect(value: Any, path: str, found: dict[str, str]) -> None:
         here = _join(path, key)
         if key == "Ref" and isinstance(arg, str):
             if arg not in PSEUDO_PARAMETERS:
-                found.setdefault(arg, here)
+                yield arg, None, here
             return
         if key == "Fn::GetAtt":
             if isinstance(arg, str):
-                found.setdefault(arg.split(".", 1)[0], here)
+                target, _, attribute = arg.partition(".")
+                yield target, attribute if "." in arg else None, here
             elif isinstance(arg, list) and arg and isinstance(arg[0], str):
-                found.setdefault(arg[0], here)
-                _collect(arg[1:], here, found)
+                literal = len(arg) == 2 and isinstance(arg[1], str)
+                yield arg[0], arg[1] if literal else None, here
+                yield from _uses(arg[1:], here)
             return
         if key == "Fn::Sub":
             text, variables = _sub_parts(arg)
@@ -406,39 +409,10 @@ def _collect(value: Any, path: str, found: dict[str, str]) -> None:
                 name = name.strip()
                 if name.startswith("!") or name in local or name in PSEUDO_PARAMETERS:
                     continue
-                found.setdefault(name.split(".", 1)[0], f"{here}.${{{name}}}")
-            _collect(variables, here, found)
+                target, _, attribute = name.partition(".")
+                getatt = "." in name and not name.startswith("AWS::")
+                yield target, attribute if getatt else None, f"{here}.${{{name}}}"
+            yield from _uses(variables, here)
             return
     for key, item in value.items():
-        _collect(item, _join(path, str(key)), found)
-
-
-def _collect_getatt(value: Any, path: str, found: list[tuple[str, str, str]]) -> None:
-    if isinstance(value, list):
-        for i, item in enumerate(value):
-            _collect_getatt(item, f"{path}[{i}]", found)
-        return
-    if not isinstance(value, dict):
-        return
-    if len(value) == 1:
-        (key, arg), = value.items()
-        here = _join(path, key)
-        if key == "Fn::GetAtt":
-            if isinstance(arg, str) and "." in arg:
-                target, attribute = arg.split(".", 1)
-                found.append((target, attribute, here))
-            elif isinstance(arg, list) and len(arg) == 2 and all(isinstance(a, str) for a in arg):
-                found.append((arg[0], arg[1], here))
-            return
-        if key == "Fn::Sub":
-            text, variables = _sub_parts(arg)
-            local = set(variables) if isinstance(variables, dict) else set()
-            for name in _SUB_VAR.findall(text):
-                name = name.strip()
-                if "." in name and not name.startswith(("!", "AWS::")) and name not in local:
-                    target, attribute = name.split(".", 1)
-                    found.append((target, attribute, f"{here}.${{{name}}}"))
-            _collect_getatt(variables, here, found)
-            return
-    for key, item in value.items():
-        _collect_getatt(item, _join(path, str(key)), found)
+        yield from _uses(item, _join(path, str(key)))
