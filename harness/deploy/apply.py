@@ -84,9 +84,9 @@ def apply_template(
         try:
             props = resolver.resolve(resources[lid].get("Properties", {}), logical_id=lid, path="Properties") or {}
             created = REGISTRY[rtype].create(ctx, lid, props, resources[lid])
-        except DeployError as exc:
+        except DeployError as exc:  # same class, and the same word on what is left behind as below
             _record_failure(ctx, stack, lid, rtype, str(exc))
-            raise
+            raise type(exc)(str(exc) + _created_so_far(stack)) from exc
         except Exception as exc:  # a backend or collaborator error: say which resource, keep the cause
             message = f"{lid} ({rtype}): creation failed: {type(exc).__name__}: {exc}"
             _record_failure(ctx, stack, lid, rtype, message)

@@ -151,6 +151,17 @@ def test_backend_failure_names_the_resource_and_what_was_left(backend: Any, fake
     assert failed["logical_id"] == "Bad" and failed["created"] == ["First"]
 
 
+def test_a_deploy_error_while_creating_also_names_what_was_left(backend: Any, fakes: dict, journal: Any) -> None:
+    template = {"Mappings": {"Sizes": {"small": {"days": 1}}}, "Resources": {
+        "First": {"Type": "AWS::SNS::Topic"},
+        "Bad": {"Type": "AWS::SQS::Queue", "DependsOn": "First", "Properties": {
+            "MessageRetentionPeriod": {"Fn::FindInMap": ["Sizes", "large", "days"]}}}}}
+    with pytest.raises(IntrinsicError, match=r"Bad: .*no 'large' in Sizes \(already created and left in place: First\)"):
+        apply(template, backend, fakes, journal)
+    (failed,) = journal.entries("deploy_failed")
+    assert failed["logical_id"] == "Bad" and failed["created"] == ["First"]
+
+
 def test_not_a_template(backend: Any, fakes: dict) -> None:
     with pytest.raises(DeployError, match="template has no Resources"):
         apply({"Outputs": {}}, backend, fakes)
