@@ -102,16 +102,13 @@ class RemoteLambdaRuntime:
         self._invoker = LambdaApiInvoker(lambda_client)
         self._lock = threading.Lock()
         self._specs: dict[str, FunctionSpec] = {}
-        self._started = False
 
     # ---- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
         """Nothing to warm: the backend's Lambda owns the execution environments."""
-        self._started = True
 
     def stop(self) -> None:
         """Deletes nothing: the functions belong to the deployed stack, like every other resource."""
-        self._started = False
 
     def __enter__(self) -> "RemoteLambdaRuntime":
         self.start()
@@ -130,11 +127,10 @@ class RemoteLambdaRuntime:
         normalized = normalize_spec(spec, region=self.region, account_id=self.account_id)
         check_function_environment(normalized)
         package = zip_code_dir(normalized.code_dir)
-        role = getattr(normalized, "role_arn", None) or self.role_arn
         # Lambda takes whole seconds; the local runtime allows fractions so its tests run fast.
         timeout = max(1, math.ceil(normalized.timeout_s))
         config = {
-            "Role": role,
+            "Role": self.role_arn,  # FunctionSpec carries no role: one stand-in for every function
             "Handler": normalized.handler,
             "Runtime": self.runtime,
             "Timeout": timeout,
