@@ -144,8 +144,11 @@ class LocalStackBackend(Backend):
             self._start_container()
         try:
             self.wait_ready(self.timeout)
-        except BackendError:
-            self.stop()
+        except BackendError as not_ready:
+            try:
+                self.stop()
+            except BackendError as stop_failed:  # say both: why it never got ready, and what is left running
+                raise BackendError(f"{not_ready}; then: {stop_failed}") from not_ready
             raise
         self._started = True
         self.started_in_s = time.perf_counter() - began

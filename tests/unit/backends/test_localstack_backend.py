@@ -216,3 +216,15 @@ def test_container_that_never_gets_ready_is_stopped(closed_port_url: str, monkey
     with pytest.raises(BackendError, match="did not answer"):
         LocalStackBackend(start_container=True, timeout=0.3).start()
     assert made[0].stopped
+
+
+def test_container_that_never_gets_ready_nor_stops_reports_both(closed_port_url: str,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_testcontainers(monkeypatch, closed_port_url)
+
+    def stop_fails(self: object) -> None:
+        raise RuntimeError("container wedged")
+
+    monkeypatch.setattr(sys.modules["testcontainers.localstack"].LocalStackContainer, "stop", stop_fails)
+    with pytest.raises(BackendError, match=r"did not answer.*then: .*did not stop cleanly: container wedged"):
+        LocalStackBackend(start_container=True, timeout=0.3).start()
