@@ -113,8 +113,22 @@ def request_deploy(context: dict[str, object], *, state_file: Path = STATE_FILE,
                                  headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return json.loads(resp.read())["outputs"]
+            answer = _json_object(resp.read())
     except urllib.error.HTTPError as exc:
-        raise RuntimeError(json.loads(exc.read()).get("error", str(exc))) from None
+        raise RuntimeError(_json_object(exc.read()).get("error") or f"`harness up` at {state['control_url']} "
+                           f"answered HTTP {exc.code}") from None
     except urllib.error.URLError as exc:
         raise UpNotRunning(f"`harness up` at {state['control_url']} did not answer ({exc.reason}); is it still running?") from None
+    if not isinstance(answer.get("outputs"), dict):
+        # up.json outlived its `up` (killed) and something else now listens on that port.
+        raise UpNotRunning(f"{state['control_url']} did not answer like `harness up` (no outputs); "
+                           f"is {state_file} stale? restart `harness up`")
+    return answer["outputs"]
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

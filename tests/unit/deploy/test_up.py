@@ -51,3 +51,33 @@ def test_request_deploy_names_a_corrupt_state_file(tmp_path: Path) -> None:
     state_file.write_text(json.dumps({"endpoint_url": "http://127.0.0.1:1"}))
     with pytest.raises(UpNotRunning, match=f"{state_file}.*control_url"):
         request_deploy({}, state_file=state_file)
+
+
+def test_request_deploy_to_something_else_on_the_control_port(tmp_path: Path) -> None:
+    """A killed `up` leaves up.json behind; whatever listens on its port later is not mistaken for it."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class NotUp(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            status = 404 if self.path == "/deploy" else 200
+            self.send_response(status)
+            self.send_header("Content-Length", "9")
+            self.end_headers()
+            self.wfile.write(b"<html/>\n\n")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), NotUp)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        state_file = tmp_path / "up.json"
+        state_file.write_text(json.dumps({"control_url": f"http://127.0.0.1:{server.server_port}"}))
+        with pytest.raises(RuntimeError, match=f"at http://127.0.0.1:{server.server_port} answered HTTP 404"):
+            request_deploy({}, state_file=state_file)
+        state_file.write_text(json.dumps({"control_url": f"http://127.0.0.1:{server.server_port}/elsewhere"}))
+        with pytest.raises(UpNotRunning, match="did not answer like `harness up`.*stale"):
+            request_deploy({}, state_file=state_file)
+    finally:
+        server.shutdown()
+        server.server_close()
