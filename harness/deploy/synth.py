@@ -125,7 +125,13 @@ def _load(entry: Path, cached: bool) -> SynthResult:
 
 
 def _stack_artifact(assembly: Path) -> tuple[str, str]:
-    manifest = json.loads((assembly / "manifest.json").read_text())
+    try:
+        manifest = json.loads((assembly / "manifest.json").read_text())
+    except OSError:  # exit 0 without an assembly: the app never called app.synth()
+        raise SynthError(f"the CDK app wrote no cloud assembly ({assembly / 'manifest.json'} is missing); "
+                         "does infra/app.py end with app.synth()?") from None
+    except ValueError as exc:
+        raise SynthError(f"{assembly / 'manifest.json'} is not JSON: {exc}") from None
     stacks = [
         (art_id, art) for art_id, art in manifest.get("artifacts", {}).items()
         if art.get("type") == "aws:cloudformation:stack"
@@ -135,6 +141,8 @@ def _stack_artifact(assembly: Path) -> tuple[str, str]:
         raise SynthError(f"expected exactly one stack in the cloud assembly {assembly}, found: {names}")
     art_id, art = stacks[0]
     props = art.get("properties", {})
+    if not isinstance(props.get("templateFile"), str):
+        raise SynthError(f"stack {art_id} in the cloud assembly {assembly} names no templateFile")
     return props.get("stackName", art_id), props["templateFile"]
 
 
