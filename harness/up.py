@@ -79,9 +79,11 @@ def _handler(do_deploy: Any) -> type[BaseHTTPRequestHandler]:
             if self.path != "/deploy":
                 self._reply(404, {"error": f"no route {self.path}"})
                 return
-            length = int(self.headers.get("Content-Length") or 0)
             try:
+                length = int(self.headers.get("Content-Length") or 0)
                 ctx = json.loads(self.rfile.read(length) or b"{}")
+                if not isinstance(ctx, dict):
+                    raise ValueError(f"the deploy context must be a JSON object, got {type(ctx).__name__}")
                 self._reply(200, {"outputs": do_deploy(ctx)})
             except Exception as exc:  # the client prints it; the daemon keeps running
                 self._reply(500, {"error": f"{type(exc).__name__}: {exc}"})

@@ -81,3 +81,34 @@ def test_request_deploy_to_something_else_on_the_control_port(tmp_path: Path) ->
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_control_port_answers_bad_requests_with_the_reason_and_deploys_nothing(tmp_path: Path) -> None:
+    import http.client
+    from http.server import ThreadingHTTPServer
+
+    from harness.up import _handler
+
+    deployed: list[object] = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(lambda ctx: deployed.append(ctx) or {"A": "1"}))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        def post(body: bytes, length: str) -> tuple[int, dict]:
+            conn = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=5)
+            conn.putrequest("POST", "/deploy")
+            conn.putheader("Content-Length", length)
+            conn.endheaders(body)
+            resp = conn.getresponse()
+            answer = (resp.status, json.loads(resp.read()))
+            conn.close()
+            return answer
+
+        assert post(b"[1]", "3") == (500, {"error": "ValueError: the deploy context must be a JSON object, got list"})
+        status, answer = post(b"{}", "two")
+        assert status == 500 and answer["error"].startswith("ValueError: invalid literal for int()")
+        assert deployed == []
+        assert post(b'{"k": 1}', "8") == (200, {"outputs": {"A": "1"}})
+        assert deployed == [{"k": 1}]
+    finally:
+        server.shutdown()
+        server.server_close()
