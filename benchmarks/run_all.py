@@ -1,7 +1,11 @@
 """Run every benchmark script in this folder and merge their JSON into reports/bench.json.
 
 Each script prints one JSON object on its last stdout line; a script that fails is reported
-under "errors" with its stderr tail, and the others still run.
+under "errors" with its stderr tail, and the others still run. Several scripts report
+`peak_rss_mb`/`peak_rss_children_mb`: the merged file keeps the largest (the figure the memory
+target is about) and each script's own under `peak_rss_mb_by_script`, so no script's value is lost.
+A key that issue 7 requires and no script produced is an error too ("missing_keys"), so a
+renamed or dropped metric cannot pass unnoticed.
 """
 
 from __future__ import annotations
@@ -10,12 +14,39 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
+PEAK_KEYS = ("peak_rss_mb", "peak_rss_children_mb")
+REQUIRED_KEYS = ("invoke_overhead_ms_p50", "invoke_overhead_ms_p99", "backend_start_s", "esm_sim_records_per_s",
+                 "e2e_records_per_s", "e2e_ceiling_records_per_s", "e2e_ratio", "suite_wall_s",
+                 "replay_records_per_s", "peak_rss_mb")
+
+
+def merge(results: dict[str, dict[str, Any]], errors: dict[str, str]) -> dict[str, Any]:
+    """One bench.json from each script's result (by script name) and the scripts that failed."""
+    merged: dict[str, Any] = {}
+    rss: dict[str, dict[str, float]] = {}
+    for name, result in results.items():
+        rest = dict(result)
+        rss[name] = {k: rest.pop(k) for k in PEAK_KEYS if k in rest}
+        merged.update(rest)
+    for key in PEAK_KEYS:
+        values = [r[key] for r in rss.values() if key in r]
+        if values:
+            merged[key] = max(values)
+    merged["peak_rss_mb_by_script"] = rss
+    errors = dict(errors)
+    missing = [k for k in REQUIRED_KEYS if k not in merged]
+    if missing:
+        errors["missing_keys"] = ", ".join(missing)
+    if errors:
+        merged["errors"] = errors
+    return merged
 
 
 def main() -> int:
-    merged: dict[str, object] = {}
+    results: dict[str, dict[str, Any]] = {}
     errors: dict[str, str] = {}
     for script in sorted(HERE.glob("*.py")):
         if script.name == Path(__file__).name:
@@ -26,16 +57,18 @@ def main() -> int:
         try:
             if proc.returncode != 0 or not lines:
                 raise ValueError(f"exit {proc.returncode}")
-            merged.update(json.loads(lines[-1]))
+            result = json.loads(lines[-1])
+            if not isinstance(result, dict):
+                raise ValueError(f"last stdout line is JSON {type(result).__name__}, not an object")
+            results[script.stem] = result
         except ValueError as exc:
             errors[script.name] = f"{exc}: {proc.stderr[-2000:]}"
-    if errors:
-        merged["errors"] = errors
+    merged = merge(results, errors)
     out = HERE.parent / "reports" / "bench.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(merged, indent=2))
     print(json.dumps(merged, indent=2))
-    return 1 if errors else 0
+    return 1 if "errors" in merged else 0
 
 
 if __name__ == "__main__":
