@@ -165,7 +165,13 @@ def handle_object(bucket: str, key: str, event_date: str, cfg: dict[str, Any],
     replayed = None
     if policy is not None and check.valid and check.records:
         replayed = replay(policy, check.records, _client("lambda"))
-        _tag(s3, bucket, key, "harness-auto-replay", replayed["outcome"], cfg)
+        try:
+            _tag(s3, bucket, key, "harness-auto-replay", replayed["outcome"], cfg)
+        except Exception as exc:  # the tag is a label; the replay already ran and the alert must still go
+            # Raising here would make Lambda retry the event: the batch replayed again, and still no
+            # alert while tagging keeps failing (e.g. s3:PutObjectTagging missing from the role).
+            replayed["tagError"] = f"{type(exc).__name__}: {exc}"
+            _log(event="tag_failed", bucket=bucket, key=key, error=replayed["tagError"])
     subject, message = build_alert(bucket, check, target)
     if replayed is not None:
         message["autoReplay"] = replayed

@@ -366,6 +366,22 @@ def test_auto_replay_gives_up_after_max_attempts_with_an_alert(stack, auto_repla
     assert {"Key": "harness-auto-replay", "Value": "exhausted"} in tags
 
 
+def test_auto_replay_tag_failure_still_alerts_once_and_names_the_error(stack, auto_replay, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A failed tag must neither suppress the alert nor raise (a raise would make Lambda replay the batch again)."""
+    fake = auto_replay([(None, {"batchItemFailures": []})])
+
+    def denied(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("AccessDenied: s3:PutObjectTagging")
+
+    monkeypatch.setattr(app, "_tag", denied)
+    key = stack.put(esm_key(), envelope(["800000000003126276362"]))
+    app.handler(s3_event(stack.bucket, key))
+    assert len(fake.payloads) == 1
+    [alert] = stack.alerts()
+    assert alert["kind"] == "auto-replayed"
+    assert "AccessDenied" in alert["autoReplay"]["tagError"]
+
+
 def test_auto_replay_never_replays_a_malformed_object(stack, auto_replay) -> None:  # type: ignore[no-untyped-def]
     fake = auto_replay([])
     key = stack.put(esm_key(), {"not": "an envelope"})
