@@ -24,6 +24,20 @@ from harness.notifications.events import object_created_event
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 
 
+def _watched_prefixes(rules: list[Rule]) -> tuple[str, ...] | None:
+    """The fewest prefixes that cover every rule's prefix; None when a rule watches the whole bucket."""
+    prefixes = sorted({rule.prefix for rule in rules})
+    if not prefixes:
+        return ()
+    if "" in prefixes:
+        return None
+    kept: list[str] = []
+    for prefix in prefixes:  # sorted: a prefix's extensions follow it directly
+        if not kept or not prefix.startswith(kept[-1]):
+            kept.append(prefix)
+    return tuple(kept)
+
+
 def _fingerprint(obj: dict[str, Any]) -> tuple[str, str]:
     """ETag catches a changed object; LastModified also catches identical content written again."""
     return obj.get("ETag", ""), str(obj.get("LastModified", ""))
@@ -82,11 +96,20 @@ class NotificationService:
         """Replace `bucket`'s notification configuration (PutBucketNotificationConfiguration semantics)."""
         rules, notes = parse(bucket, config)
         with self._scan_lock:
-            if bucket not in self._seen:
-                try:
-                    self._seen[bucket] = {obj["Key"]: _fingerprint(obj) for obj in self._list(bucket)}
-                except Exception as exc:
-                    raise NotificationConfigError(f"bucket {bucket!r} cannot be listed: {exc}") from exc
+            first = bucket not in self._rules
+            watched_before = _watched_prefixes(self._rules.get(bucket, []))
+            try:
+                existing = {obj["Key"]: _fingerprint(obj) for obj in self._list(bucket)}
+            except Exception as exc:
+                raise NotificationConfigError(f"bucket {bucket!r} cannot be listed: {exc}") from exc
+            seen = self._seen.setdefault(bucket, {})
+            # Objects that exist when a configuration takes effect are never "created" for it. Keys the
+            # scans already track keep their state (a pending creation is still delivered); keys outside
+            # what was scanned before (or all keys, the first time) are marked as already there.
+            for key, fingerprint in existing.items():
+                scanned = watched_before is None or key.startswith(watched_before)
+                if first or not scanned:
+                    seen.setdefault(key, fingerprint)
             self._rules[bucket] = rules
         self._record("notification_configured", bucket=bucket, preexisting=len(self._seen[bucket]),
                      rules=[{"function": r.function_name, "prefix": r.prefix, "suffix": r.suffix,
@@ -158,8 +181,9 @@ class NotificationService:
         queued = 0
         with self._scan_lock:
             for bucket, rules in list(self._rules.items()):
+                prefixes = _watched_prefixes(rules)
                 try:
-                    listing = self._list(bucket)
+                    listing = self._list(bucket, prefixes)
                 except Exception as exc:
                     self._poll_error(bucket, exc)
                     continue
@@ -167,7 +191,7 @@ class NotificationService:
                 seen = self._seen.setdefault(bucket, {})
                 current = {obj["Key"]: obj for obj in listing}
                 for key in list(seen):
-                    if key not in current:
+                    if key not in current and (prefixes is None or key.startswith(prefixes)):
                         del seen[key]  # deleted: re-creating it is a new ObjectCreated
                 created = [obj for key, obj in current.items() if seen.get(key) != _fingerprint(obj)]
                 created.sort(key=lambda o: (o.get("LastModified") or datetime.min.replace(tzinfo=timezone.utc), o["Key"]))
@@ -176,10 +200,19 @@ class NotificationService:
                     queued += self._enqueue(bucket, rules, obj)
         return queued
 
-    def _list(self, bucket: str) -> list[dict[str, Any]]:
+    def _list(self, bucket: str, prefixes: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+        """Every object of `bucket`, or only those under `prefixes` (None: the whole bucket).
+
+        Why prefixes: a scan runs every poll interval, and the failure bucket also holds the failure
+        handler's archive copies, which no rule watches; listing only the watched prefixes halves a
+        scan there, and a scan costs O(objects listed) on every poll.
+        """
         objects: list[dict[str, Any]] = []
-        for page in self._s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-            objects.extend(page.get("Contents", []))
+        paginator = self._s3.get_paginator("list_objects_v2")
+        for prefix in prefixes if prefixes is not None else (None,):
+            params = {"Bucket": bucket} if prefix is None else {"Bucket": bucket, "Prefix": prefix}
+            for page in paginator.paginate(**params):
+                objects.extend(page.get("Contents", []))
         return objects
 
     def _enqueue(self, bucket: str, rules: list[Rule], obj: dict[str, Any]) -> int:

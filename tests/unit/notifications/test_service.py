@@ -164,3 +164,59 @@ def test_removal_events_are_noted_not_silently_dropped(backend: Any, invoker: An
         {"LambdaFunctionArn": ARN, "Events": ["s3:ObjectRemoved:*"]}]})
     (note,) = journal.entries("notification_note")
     assert "s3:ObjectRemoved:*" in note["note"]
+
+
+class _CountingS3:
+    """The real client, recording the Prefix of every ListObjectsV2 page it serves."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+        self.prefixes: list[str | None] = []
+
+    def get_paginator(self, name: str) -> Any:
+        real, prefixes = self._real.get_paginator(name), self.prefixes
+
+        class _Pager:
+            def paginate(self, **params: Any) -> Any:
+                prefixes.append(params.get("Prefix"))
+                return real.paginate(**params)
+
+        return _Pager()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+def test_scans_list_only_watched_prefixes_and_still_see_deletes(backend: Any, invoker: Any, bucket: str) -> None:
+    s3 = backend.client("s3")
+    counting = _CountingS3(s3)
+    svc = NotificationService(s3_client=counting, invoker=invoker, poll_interval_s=0.05, retry_backoff_s=0.01)
+    svc.configure(bucket, {"LambdaFunctionConfigurations": [
+        {"LambdaFunctionArn": ARN, "Events": ["s3:ObjectCreated:*"],
+         "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": p}]}}} for p in ("aws/lambda/", "aws/lambda/x/", "in/")]})
+    counting.prefixes.clear()
+    with svc:
+        s3.put_object(Bucket=bucket, Key="archive/copy", Body=b"a")  # unwatched: never listed, never delivered
+        s3.put_object(Bucket=bucket, Key="aws/lambda/x/1", Body=b"1")
+        svc.drain(timeout=5)
+        s3.delete_object(Bucket=bucket, Key="aws/lambda/x/1")
+        svc.scan()
+        s3.put_object(Bucket=bucket, Key="aws/lambda/x/1", Body=b"again")  # re-created: a new ObjectCreated
+        svc.drain(timeout=5)
+    assert set(counting.prefixes) == {"aws/lambda/", "in/"}  # aws/lambda/x/ is covered by aws/lambda/
+    # Two rules match the key (one delivery each), and it was created twice; the archive copy never.
+    assert [d.key for d in svc.deliveries()] == ["aws/lambda/x/1"] * 4
+    assert len(invoker.calls) == 4
+
+
+def test_reconfiguring_to_a_wider_prefix_does_not_notify_objects_that_already_existed(
+        backend: Any, invoker: Any, bucket: str) -> None:
+    s3 = backend.client("s3")
+    svc = service(backend, invoker)
+    svc.configure(bucket, config(prefix="aws/"))
+    s3.put_object(Bucket=bucket, Key="old/object", Body=b"x")  # exists, unwatched, before the new configuration
+    svc.configure(bucket, config(prefix=""))
+    with svc:
+        s3.put_object(Bucket=bucket, Key="new/object", Body=b"y")
+        svc.drain(timeout=5)
+    assert [d.key for d in svc.deliveries()] == ["new/object"]
