@@ -41,7 +41,7 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -53,48 +53,38 @@ RECORDS = 3000
 BATCH = 100
 
 
-def _stream_batches(pipe: Any, total: int) -> list[list[dict[str, Any]]]:
-    """Every record of the source stream via GetRecords, cut into invoke batches. Timed by the caller."""
+def _read_stream(pipe: Any, total: int) -> Iterator[list[dict[str, Any]]]:
+    """Each GetRecords page (up to 1000 records, TRIM_HORIZON) of the source stream, until `total` are read."""
     streams = pipe.backend.client("dynamodbstreams")
     arn = pipe.output("SourceTableStreamArn")
-    batches: list[list[dict[str, Any]]] = []
     seen = 0
     for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
         it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
                                         ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
         while it and seen < total:
             resp = streams.get_records(ShardIterator=it, Limit=1000)
-            recs = resp["Records"]
-            if not recs:
+            if not resp["Records"]:
                 break
-            seen += len(recs)
-            batches.extend(recs[i:i + BATCH] for i in range(0, len(recs), BATCH))
+            seen += len(resp["Records"])
+            yield resp["Records"]
             it = resp.get("NextShardIterator")
-    return batches
+    if seen < total:
+        raise RuntimeError(f"the stream held {seen} records, expected {total}")
+
+
+def _stream_batches(pipe: Any, total: int) -> list[list[dict[str, Any]]]:
+    """Every record of the source stream, cut into invoke batches."""
+    return [page[i:i + BATCH] for page in _read_stream(pipe, total) for i in range(0, len(page), BATCH)]
 
 
 def _ceiling(pipe: Any, total: int, function: str) -> float:
     """GetRecords + invoke of `function` per batch, in order, as one reader would; records/s."""
     began = time.perf_counter()
-    streams = pipe.backend.client("dynamodbstreams")
-    arn = pipe.output("SourceTableStreamArn")
-    seen = 0
-    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
-                                        ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-        while it and seen < total:
-            resp = streams.get_records(ShardIterator=it, Limit=1000)
-            recs = resp["Records"]
-            if not recs:
-                break
-            for i in range(0, len(recs), BATCH):
-                result = pipe.runtime.invoke(function, json.dumps({"Records": recs[i:i + BATCH]}, default=str).encode())
-                if result.function_error:
-                    raise RuntimeError(f"ceiling invoke of {function} failed: {result.payload[:300]!r}")
-            seen += len(recs)
-            it = resp.get("NextShardIterator")
-    if seen < total:
-        raise RuntimeError(f"the stream held {seen} records, expected {total}")
+    for page in _read_stream(pipe, total):
+        for i in range(0, len(page), BATCH):
+            result = pipe.runtime.invoke(function, json.dumps({"Records": page[i:i + BATCH]}, default=str).encode())
+            if result.function_error:
+                raise RuntimeError(f"ceiling invoke of {function} failed: {result.payload[:300]!r}")
     return total / (time.perf_counter() - began)
 
 
