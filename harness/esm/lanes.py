@@ -22,19 +22,24 @@ Decisions where AWS documents nothing ([GAP]):
   maximum over lanes.
 - A blocked lane keeps buffering its records up to MAX_BUFFERED records for the shard; then the
   shard stops polling until the lane moves (the checkpoint cannot pass it anyway).
-- With block_on_destination_failure the destination backoff blocks the whole shard (the
-  destination is shared by every lane).
-- Invokes of different lanes run one after another on the shard's thread; what overlaps is their
-  progress (backoffs, retries), not the invoke calls themselves. In virtual time invokes take no
-  time, so this is the same thing; against a real function it under-uses concurrency.
-  # UNFINISHED: real concurrent invokes per lane in EsmService (a thread per lane).
+- With block_on_destination_failure the destination backoff blocks the lane whose delivery failed;
+  the other lanes block as soon as their own deliveries fail (the destination is shared).
+
+Concurrency. On a real clock (EsmService against a running function) each lane's batch steps run
+on a thread of a per-shard pool of ParallelizationFactor threads, so up to N invokes of one shard
+are in flight at once, as on AWS: a consumer that is only safe one batch at a time shows it here.
+The shard's thread still polls, forms batches and collects finished steps; the shared checkpoint
+state is guarded by a lock. On a virtual clock (simulate, record-age scenarios) invokes take no
+time and steps run on the shard's thread one after another, so a run is deterministic.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import zlib
 from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, Iterator
 
 from harness.esm.batcher import Batcher
@@ -43,6 +48,7 @@ from harness.esm.reader import FINISHED, IDLE, POLL_LIMIT, WAITING, WORKED, Shar
 from harness.esm.records import Record
 
 MAX_BUFFERED = 20 * POLL_LIMIT
+COLLECT_WAIT_S = 0.05  # how long step() waits for a running lane step when it has nothing else to do
 
 
 def item_key(record: Record) -> str:
@@ -71,7 +77,7 @@ class _LaneJournal:
 
 class _Lane:
     __slots__ = ("index", "buffer", "passing", "first_polled_at", "batcher", "processor", "gen", "wake_at",
-                 "seqs", "pos", "batches")
+                 "seqs", "pos", "batches", "future")
 
     def __init__(self, index: int, batcher: Batcher, processor: BatchProcessor) -> None:
         self.index = index
@@ -85,12 +91,18 @@ class _Lane:
         self.seqs: list[str] = []
         self.pos = 0
         self.batches = 0
+        self.future: Future[float | None] | None = None  # the lane's step running on the pool
+
+
+def _next_step(gen: Iterator[float]) -> float | None:
+    """One step of a lane's batch: the backoff it asks for, or None when the batch is done."""
+    return next(gen, None)
 
 
 class ParallelShardReader(ShardReader):
     """A ShardReader whose batches run in ParallelizationFactor lanes; same step()/next_wake() API."""
 
-    def __init__(self, **kw: Any) -> None:
+    def __init__(self, *, concurrent: bool = False, **kw: Any) -> None:
         super().__init__(**kw)
         m = self.m
         journal = kw.get("journal")
@@ -104,20 +116,24 @@ class ParallelShardReader(ShardReader):
             self.lanes.append(_Lane(i, batcher, proc))
         self._order: deque[str] = deque()  # polled sequence numbers not yet behind the checkpoint
         self._done: set[str] = set()
+        self._state = threading.RLock()  # _order, _done and the checkpoint; lane commits come from pool threads
+        self._pool = (ThreadPoolExecutor(max_workers=m.ParallelizationFactor,
+                                         thread_name_prefix=f"esm-lane-{self.shard_id[-8:]}") if concurrent else None)
 
     # -- checkpoint --------------------------------------------------------------------------
     def _lane_commit(self, i: int) -> Any:
         def commit(sequence_number: str, reason: str) -> None:
             lane = self.lanes[i]
-            seqs, pos, done = lane.seqs, lane.pos, self._done
-            while pos < len(seqs):
-                s = seqs[pos]
-                pos += 1
-                done.add(s)
-                if s == sequence_number:
-                    break
-            lane.pos = pos
-            self._advance(reason)
+            with self._state:
+                seqs, pos, done = lane.seqs, lane.pos, self._done
+                while pos < len(seqs):
+                    s = seqs[pos]
+                    pos += 1
+                    done.add(s)
+                    if s == sequence_number:
+                        break
+                lane.pos = pos
+                self._advance(reason)
         return commit
 
     def _advance(self, reason: str) -> None:
@@ -132,6 +148,10 @@ class ParallelShardReader(ShardReader):
 
     # -- reading -----------------------------------------------------------------------------
     def _poll(self) -> int:
+        with self._state:
+            return self._poll_locked()
+
+    def _poll_locked(self) -> int:
         if self.source_done:
             return 0
         lanes, size = self.lanes, self.m.BatchSize
@@ -171,8 +191,11 @@ class ParallelShardReader(ShardReader):
         if self.finished:
             return FINISHED
         worked = self._poll() > 0
+        worked = self._collect() or worked
         clock = self.clock
         for lane in self.lanes:
+            if lane.future is not None:
+                continue
             now = clock.now()
             if lane.gen is None and lane.passing and lane.batcher.ready(lane.passing, lane.first_polled_at, now,
                                                                          self.source_done):
@@ -180,14 +203,25 @@ class ParallelShardReader(ShardReader):
                 assert batch is not None
                 lane.passing -= len(batch.records)
                 lane.first_polled_at = now if lane.passing else None
-                lane.seqs = [r["dynamodb"]["SequenceNumber"] for r in batch.records]
-                lane.pos = 0
+                with self._state:
+                    lane.seqs = [r["dynamodb"]["SequenceNumber"] for r in batch.records]
+                    lane.pos = 0
                 lane.batches += 1
                 lane.gen = lane.processor.steps(batch.records, f"{self.shard_id}#L{lane.index}#{lane.batches}")
                 lane.wake_at = now
             if lane.gen is not None and lane.wake_at <= now:
-                self._resume_lane(lane)
+                if self._pool is not None:
+                    lane.future = self._pool.submit(_next_step, lane.gen)
+                else:
+                    self._after_step(lane, _next_step(lane.gen))
                 worked = True
+        running = [lane.future for lane in self.lanes if lane.future is not None]
+        if not worked and running:
+            # The wait paces this loop and wakes it as soon as a lane's step ends; "worked" makes the
+            # caller step again at once instead of sleeping on top of it.
+            wait(running, timeout=COLLECT_WAIT_S, return_when=FIRST_COMPLETED)
+            self._collect()
+            worked = True
         self.in_flight = any(lane.gen is not None for lane in self.lanes)
         if worked:
             return WORKED
@@ -195,21 +229,42 @@ class ParallelShardReader(ShardReader):
             return WAITING
         if self.source_done:
             self.finished = True
+            self.close()
             return FINISHED
         return IDLE
 
-    def _resume_lane(self, lane: _Lane) -> None:
-        assert lane.gen is not None
-        try:
-            delay = next(lane.gen)
+    def _collect(self) -> bool:
+        """Take the result of every lane step the pool has finished; a step's exception is raised here."""
+        collected = False
+        for lane in self.lanes:
+            future = lane.future
+            if future is None or not future.done():
+                continue
+            lane.future = None
+            collected = True
+            try:
+                delay = future.result()
+            except BaseException:
+                lane.gen = None  # the batch is abandoned; the service rewinds to the checkpoint
+                raise
+            self._after_step(lane, delay)
+        return collected
+
+    def _after_step(self, lane: _Lane, delay: float | None) -> None:
+        if delay is not None:
             lane.wake_at = self.clock.now() + delay
             return
-        except StopIteration:
-            lane.gen = None
-        if lane.pos < len(lane.seqs):  # the processor accounts for every record; belt and braces
-            self._done.update(lane.seqs[lane.pos:])
-            lane.pos = len(lane.seqs)
-            self._advance("batch_done")
+        lane.gen = None
+        with self._state:
+            if lane.pos < len(lane.seqs):  # the processor accounts for every record; belt and braces
+                self._done.update(lane.seqs[lane.pos:])
+                lane.pos = len(lane.seqs)
+                self._advance("batch_done")
+
+    def close(self) -> None:
+        """Let the lane threads go; a step still running finishes on its own (its invoke has a timeout)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
     # -- waiting -----------------------------------------------------------------------------
     def next_wake(self) -> float | None:
@@ -228,8 +283,13 @@ class ParallelShardReader(ShardReader):
         return min(wakes) if wakes else None
 
     def rewind(self, cursor: Any) -> None:
+        # Steps still running would commit into the state being reset: let them end first.
+        running = [lane.future for lane in self.lanes if lane.future is not None]
+        if running:
+            wait(running)
         super().rewind(cursor)
         for lane in self.lanes:
+            lane.future = None
             lane.buffer.clear()
             lane.passing = 0
             lane.first_polled_at = None

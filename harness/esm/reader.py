@@ -155,6 +155,9 @@ class ShardReader:
         self.first_polled_at = self.clock.now() if self.passing else None
         return self._start(batch.records, batch.covers_to)
 
+    def close(self) -> None:
+        """Release what the reader holds besides its state (lanes: their threads); safe to call twice."""
+
     def rewind(self, cursor: ShardCursor) -> None:
         """After an unexpected error: forget everything past the checkpoint and read it again."""
         self.cursor = cursor

@@ -301,6 +301,7 @@ class EsmService:
                 else:
                     slot.idle_since = None
         finally:
+            r.close()
             if r.checkpoint is not None:
                 with self._lock:
                     self._checkpoints[(m.uuid, r.shard_id)] = r.checkpoint
