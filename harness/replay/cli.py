@@ -75,11 +75,28 @@ def _filters(args: argparse.Namespace) -> FailureFilters:
 
 
 def _up_state(state_file: Path | None = None) -> dict[str, Any]:
+    """`harness up`'s state; {} when there is none (then the default is AWS, as documented).
+
+    A file that exists but cannot be read as `harness up` writes it is an error, not {}: falling
+    back to AWS there would send a replay meant for the local stack to a real account.
+    """
     path = state_file or STATE_FILE
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
         return {}
+    except OSError as exc:
+        raise ReplayCliError(f"{path} cannot be read ({exc.strerror or exc}); fix it, delete it to use AWS, "
+                             "or pass --endpoint-url") from None
+    try:
+        state = json.loads(text)
+    except ValueError as exc:
+        raise ReplayCliError(f"{path} is not valid JSON ({exc}); it is written by `harness up`: restart it, "
+                             "delete the file to use AWS, or pass --endpoint-url") from None
+    if not isinstance(state, dict) or not isinstance(state.get("endpoint_url", ""), str):
+        raise ReplayCliError(f"{path} is not a `harness up` state (expected an object with endpoint_url); "
+                             "restart `harness up`, delete the file to use AWS, or pass --endpoint-url")
+    return state
 
 
 class Connection:

@@ -110,6 +110,23 @@ def test_default_endpoint_comes_from_harness_up_state(aws, monkeypatch, tmp_path
     assert len(json.loads(capsys.readouterr().out)) == 1
 
 
+@pytest.mark.parametrize("content", ["{\"endpoint_url\": \"http://127.0.0.1:4", "[1, 2]", "{\"endpoint_url\": 5}"])
+def test_a_corrupt_harness_up_state_is_an_error_naming_the_file_not_a_silent_switch_to_aws(
+        monkeypatch, tmp_path, capsys, content):
+    state = tmp_path / "up.json"
+    state.write_text(content)
+    monkeypatch.setattr(replay_cli, "STATE_FILE", state)
+    monkeypatch.setattr(replay_cli.Connection, "client", lambda *a, **k: pytest.fail("no AWS call may be made"))
+    assert run(["failures", "list", "--bucket", BUCKET, "--json"]) == 2
+    err = capsys.readouterr().err
+    assert "up.json" in err and "--endpoint-url" in err
+
+
+def test_no_harness_up_state_means_the_documented_aws_default(monkeypatch, tmp_path):
+    monkeypatch.setattr(replay_cli, "STATE_FILE", tmp_path / "absent.json")
+    assert replay_cli.Connection(None, "eu-west-1").endpoint_url is None
+
+
 def test_parse_time_iso_and_relative():
     now = datetime(2024, 6, 10, 12, 0, tzinfo=timezone.utc)
     assert parse_time("2h", flag="--since", now=now) == datetime(2024, 6, 10, 10, 0, tzinfo=timezone.utc)
