@@ -29,6 +29,7 @@ SCENARIO = Scenario(
     count=10,
     poison=tuple(POISON),
     checks=checks,
+    aws=True,  # the real consumer rejects the poison (negative amount); no wrapper, real clock
     rules=(("bisect isolates a poison record (batchSize 1, start = end)", "2.1"),
            ("approximateInvokeCount = 1 + MaximumRetryAttempts", "0.2"),
            ("S3 failure object: ESM key layout, envelope, payload string", "3.2, 3.5, 4")),

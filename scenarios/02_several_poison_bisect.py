@@ -31,6 +31,7 @@ SCENARIO = Scenario(
     count=20,
     poison=tuple(POISON),
     checks=checks,
+    aws=True,  # the real consumer rejects the poison (negative amount); no wrapper, real clock
     rules=(("bisect isolates a poison record (batchSize 1, start = end)", "2.1"),
            ("bisect isolates adjacent poison records and poison at batch edges", "2.1"),
            ("records of a shard are processed in order", "1")),

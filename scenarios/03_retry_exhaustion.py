@@ -34,6 +34,7 @@ SCENARIO = Scenario(
     count=10,
     poison=tuple(POISON),
     checks=checks,
+    aws=True,  # the real consumer rejects the poison (negative amount); no wrapper, real clock
     rules=(("retries exhausted: whole batch to the destination, invoke count = retries + 1", "0.2, 9.1"),
            ("approximateInvokeCount = 1 + MaximumRetryAttempts", "0.2")),
 )

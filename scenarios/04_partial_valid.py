@@ -34,6 +34,7 @@ SCENARIO = Scenario(
     count=10,
     poison=tuple(POISON),
     checks=checks,
+    aws=True,  # the real consumer rejects the poison (negative amount); no wrapper, real clock
     rules=(("partial response: checkpoint at the lowest failed sequence number, suffix retried", "0.3, 2.2"),
            ("partial failure exhausted: functionError null", "2.3")),
 )

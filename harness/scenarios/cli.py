@@ -34,6 +34,18 @@ def register(subparsers: Any) -> None:
     rp.add_argument("--json", dest="json_path", metavar="FILE", help="write the result JSON here")
     rp.add_argument("--junit", dest="junit_path", metavar="FILE", help="write JUnit XML here")
     rp.add_argument("--report-dir", metavar="DIR", help="write the HTML/Markdown report here")
+    aws = rp.add_argument_group("--backend aws (cdk deploy of infra/, AWS's own ESM; see docs/aws.md)")
+    aws.add_argument("--stack-name", metavar="NAME",
+                     help="base stack name; each run adds its own suffix (default ResiliencePipeline)")
+    aws.add_argument("--keep-stack", action="store_true", help="do not `cdk destroy` the stack(s) afterwards")
+    aws.add_argument("--record", metavar="DIR",
+                     help="save every failure object read from S3 here as a JSON fixture (account id and "
+                          "credentials redacted), e.g. tests/fixtures/recorded")
+    aws.add_argument("--deadline", type=float, default=None, metavar="SECONDS",
+                     help="how long to wait for a scenario's evidence (default 600)")
+    aws.add_argument("--poll", type=float, default=None, metavar="SECONDS",
+                     help="how often to poll the bucket, table and alert queue (default 5)")
+    aws.add_argument("--region", help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, else us-east-1)")
     rp.set_defaults(func=cmd_run)
 
 
@@ -68,6 +80,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     console = Console()
     err = Console(stderr=True)
+    aws_only = [flag for flag, given in (("--stack-name", args.stack_name), ("--keep-stack", args.keep_stack),
+                                         ("--record", args.record), ("--deadline", args.deadline is not None),
+                                         ("--poll", args.poll is not None), ("--region", args.region)) if given]
+    if args.backend == "aws":
+        return cmd_run_aws(args, console=console, err=err)
+    if aws_only:
+        err.print(f"[red]error:[/] {', '.join(aws_only)} apply to --backend aws only")
+        return 2
     try:
         choose_wiring(args.backend, args.esm)  # before any synth: a wiring that cannot run is the user's error
         everything, chosen = _load(args.names)
@@ -75,6 +95,58 @@ def cmd_run(args: argparse.Namespace) -> int:
         err.print(f"[red]error:[/] {exc}")
         return 2
     result = run_with_progress(chosen, everything, backend=args.backend, esm=args.esm, console=err)
+    render_table(result, console)
+    write_outputs(result, json_path=args.json_path, junit_path=args.junit_path, report_dir=args.report_dir,
+                  console=console)
+    return exit_status(result)
+
+
+def aws_settings(args: argparse.Namespace) -> Any:
+    """RemoteSettings from --deadline/--poll; ValueError names the bad flag."""
+    from harness.scenarios.remote import RemoteSettings
+
+    base = RemoteSettings()
+    deadline = base.deadline_s if args.deadline is None else args.deadline
+    poll = base.poll_s if args.poll is None else args.poll
+    for flag, value in (("--deadline", deadline), ("--poll", poll)):
+        if not value > 0:
+            raise ValueError(f"{flag} must be a positive number of seconds, got {value}")
+    return RemoteSettings(deadline_s=deadline, poll_s=poll, quiet_s=min(base.quiet_s, deadline / 4))
+
+
+def cmd_run_aws(args: argparse.Namespace, *, console: Console, err: Console,
+                run_command: Any = None, backend: Any = None, which: Any = None) -> int:
+    """`scenarios run --backend aws`: every problem found before deploying exits 2 with one line."""
+    import os
+    import subprocess
+
+    from harness.backends import BackendError
+    from harness.backends.aws import DEFAULT_STACK, AwsBackend, per_run_stack_name
+    from harness.scenarios import ScenarioError
+    from harness.scenarios.aws_suite import preflight, run_aws_suite, split_for_aws
+    from harness.scenarios.remote import RemoteRunError
+
+    try:
+        if args.esm != "harness":
+            raise ValueError("--esm applies to localstack only: on AWS the ESM is always AWS's own")
+        settings = aws_settings(args)
+        base = args.stack_name or DEFAULT_STACK
+        per_run_stack_name(base, "0")  # the base must leave room for the suffix: a bad name fails now
+        everything, chosen = _load(args.names)
+        runnable, skipped = split_for_aws(chosen)
+        if not runnable:
+            why = "; ".join(f"{sc.name}: {reason}" for sc, reason in skipped)
+            raise ValueError(f"none of the chosen scenarios can run on AWS ({why})")
+        region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        backend = backend or AwsBackend(region=region)
+        preflight(backend, **({"which": which} if which else {}))
+    except (ScenarioError, BackendError, RemoteRunError, ValueError) as exc:
+        err.print(f"[red]error:[/] {exc}")
+        return 2
+    result = run_aws_suite(chosen, everything, backend=backend, base_stack=base, keep_stack=args.keep_stack,
+                           record_dir=Path(args.record) if args.record else None, settings=settings,
+                           say=lambda line: err.print(line, markup=False, highlight=False),
+                           run_command=run_command or subprocess.run)
     render_table(result, console)
     write_outputs(result, json_path=args.json_path, junit_path=args.junit_path, report_dir=args.report_dir,
                   console=console)

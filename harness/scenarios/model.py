@@ -49,6 +49,9 @@ class Scenario:
     after: Callable[["ScenarioRun"], None] | None = None  # after settle (e.g. replay)
     checks: Callable[["Observation", "ScenarioRun"], list[Check]] | None = None
     rules: tuple[tuple[str, str], ...] = ()  # (fidelity rule, spec section) this scenario exercises
+    # Runs against AWS's own ESM (harness/scenarios/remote.py): only when the poison comes from the
+    # data itself and nothing needs the local runtime, a virtual clock or the engine journal.
+    aws: bool = False
 
     def __post_init__(self) -> None:
         where = f"scenario {self.name!r}"
@@ -67,6 +70,36 @@ class Scenario:
             raise ScenarioError(f"{where}: oracle_mode {self.oracle_mode!r} is not one of {', '.join(ORACLE_MODES)}")
         if not self.spec_sections:
             raise ScenarioError(f"{where}: spec_sections must name at least one section of esm-semantics.md")
+        if self.aws and self.aws_blockers():
+            raise ScenarioError(f"{where}: aws=True, but it cannot run against AWS's ESM: "
+                                + "; ".join(self.aws_blockers()))
+
+    def aws_blockers(self) -> list[str]:
+        """Why this scenario cannot run against a stack deployed to AWS (empty: nothing structural).
+
+        Why these: on AWS the consumer is the deployed code (no wrapper swap), time is real (no
+        virtual clock), the stack is exactly what `cdk deploy` made (no prepare hook altering it),
+        and there is no local runtime or engine journal for `after` hooks to drive or read.
+        """
+        out = []
+        if self.wrapper is not None:
+            out.append(f"it swaps the consumer's code for the {self.wrapper!r} wrapper (AWS runs the deployed consumer)")
+        if self.clock != "real":
+            out.append(f"it needs a {self.clock} clock (record age in real time on AWS would take minutes, "
+                       "and AWS's retry cadence is not the engine's)")
+        if self.prepare is not None or not self.destination_available:
+            out.append("its prepare hook changes the deployed stack (e.g. a bucket policy), which the AWS run "
+                       "leaves exactly as cdk deploy made it")
+        if self.after is not None:
+            out.append("its after hook drives the local runtime (e.g. replay into a fixed consumer)")
+        return out
+
+    def aws_exclusion(self) -> str | None:
+        """The reason printed when an AWS run skips this scenario; None when it runs there."""
+        if self.aws:
+            return None
+        blockers = self.aws_blockers()
+        return "; ".join(blockers) if blockers else "not marked aws=True in its scenario file"
 
     @property
     def report_batch_item_failures(self) -> bool:
