@@ -111,7 +111,8 @@ def aws_settings(args: argparse.Namespace) -> Any:
     for flag, value in (("--deadline", deadline), ("--poll", poll)):
         if not value > 0:
             raise ValueError(f"{flag} must be a positive number of seconds, got {value}")
-    return RemoteSettings(deadline_s=deadline, poll_s=poll, quiet_s=min(base.quiet_s, deadline / 4))
+    # Quiet period: six polls without change once settled, never more than the default or a quarter of the deadline.
+    return RemoteSettings(deadline_s=deadline, poll_s=poll, quiet_s=min(base.quiet_s, deadline / 4, 6 * poll))
 
 
 def cmd_run_aws(args: argparse.Namespace, *, console: Console, err: Console,

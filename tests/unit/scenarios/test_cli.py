@@ -37,7 +37,6 @@ def test_list_prints_every_scenario(capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.parametrize("argv, message", [
     (["--esm", "native"], "esm='native' needs a backend with its own event source mappings"),
-    (["--backend", "aws"], "LocalPipeline does not deploy to AWS"),
 ])
 def test_run_refuses_a_wiring_that_cannot_run_before_any_work(argv: list[str], message: str,
                                                               capsys: pytest.CaptureFixture[str],
