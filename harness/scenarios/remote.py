@@ -37,6 +37,7 @@ from harness.verdict import Check, check
 REQUIRED_OUTPUTS = ("SourceTableName", "ProjectionTableName", "FailureBucketName", "EventSourceMappingId")
 FAILURE_PREFIX = "aws/lambda/"
 ARCHIVE_PREFIX = "archive/"
+PROGRESS_EVERY_S = 30.0
 _SER = TypeSerializer()
 _DESER = TypeDeserializer()
 
@@ -285,6 +286,7 @@ class RemoteScenario:
         quiet_since: float | None = None
         last: tuple[Any, ...] | None = None
         missing: list[str] = ["nothing polled yet"]
+        last_said, said_at = "", began  # a line when the state changes, else every PROGRESS_EVERY_S
         while True:
             ev = self.poll()
             elapsed = self._now() - began
@@ -296,10 +298,12 @@ class RemoteScenario:
                 quiet_since = self._now()  # settled now, or something changed: the quiet period restarts
             last = fp
             accounted = len(self.items) - _count_unaccounted(self.items, ev)
-            self.progress(f"{self.scenario.name}: {elapsed:5.0f}s  {accounted}/{len(self.items)} accounted "
-                          f"({len(ev.projected)} projected, {len(ev.bodies)} failure object(s)), "
-                          f"{len(ev.alerts)} alert(s)" + (f"; waiting: {'; '.join(missing)}" if missing else
-                                                          "; settled, waiting for quiet"))
+            state = (f"{accounted}/{len(self.items)} accounted ({len(ev.projected)} projected, "
+                     f"{len(ev.bodies)} failure object(s)), {len(ev.alerts)} alert(s)"
+                     + (f"; waiting: {'; '.join(missing)}" if missing else "; settled, waiting for quiet"))
+            if state != last_said or self._now() - said_at >= PROGRESS_EVERY_S:
+                self.progress(f"{self.scenario.name}: {elapsed:5.0f}s  {state}")
+                last_said, said_at = state, self._now()
             if not missing and quiet_since is not None and self._now() - quiet_since >= s.quiet_s:
                 return True, elapsed, []
             if elapsed >= s.deadline_s:
