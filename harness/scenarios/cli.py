@@ -149,6 +149,8 @@ def cmd_run_aws(args: argparse.Namespace, *, console: Console, err: Console,
                            say=lambda line: err.print(line, markup=False, highlight=False),
                            run_command=run_command or subprocess.run)
     render_table(result, console)
+    for skip in result["skipped"]:
+        console.print(f"not run on aws: {skip['name']}: {skip['reason']}", markup=False, highlight=False)
     write_outputs(result, json_path=args.json_path, junit_path=args.junit_path, report_dir=args.report_dir,
                   console=console)
     return exit_status(result)

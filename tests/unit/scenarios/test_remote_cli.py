@@ -139,6 +139,7 @@ def test_deploy_run_destroy_with_a_per_run_stack_and_skips_named(stand_in: Local
     assert cwd1 == cwd2 == CDK_WORKDIR
     assert "SKIP function-crash (not run on AWS): it swaps the consumer's code for the 'crash' wrapper" in err
     assert "retained by RemovalPolicy.RETAIN: bucket" in err
+    assert "not run on aws: function-crash: it swaps the consumer's code" in out  # after the verdict table
     result = json.loads((tmp_path / "r.json").read_text())
     assert [s["name"] for s in result["scenarios"]] == ["one-poison-bisect", "several-poison-bisect"]
     assert [s["verdict"] for s in result["scenarios"]] == ["pass", "pass"]
