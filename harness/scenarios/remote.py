@@ -38,6 +38,7 @@ REQUIRED_OUTPUTS = ("SourceTableName", "ProjectionTableName", "FailureBucketName
 FAILURE_PREFIX = "aws/lambda/"
 ARCHIVE_PREFIX = "archive/"
 PROGRESS_EVERY_S = 30.0
+MAX_POLL_FAILURES = 3  # consecutive failed polls before the scenario errors
 _SER = TypeSerializer()
 _DESER = TypeDeserializer()
 
@@ -221,7 +222,8 @@ class RemoteScenario:
         self.before_archive = {o["Key"] for o in self.store.iter_keys(ARCHIVE_PREFIX)}
         topic = self.deployed.outputs.get("AlertTopicArn")
         if topic:
-            self.inbox = AlertInbox(self.deployed.backend, topic).open()
+            self.inbox = AlertInbox(self.deployed.backend, topic)  # kept before open(): close() removes a half-made one
+            self.inbox.open()
         else:
             self.notes.append("the stack has no AlertTopicArn output: alerts are not checked")
 
@@ -287,8 +289,18 @@ class RemoteScenario:
         last: tuple[Any, ...] | None = None
         missing: list[str] = ["nothing polled yet"]
         last_said, said_at = "", began  # a line when the state changes, else every PROGRESS_EVERY_S
+        failures = 0
         while True:
-            ev = self.poll()
+            try:
+                ev = self.poll()
+                failures = 0
+            except Exception as exc:  # noqa: BLE001 - a throttled or flaky read is retried, a persistent one is not
+                failures += 1
+                if failures >= MAX_POLL_FAILURES:
+                    raise
+                self.progress(f"{self.scenario.name}: poll failed ({type(exc).__name__}: {exc}); retrying")
+                self._sleep(s.poll_s)
+                continue
             elapsed = self._now() - began
             missing = self.outstanding(ev)
             fp = ev.fingerprint()
@@ -511,9 +523,10 @@ def run_remote_scenario(scenario: Scenario, deployed: Deployed, *, settings: Rem
         "observed": {}, "conservation": {}, "journal": [], "error": None,
         "remote": {"stack": deployed.stack_name, "backend": deployed.backend.name, "notes": []},
     }
-    run = RemoteScenario(scenario, deployed, settings=settings, progress=progress, mapping_reader=mapping_reader,
-                         on_object=on_object, run_id=run_id, sleep=sleep)
+    run: RemoteScenario | None = None
     try:
+        run = RemoteScenario(scenario, deployed, settings=settings, progress=progress, mapping_reader=mapping_reader,
+                             on_object=on_object, run_id=run_id, sleep=sleep)
         run.prepare()
         run.inject()
         settled, waited, missing = run.wait()
@@ -534,7 +547,8 @@ def run_remote_scenario(scenario: Scenario, deployed: Deployed, *, settings: Rem
         result["error"] = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"
         result["verdict"] = "error"
     finally:
-        run.close()
-        result["remote"]["notes"] = list(run.notes)
+        if run is not None:
+            run.close()
+            result["remote"]["notes"] = list(run.notes)
     result["wall_s"] = round(time.perf_counter() - began, 3)
     return result

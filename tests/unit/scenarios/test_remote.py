@@ -22,6 +22,8 @@ from harness.scenarios.model import Scenario, ScenarioError
 from harness.scenarios.observe import FailureObject, Observation
 from harness.scenarios.remote import (
     Deployed,
+    Evidence,
+    RemoteScenario,
     RemoteRunError,
     RemoteSettings,
     remote_checks,
@@ -219,3 +221,54 @@ def test_remote_checks_fail_a_failure_object_without_poison() -> None:
     failing = {c.name for c in bad if not c.passed}
     assert "every failure object holds a poison record (a good record never exhausts retries)" in failing
     assert "failure objects hold exactly the poison records, one each" in failing
+
+
+class _FakeBackend:
+    name = "embedded"
+    account_id = "123456789012"
+
+    def client(self, service: str) -> Any:
+        return object()
+
+
+class _Scripted(RemoteScenario):
+    """wait() over scripted polls and a fake clock (sleep advances it): the timing rules alone."""
+
+    def __init__(self, script: list[Any], settings: RemoteSettings) -> None:
+        self.t = 0.0
+        outputs = {k: "x" for k in ("SourceTableName", "ProjectionTableName", "FailureBucketName",
+                                    "EventSourceMappingId")}
+        super().__init__(BY_NAME["one-poison-bisect"], Deployed(_FakeBackend(), outputs), settings=settings,  # type: ignore[arg-type]
+                         sleep=self._advance, now=lambda: self.t)
+        self.script = script
+        self.polls = 0
+
+    def _advance(self, seconds: float) -> None:
+        self.t += seconds
+
+    def poll(self) -> Evidence:
+        step = self.script[min(self.polls, len(self.script) - 1)]
+        self.polls += 1
+        if isinstance(step, Exception):
+            raise step
+        return Evidence(projected={f"pk{i}": {} for i in range(step)})
+
+    def outstanding(self, ev: Evidence) -> list[str]:
+        return [] if len(ev.projected) >= 2 else ["not yet"]
+
+
+def test_wait_settles_after_a_quiet_period_and_retries_a_failed_poll() -> None:
+    run = _Scripted([0, RuntimeError("throttled"), 1, 2], RemoteSettings(deadline_s=100, poll_s=1, quiet_s=3))
+    settled, waited, missing = run.wait()
+    assert (settled, missing) == (True, [])
+    assert run.polls == 4 + 3  # settled on the 4th poll, then three quiet seconds of unchanged evidence
+    assert waited < 100
+
+
+def test_wait_stops_at_the_deadline_saying_what_is_missing_and_gives_up_on_persistent_poll_errors() -> None:
+    run = _Scripted([0], RemoteSettings(deadline_s=5, poll_s=1, quiet_s=1))
+    assert run.wait() == (False, 5.0, ["not yet"])
+    broken = _Scripted([RuntimeError("AccessDenied")], RemoteSettings(deadline_s=5, poll_s=1, quiet_s=1))
+    with pytest.raises(RuntimeError, match="AccessDenied"):
+        broken.wait()
+    assert broken.polls == 3
