@@ -73,8 +73,8 @@ def _local_runtime(pipe: "LocalPipeline") -> Any:
 
 
 def _remote_runtime(pipe: "LocalPipeline") -> Any:
-    # The applier does not pass each function's own role (FunctionSpec has none), so every
-    # function gets one stand-in role; LocalStack's community Lambda does not enforce IAM.
+    # The stand-in role is only the default: the applier passes each function's own template
+    # role (FunctionSpec.role_arn), and RemoteLambdaRuntime uses that when it is set.
     from harness.backends.remote_lambda import RemoteLambdaRuntime, ensure_lambda_role
 
     role = ensure_lambda_role(pipe.backend.client("iam"))

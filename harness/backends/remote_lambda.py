@@ -74,7 +74,12 @@ def code_sha256(package: bytes) -> str:
 
 
 class RemoteLambdaRuntime:
-    """Functions deployed to a backend's Lambda, invoked through its Invoke API."""
+    """Functions deployed to a backend's Lambda, invoked through its Invoke API.
+
+    `role_arn` is the default execution role, used only for a FunctionSpec without its own
+    `role_arn` (functions registered by hand, tests); the deployer fills each spec from the
+    template's Role, so a deployed stack keeps its per-function roles as on AWS.
+    """
 
     def __init__(
         self,
@@ -129,8 +134,9 @@ class RemoteLambdaRuntime:
         package = zip_code_dir(normalized.code_dir)
         # Lambda takes whole seconds; the local runtime allows fractions so its tests run fast.
         timeout = max(1, math.ceil(normalized.timeout_s))
+        role = normalized.role_arn or self.role_arn
         config = {
-            "Role": self.role_arn,  # FunctionSpec carries no role: one stand-in for every function
+            "Role": role,  # the template's own role; the stand-in only for specs without one
             "Handler": normalized.handler,
             "Runtime": self.runtime,
             "Timeout": timeout,
@@ -156,6 +162,7 @@ class RemoteLambdaRuntime:
             self._specs[name] = normalized
         if self._journal is not None:
             self._journal.record("runtime_register", function=name, remote=True, action=action,
+                                 role_arn=role, default_role=normalized.role_arn is None,
                                  code_sha256=code_sha256(package), timeout_s=timeout,
                                  timeout_rounded=timeout != normalized.timeout_s,
                                  duration_ms=round((time.perf_counter() - began) * 1000, 2))
@@ -232,9 +239,9 @@ def _named(name: str, operation: str, exc: Exception) -> RemoteRuntimeError:
 def ensure_lambda_role(iam_client: Any, name: str = "harness-lambda-role") -> str:
     """The ARN of a role Lambda may assume, created if missing.
 
-    Why a stand-in role: the applier does not hand each function's own role to the runtime
-    (FunctionSpec has no role), and LocalStack's community Lambda does not enforce IAM anyway;
-    CreateFunction only needs a role that exists and trusts lambda.amazonaws.com.
+    Why a stand-in role: RemoteLambdaRuntime needs a default for functions whose spec names no
+    role (the deployer passes each template function's own role). CreateFunction only needs a
+    role that exists and trusts lambda.amazonaws.com.
     """
     try:
         return str(iam_client.get_role(RoleName=name)["Role"]["Arn"])

@@ -15,6 +15,9 @@ from pathlib import Path
 _NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_TIMEOUT_S = 900.0
 MIN_MEMORY_MB, MAX_MEMORY_MB = 128, 10240
+# CreateFunction's own pattern for Role (the Lambda API reference), so a value this accepts is one
+# a real Lambda would accept too: partition, empty region, 12-digit account, role/<path+name>.
+_ROLE_ARN_RE = re.compile(r"arn:aws[a-zA-Z-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-/]+")
 
 
 class InvalidFunctionSpec(ValueError):
@@ -36,6 +39,11 @@ class FunctionSpec:
     timeout_s: float = 3.0
     memory_mb: int = 128
     arn: str | None = None  # default arn:aws:lambda:<region>:<account>:function:<name>
+    # The function's execution role (the template's Role). Only a runtime backed by a real Lambda
+    # API uses it (RemoteLambdaRuntime); LocalRuntime ignores it on purpose: it runs the code as a
+    # process on this machine with the backend's own credentials, so there is no role to assume,
+    # and the embedded backend does not evaluate IAM policies anyway. None: the runtime's default.
+    role_arn: str | None = None
 
 
 def normalize_spec(spec: FunctionSpec, *, region: str, account_id: str) -> FunctionSpec:
@@ -78,4 +86,21 @@ def normalize_spec(spec: FunctionSpec, *, region: str, account_id: str) -> Funct
     if not isinstance(arn, str) or not arn.isascii() or any(ch in arn for ch in "\r\n"):
         # It travels in the Lambda-Runtime-Invoked-Function-Arn header.
         raise InvalidFunctionSpec(f"function {name!r}: arn {arn!r} must be a single-line ASCII string")
+    check_role_arn(name, spec.role_arn)
     return replace(spec, code_dir=code_dir.resolve(), environment=dict(env), timeout_s=timeout, arn=arn)
+
+
+def check_role_arn(function_name: str, role_arn: object) -> None:
+    """None, or an IAM role ARN as CreateFunction accepts it.
+
+    Checked here, not left to the Lambda API, so that a template whose Role resolved to something
+    else (a role name, a policy ARN, an unresolved intrinsic) fails naming the function and the
+    field, before any upload.
+    """
+    if role_arn is None:
+        return
+    if not isinstance(role_arn, str) or not _ROLE_ARN_RE.fullmatch(role_arn):
+        raise InvalidFunctionSpec(
+            f"function {function_name!r}: role_arn {role_arn!r} is not an IAM role ARN "
+            "(expected arn:aws:iam::<12-digit account>:role/<name>)"
+        )

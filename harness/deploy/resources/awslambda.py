@@ -110,6 +110,9 @@ def create_function(ctx: DeployContext, lid: str, props: dict[str, Any], raw: di
         timeout_s=float(props.get("Timeout", 3)),
         memory_mb=int(props.get("MemorySize", 128)),
         arn=arn,
+        # Resolved already: CDK writes Fn::GetAtt [<its ServiceRole>, Arn], created before this
+        # function because the reference orders it first. The runtime validates the value.
+        role_arn=props.get("Role"),
     )
     ctx.runtime.register(spec)
     ctx.ignore_unhandled(lid, FUNCTION, props, {"FunctionName", "Code", "Handler", "Runtime", "Role", "Environment",

@@ -180,3 +180,92 @@ def test_invoke_rejects_a_non_bytes_payload(tmp_path: Path) -> None:
     rt, _, _ = _stubbed(tmp_path)
     with pytest.raises(TypeError, match="'consumer'.*bytes"):
         rt.invoke("consumer", "{}")  # type: ignore[arg-type]
+
+
+# ---- per-function roles ---------------------------------------------------------------------------
+
+def _role(moto: object, name: str) -> str:
+    return ensure_lambda_role(moto.client("iam"), name)  # type: ignore[attr-defined]
+
+
+def test_register_uses_the_spec_role_and_falls_back_to_the_default(moto: object, code: Path,
+                                                                    tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.jsonl")
+    rt = _runtime(moto, journal=journal)
+    own = _role(moto, "remote-own-role")
+    assert own != rt.role_arn
+    rt.register(FunctionSpec("remote-own-role-fn", code, "app.handler", role_arn=own))
+    rt.register(FunctionSpec("remote-default-role-fn", code, "app.handler"))
+    lam = moto.client("lambda")  # type: ignore[attr-defined]
+    assert lam.get_function_configuration(FunctionName="remote-own-role-fn")["Role"] == own
+    assert lam.get_function_configuration(FunctionName="remote-default-role-fn")["Role"] == rt.role_arn
+    entries = {e["function"]: e for e in journal.entries("runtime_register")}
+    assert (entries["remote-own-role-fn"]["role_arn"], entries["remote-own-role-fn"]["default_role"]) == (own, False)
+    assert entries["remote-default-role-fn"]["default_role"] is True
+
+
+def test_register_again_moves_the_function_to_the_new_role(moto: object, code: Path) -> None:
+    rt = _runtime(moto)
+    first, second = _role(moto, "remote-role-a"), _role(moto, "remote-role-b")
+    rt.register(FunctionSpec("remote-role-move", code, "app.handler", role_arn=first))
+    rt.register(FunctionSpec("remote-role-move", code, "app.handler", role_arn=second))
+    lam = moto.client("lambda")  # type: ignore[attr-defined]
+    assert lam.get_function_configuration(FunctionName="remote-role-move")["Role"] == second
+
+
+def test_create_function_params_carry_the_spec_role(code: Path) -> None:
+    """The exact CreateFunction request, through botocore's Stubber: Role is the spec's."""
+    client = boto3.client("lambda", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    own = "arn:aws:iam::000000000000:role/Stack-ConsumerServiceRole-1"
+    rt = RemoteLambdaRuntime(client, role_arn="arn:aws:iam::000000000000:role/harness-lambda-role",
+                             waiter_delay_s=1, waiter_max_attempts=1)
+    stub = Stubber(client)
+    stub.add_client_error("get_function_configuration", service_error_code="ResourceNotFoundException",
+                          http_status_code=404)
+    expected = {"FunctionName": "consumer", "Code": {"ZipFile": zip_code_dir(code)}, "Publish": False,
+                "Role": own, "Handler": "app.handler", "Runtime": "python3.11", "Timeout": 3, "MemorySize": 128,
+                "Environment": {"Variables": {}}}
+    stub.add_response("create_function", {"FunctionName": "consumer", "State": "Pending"}, expected)
+    stub.add_response("get_function", {"Configuration": {"FunctionName": "consumer", "State": "Active"}},
+                      {"FunctionName": "consumer"})  # boto3's function_active_v2 waiter
+    with stub:
+        rt.register(FunctionSpec("consumer", code, "app.handler", role_arn=own))
+    stub.assert_no_pending_responses()
+
+
+def test_a_bad_spec_role_fails_before_any_api_call(moto: object, code: Path) -> None:
+    rt = _runtime(moto)
+    with pytest.raises(InvalidFunctionSpec, match="'remote-badrole'.*role_arn"):
+        rt.register(FunctionSpec("remote-badrole", code, "app.handler", role_arn="harness-lambda-role"))
+    lam = moto.client("lambda")  # type: ignore[attr-defined]
+    assert "remote-badrole" not in [f["FunctionName"] for f in lam.list_functions()["Functions"]]
+
+
+def test_deployed_stack_functions_run_under_their_template_roles(moto: object, tmp_path: Path) -> None:
+    """The applier and RemoteLambdaRuntime together, on moto's Lambda (CreateFunction needs no
+    Docker): each function of the CDK fixture stack is created with its own role, not the default."""
+    import json as _json
+
+    from harness.deploy import apply_template
+
+    assembly = Path(__file__).parents[1] / "deploy" / "fixtures" / "assembly"
+    template = _json.loads((assembly / "Fixture.template.json").read_text())
+    rt = _runtime(moto)
+
+    class _Esm:
+        def create_event_source_mapping(self, **params: object) -> dict:
+            return {"UUID": "00000000-0000-0000-0000-000000000001"}
+
+    class _Notifications:
+        def configure(self, bucket: str, config: dict) -> None:
+            pass
+
+    stack = apply_template(template, stack_name="RemoteRoles", assembly_dir=assembly, backend=moto, runtime=rt,
+                           esm=_Esm(), notifications=_Notifications())
+    lam = moto.client("lambda")  # type: ignore[attr-defined]
+    got = {}
+    for lid, name in stack.functions.items():
+        role_lid = template["Resources"][lid]["Properties"]["Role"]["Fn::GetAtt"][0]
+        got[lid] = lam.get_function_configuration(FunctionName=name)["Role"]
+        assert got[lid] == stack.resources[role_lid].attributes["Arn"]
+    assert len(set(got.values())) == 2 and rt.role_arn not in got.values()
