@@ -169,11 +169,22 @@ def test_the_real_stack_deploys_through_the_remote_runtime(tmp_path: Path) -> No
             env = cfg.get("Environment", {}).get("Variables", {})
             assert cfg["State"] == "Active" and cfg["Runtime"] == "python3.11"
             assert not any(k.startswith("AWS_ENDPOINT_URL") for k in env), (name, env)
-            assert cfg["Role"] == pipe.runtime.role_arn
+            # Each function runs under its own template role, not the runtime's stand-in default.
+            [lid] = [k for k, v in stack.functions.items() if v == name]
+            role_lid = stack_template_role(dict(scenario.context), lid)
+            assert cfg["Role"] == stack.resources[role_lid].attributes["Arn"] != pipe.runtime.role_arn
         [mapping] = pipe.esm.list_event_source_mappings()
         assert mapping["FunctionArn"].endswith(f":function:{pipe.output('ConsumerFunctionName')}")
         assert pipe.journal.entries("runtime_invoke") == []
         assert len(pipe.journal.entries("runtime_register", remote=True)) == len(names)
+
+
+def stack_template_role(context: dict, function_lid: str) -> str:
+    """The logical id of the IAM role the deployed template gives a function (Role: GetAtt X.Arn)."""
+    from harness.deploy.synth import synthesize
+
+    role = synthesize(context).template["Resources"][function_lid]["Properties"]["Role"]["Fn::GetAtt"]
+    return role[0] if isinstance(role, list) else role.split(".")[0]
 
 
 class BackendFailingToStop(FakeLocalStack):
