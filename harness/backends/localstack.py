@@ -9,6 +9,9 @@ asked to measure them (`LocalPipeline("localstack", esm="native")`, harness/esm/
 
 Attach mode (the default) never starts or stops anything: whoever ran `docker compose up -d`
 owns the container. Container mode (`start_container=True`) owns the container it starts.
+
+Other emulators that speak the same endpoint protocol (Floci, harness/backends/floci.py) reuse
+this class by overriding its class attributes: image, URL variable, health path, service names.
 """
 
 from __future__ import annotations
@@ -60,18 +63,18 @@ class _NoAnswer(Exception):
     """Nothing usable came back from an HTTP probe (refused, timed out, not JSON, not 200)."""
 
 
-def _validated_url(url: str, source: str) -> str:
+def _validated_url(url: str, source: str, product: str = "LocalStack") -> str:
     parsed = urllib.parse.urlsplit(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise BackendError(f"{source}: LocalStack URL must look like http://host:4566, got {url!r}")
+        raise BackendError(f"{source}: {product} URL must look like http://host:4566, got {url!r}")
     try:
         parsed.port  # noqa: B018 - raises ValueError on a non-numeric port
     except ValueError as exc:
-        raise BackendError(f"{source}: bad port in LocalStack URL {url!r}: {exc}") from None
+        raise BackendError(f"{source}: bad port in {product} URL {url!r}: {exc}") from None
     return url.rstrip("/")
 
 
-def _get_json(url: str, timeout: float) -> dict[str, Any]:
+def _get_json(url: str, timeout: float, product: str = "LocalStack") -> dict[str, Any]:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
             body = resp.read()
@@ -85,9 +88,9 @@ def _get_json(url: str, timeout: float) -> dict[str, Any]:
     try:
         data = json.loads(body)
     except ValueError:
-        raise _NoAnswer("answer is not JSON (is this LocalStack?)") from None
+        raise _NoAnswer(f"answer is not JSON (is this {product}?)") from None
     if not isinstance(data, dict):
-        raise _NoAnswer("answer is not a JSON object (is this LocalStack?)")
+        raise _NoAnswer(f"answer is not a JSON object (is this {product}?)")
     return data
 
 
@@ -95,6 +98,19 @@ class LocalStackBackend(Backend):
     """LocalStack reached at one URL; `start()` returns once the services the pipeline uses answer."""
 
     name = "localstack"
+    # What differs between emulators that share this machinery (see FlociBackend).
+    product = "LocalStack"
+    pinned_image = PINNED_IMAGE
+    default_url = DEFAULT_URL
+    url_env = URL_ENV
+    image_env = IMAGE_ENV
+    health_path = "/_localstack/health"
+    info_path = "/_localstack/info"
+    default_required_services: tuple[str, ...] = REQUIRED_SERVICES
+    ready_states: frozenset[str] = READY_STATES
+    dead_states: frozenset[str] = DEAD_STATES
+    start_hint = "`docker compose up -d`"
+    dead_hint = "add them to SERVICES (docker-compose.yml lists what the harness needs)"
 
     def __init__(
         self,
@@ -104,21 +120,22 @@ class LocalStackBackend(Backend):
         start_container: bool = False,
         image: str | None = None,
         timeout: float | None = None,
-        required_services: tuple[str, ...] = REQUIRED_SERVICES,
+        required_services: tuple[str, ...] | None = None,
         lambda_endpoint_url: str | None = None,
     ) -> None:
         super().__init__(region)
         if url is not None:
-            self._url = _validated_url(url, "url argument")
+            self._url = _validated_url(url, "url argument", self.product)
         else:
-            self._url = _validated_url(os.environ.get(URL_ENV) or DEFAULT_URL, URL_ENV)
+            self._url = _validated_url(os.environ.get(self.url_env) or self.default_url, self.url_env, self.product)
         self.start_container = start_container
-        self.image = image or os.environ.get(IMAGE_ENV) or PINNED_IMAGE
+        self.image = image or os.environ.get(self.image_env) or self.pinned_image
         # A container pulls and boots (~20-60 s); an attached one should already be up.
         self.timeout = timeout if timeout is not None else (180.0 if start_container else 30.0)
-        self.required_services = tuple(required_services)
+        self.required_services = tuple(
+            self.default_required_services if required_services is None else required_services)
         self._lambda_endpoint_url = (
-            _validated_url(lambda_endpoint_url, "lambda_endpoint_url") if lambda_endpoint_url else None
+            _validated_url(lambda_endpoint_url, "lambda_endpoint_url", self.product) if lambda_endpoint_url else None
         )
         self._container: Any = None
         self._started = False
@@ -162,36 +179,48 @@ class LocalStackBackend(Backend):
             try:
                 container.stop()
             except Exception as exc:  # noqa: BLE001 - a failed stop must name the container, not vanish
-                raise BackendError(f"LocalStack container ({self.image}) did not stop cleanly: {exc}") from exc
+                raise BackendError(f"{self.product} container ({self.image}) did not stop cleanly: {exc}") from exc
 
     def _start_container(self) -> None:
         try:
-            from testcontainers.localstack import LocalStackContainer  # type: ignore[import-not-found]
+            container = self._new_container()
         except ImportError:
             raise BackendError(
                 "start_container=True needs testcontainers, which is not installed: "
                 "`pip install testcontainers` (and a running Docker engine); "
-                "or start LocalStack yourself with `docker compose up -d` and attach to it"
+                f"or start {self.product} yourself with {self.start_hint} and attach to it"
             ) from None
+        try:
+            container.start()
+        except Exception as exc:  # noqa: BLE001 - docker/testcontainers raise many types; name the cause
+            raise BackendError(
+                f"could not start {self.product} container {self.image} (is a Docker engine running?"
+                f"{self._start_failure_hint()}): {type(exc).__name__}: {exc}"
+            ) from exc
+        self._container = container
+        self._url = _validated_url(self._container_url(container), "testcontainers container URL", self.product)
+
+    def _new_container(self) -> Any:
+        """The testcontainers object, configured, not started; ImportError if testcontainers is missing."""
+        from testcontainers.localstack import LocalStackContainer  # type: ignore[import-not-found]
+
         container = LocalStackContainer(image=self.image)
         container.with_env("SERVICES", ",".join(CONTAINER_SERVICES))
         token = os.environ.get(TOKEN_ENV)
         if token:
             container.with_env(TOKEN_ENV, token)
-        try:
-            container.start()
-        except Exception as exc:  # noqa: BLE001 - docker/testcontainers raise many types; name the cause
-            raise BackendError(
-                f"could not start LocalStack container {self.image} (is a Docker engine running? "
-                f"does the image need {TOKEN_ENV}?): {type(exc).__name__}: {exc}"
-            ) from exc
-        self._container = container
-        self._url = _validated_url(container.get_url(), "testcontainers get_url()")
+        return container
+
+    def _container_url(self, container: Any) -> str:
+        return str(container.get_url())
+
+    def _start_failure_hint(self) -> str:
+        return f" does the image need {TOKEN_ENV}?"
 
     # -- health ------------------------------------------------------------------------------
 
     def _health(self, timeout: float = 2.0) -> dict[str, Any]:
-        return _get_json(f"{self._url}/_localstack/health", timeout)
+        return _get_json(f"{self._url}{self.health_path}", timeout, self.product)
 
     def _not_ready(self, health: dict[str, Any]) -> dict[str, str]:
         """Required service -> its state, for every required service that cannot serve yet."""
@@ -201,7 +230,7 @@ class LocalStackBackend(Backend):
         return {
             name: str(services.get(name, "missing"))
             for name in self.required_services
-            if services.get(name) not in READY_STATES
+            if services.get(name) not in self.ready_states
         }
 
     def healthy(self) -> bool:
@@ -211,7 +240,7 @@ class LocalStackBackend(Backend):
             return False
 
     def wait_ready(self, timeout: float) -> None:
-        """Poll `/_localstack/health` until every required service is available or running.
+        """Poll the health path until every required service is in a ready state.
 
         Fails fast when a required service is disabled or errored: waiting cannot fix SERVICES.
         A service absent from the answer is waited for (a booting LocalStack may list few).
@@ -227,28 +256,28 @@ class LocalStackBackend(Backend):
             else:
                 if not not_ready:
                     return
-                dead = {k: v for k, v in not_ready.items() if v in DEAD_STATES}
+                dead = {k: v for k, v in not_ready.items() if v in self.dead_states}
                 if dead:
                     raise BackendError(
-                        f"LocalStack at {self._url} cannot serve the pipeline: "
+                        f"{self.product} at {self._url} cannot serve the pipeline: "
                         + ", ".join(f"{k}={v}" for k, v in sorted(dead.items()))
-                        + "; add them to SERVICES (docker-compose.yml lists what the harness needs)"
+                        + f"; {self.dead_hint}"
                     )
             if time.monotonic() >= deadline:
                 break
             time.sleep(min(0.25, max(0.0, deadline - time.monotonic())))
         if not_ready is None:
             raise BackendError(
-                f"LocalStack did not answer at {self._url} within {timeout:g}s: "
-                f"start it with `docker compose up -d` ({last_error})"
+                f"{self.product} did not answer at {self._url} within {timeout:g}s: "
+                f"start it with {self.start_hint} ({last_error})"
             )
         raise BackendError(
-            f"LocalStack at {self._url} answered but was not ready within {timeout:g}s: "
+            f"{self.product} at {self._url} answered but was not ready within {timeout:g}s: "
             + ", ".join(f"{k}={v}" for k, v in sorted(not_ready.items()))
         )
 
     def capabilities(self) -> LocalStackCapabilities:
-        """Version, edition and service states, from `/_localstack/health` and `/_localstack/info`.
+        """Version, edition and service states, from the health and info paths.
 
         `/info` is optional (older images lack it); health alone still gives version and edition.
         """
@@ -256,10 +285,10 @@ class LocalStackBackend(Backend):
             health = self._health()
         except _NoAnswer as exc:
             raise BackendError(
-                f"LocalStack did not answer at {self._url}: start it with `docker compose up -d` ({exc})"
+                f"{self.product} did not answer at {self._url}: start it with {self.start_hint} ({exc})"
             ) from None
         try:
-            info = _get_json(f"{self._url}/_localstack/info", 2.0)
+            info = _get_json(f"{self._url}{self.info_path}", 2.0, self.product)
         except _NoAnswer:
             info = {}
         services = health.get("services") if isinstance(health.get("services"), dict) else {}
@@ -301,6 +330,6 @@ class LocalStackBackend(Backend):
         """
         if runtime == "local":
             return super().lambda_environment()
-        if runtime != "localstack":
-            raise BackendError(f"lambda_environment: runtime must be 'localstack' or 'local', got {runtime!r}")
+        if runtime not in ("localstack", self.name):
+            raise BackendError(f"lambda_environment: runtime must be {self.name!r} or 'local', got {runtime!r}")
         return {"AWS_ENDPOINT_URL": self._lambda_endpoint_url} if self._lambda_endpoint_url else {}
