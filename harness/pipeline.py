@@ -49,11 +49,11 @@ def choose_wiring(backend_name: str, esm: str = "harness") -> Wiring:
             raise PipelineError("esm='native' needs a backend with its own event source mappings (localstack); "
                                 "the embedded backend's (moto's) would need Docker and consume the stream")
         return Wiring(runtime="local", esm="harness", lambda_api=True)
-    if backend_name == "localstack":
+    if backend_name in ("localstack", "floci"):  # endpoint emulators with a Lambda that runs code
         return Wiring(runtime="remote", esm=esm, lambda_api=False)
     if backend_name == "aws":
         raise PipelineError("LocalPipeline does not deploy to AWS: use `harness deploy --backend aws` (cdk deploy)")
-    raise PipelineError(f"LocalPipeline cannot wire backend {backend_name!r}; it supports embedded and localstack")
+    raise PipelineError(f"LocalPipeline cannot wire backend {backend_name!r}; it supports embedded, localstack and floci")
 
 
 def _lambda_api(pipe: "LocalPipeline") -> Any:

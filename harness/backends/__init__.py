@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from harness.backends.base import Backend, BackendError, BackendInfo
 
-BACKENDS = ("embedded", "localstack", "aws")
+BACKENDS = ("embedded", "localstack", "floci", "aws")
 
 
 def get_backend(name: str, **kwargs: object) -> Backend:
@@ -17,6 +17,10 @@ def get_backend(name: str, **kwargs: object) -> Backend:
         from harness.backends.localstack import LocalStackBackend
 
         return LocalStackBackend(**kwargs)  # type: ignore[arg-type]
+    if name == "floci":
+        from harness.backends.floci import FlociBackend
+
+        return FlociBackend(**kwargs)  # type: ignore[arg-type]
     if name == "aws":
         from harness.backends.aws import AwsBackend
 

@@ -6,6 +6,9 @@ Attach to the LocalStack at HARNESS_LOCALSTACK_URL (default http://127.0.0.1:456
 A Docker engine alone does not mean LocalStack is up (CI's `make test` job has an engine and no
 LocalStack). So: with `--backend localstack` a LocalStack that does not answer is a failure;
 with any other backend these tests skip, saying how to run them.
+
+The `floci` fixture does the same for Floci (HARNESS_FLOCI_URL, default http://127.0.0.1:4567, as
+started by `docker compose --profile floci up -d floci`; HARNESS_FLOCI_START=1 to start one).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Iterator
 import pytest
 
 from harness.backends import BackendError
+from harness.backends.floci import FlociBackend
 from harness.backends.localstack import LocalStackBackend
 
 
@@ -30,6 +34,23 @@ def localstack(request: pytest.FixtureRequest) -> Iterator[LocalStackBackend]:
         if chosen or start:
             raise
         pytest.skip(f"{exc} (or run with --backend localstack to make this a failure)")
+    try:
+        yield backend
+    finally:
+        backend.stop()
+
+
+@pytest.fixture(scope="session")
+def floci(request: pytest.FixtureRequest) -> Iterator[FlociBackend]:
+    start = os.environ.get("HARNESS_FLOCI_START") == "1"
+    chosen = request.config.getoption("--backend") == "floci"
+    backend = FlociBackend(start_container=start, timeout=None if (chosen or start) else 2.0)
+    try:
+        backend.start()
+    except BackendError as exc:
+        if chosen or start:
+            raise
+        pytest.skip(f"{exc} (or run with --backend floci to make this a failure)")
     try:
         yield backend
     finally:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import urllib.parse
 from pathlib import Path
 
 import pytest
 import yaml
 
+from harness.backends import floci
 from harness.backends.localstack import CONTAINER_SERVICES, PINNED_IMAGE
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -68,6 +70,22 @@ def test_harness_service_runs_pytest_against_localstack(compose: dict) -> None:
     assert command[command.index("--backend") + 1] == "localstack"
 
 
+def test_floci_only_with_its_profile_so_plain_up_is_unchanged(compose: dict) -> None:
+    services = compose["services"]
+    assert services["floci"]["profiles"] == ["floci"]
+    assert "profiles" not in services["localstack"] and "profiles" not in services["harness"]
+
+
+def test_floci_image_pinned_with_override_and_port_matches_the_backend(compose: dict) -> None:
+    svc = compose["services"]["floci"]
+    assert svc["image"] == "${FLOCI_IMAGE:-" + floci.PINNED_IMAGE + "}"
+    host_port = urllib.parse.urlsplit(floci.DEFAULT_URL).port
+    assert svc["ports"] == [f"127.0.0.1:{host_port}:{floci.CONTAINER_PORT}"]
+    assert host_port != 4566, "LocalStack's host port: both must be able to run at once"
+    assert "/var/run/docker.sock:/var/run/docker.sock" in svc["volumes"] and svc["user"] == "root"
+    assert _env(svc)["FLOCI_HOSTNAME"] == "floci"
+
+
 def test_harness_dockerfile_installs_the_project_on_python_311() -> None:
     text = (ROOT / "docker" / "harness.Dockerfile").read_text()
     assert text.startswith("#") and "FROM python:3.11-slim" in text
@@ -103,3 +121,21 @@ def test_compose_client_accepts_the_file(token: str | None) -> None:
     else:
         assert token_value in (None, "")
         assert resolved["image"] == PINNED_IMAGE
+
+
+@pytest.mark.parametrize("profile", [None, "floci"])
+def test_compose_client_starts_floci_only_with_the_profile(profile: str | None) -> None:
+    cli = _compose_cli()
+    if cli is None:
+        pytest.skip("no compose client (docker compose / docker-compose) installed; the YAML tests above still ran")
+    env = {k: v for k, v in os.environ.items() if k != "FLOCI_IMAGE"}
+    args = [*cli, "-f", str(COMPOSE)] + (["--profile", profile] if profile else []) + ["config"]
+    proc = subprocess.run(args, capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    services = yaml.safe_load(proc.stdout)["services"]
+    # Compose v2 leaves a profiled service out of `config` unless its profile is active; v1 (1.29)
+    # lists it with its `profiles`, which is what keeps a plain `up` from starting it.
+    if profile or "floci" in services:
+        assert services["floci"]["image"] == floci.PINNED_IMAGE
+        assert services["floci"].get("profiles", ["floci"]) == ["floci"]
+    assert "profiles" not in services["localstack"]
