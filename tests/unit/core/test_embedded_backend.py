@@ -17,5 +17,5 @@ def test_embedded_backend_starts_answers_and_stops():
 
 
 def test_unknown_backend_names_the_choices():
-    with pytest.raises(BackendError, match="choose one of embedded, localstack, aws"):
+    with pytest.raises(BackendError, match="choose one of embedded, localstack, floci, aws"):
         get_backend("nope")
