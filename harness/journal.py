@@ -282,7 +282,7 @@ def _json_faithful(value: Any) -> bool:
 def read_journal(path: Path | str, *, strict: bool = False) -> list[Entry]:
     """Load a journal written to disk, for reports and post-mortems.
 
-    A line that is not a JSON object raises JournalFileError naming the file and line. One
+    A line that is not valid JSON raises JournalFileError naming the file and line. One
     exception: an unparseable *last* line with no newline is what a crash mid-write leaves
     (the journal writes whole lines, newline last). That entry was never completely written, so
     nothing more can be recovered from it; it is skipped with a RuntimeWarning naming the file,
@@ -306,7 +306,5 @@ def read_journal(path: Path | str, *, strict: bool = False) -> list[Entry]:
                 what = "truncated last entry (no newline; a crash mid-write?)" if last else "not valid JSON"
                 raise JournalFileError(path, lineno, f"{what}: {exc}", raw.decode("utf-8", "replace"),
                                        getattr(exc, "pos", 0) or 0) from None
-            if not isinstance(entry, dict):
-                raise JournalFileError(path, lineno, f"expected a JSON object, got {type(entry).__name__}")
-            out.append(entry)
+            out.append(entry)  # a valid non-object line is returned as is: callers check shape and say so
     return out
