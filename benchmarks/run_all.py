@@ -32,7 +32,8 @@ def merge(results: dict[str, dict[str, Any]], errors: dict[str, str]) -> dict[st
         rss[name] = {k: rest.pop(k) for k in PEAK_KEYS if k in rest}
         merged.update(rest)
     for key in PEAK_KEYS:
-        values = [r[key] for r in rss.values() if key in r]
+        # load.py names its own figure load_<key> (it also reports the per-run peaks); it counts too.
+        values = [r[key] for r in rss.values() if key in r] + ([merged[f"load_{key}"]] if f"load_{key}" in merged else [])
         if values:
             merged[key] = max(values)
     merged["peak_rss_mb_by_script"] = rss

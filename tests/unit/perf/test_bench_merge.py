@@ -38,3 +38,10 @@ def test_a_required_key_no_script_produced_is_an_error_naming_it() -> None:
     merged = run_all.merge({"e2e": partial}, {"replay.py": "exit 1: boom"})
     assert merged["errors"]["missing_keys"] == "e2e_ratio"
     assert merged["errors"]["replay.py"] == "exit 1: boom"
+
+
+def test_the_load_runs_peak_counts_toward_peak_rss() -> None:
+    run_all = _run_all()
+    merged = run_all.merge({"e2e": {**_complete(run_all), "peak_rss_mb": 210.0},
+                            "load": {"load_peak_rss_mb": 870.0}}, {})
+    assert merged["peak_rss_mb"] == 870.0
