@@ -12,31 +12,24 @@ from __future__ import annotations
 
 import pytest
 
-from harness.scenarios import load_scenarios, run_scenario, select
-
 pytestmark = pytest.mark.docker
 SCENARIO = "one-poison-bisect"
 
 
-def _run(localstack, monkeypatch, esm: str) -> dict:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("HARNESS_LOCALSTACK_URL", localstack.endpoint_url)
-    [scenario] = select(load_scenarios(), [SCENARIO])
-    result = run_scenario(scenario, backend="localstack", esm=esm, settle_timeout=300)
-    for c in result["checks"]:
-        print(f"[{'PASS' if c['passed'] else 'FAIL'}] ({c['spec']}) {c['name']}: expected {c['expected']!r}, "
-              f"observed {c['observed']!r}")
-    return result
+def _run(localstack, monkeypatch, run_canonical, esm: str) -> dict:  # type: ignore[no-untyped-def]
+    return run_canonical(localstack, monkeypatch, name="localstack", url_env="HARNESS_LOCALSTACK_URL", esm=esm,
+                         scenario=SCENARIO)
 
 
-def test_canonical_scenario_passes_with_the_harness_esm_on_localstack(localstack, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    result = _run(localstack, monkeypatch, "harness")
+def test_canonical_scenario_passes_with_the_harness_esm_on_localstack(localstack, monkeypatch, run_canonical) -> None:  # type: ignore[no-untyped-def]
+    result = _run(localstack, monkeypatch, run_canonical, "harness")
     failed = [c for c in result["checks"] if not c["passed"]]
     assert result["verdict"] == "pass", result["error"] or failed
 
 
 @pytest.mark.xfail(strict=True, reason="LocalStack ignores BisectBatchOnFunctionError (spec 2.1)")
-def test_native_esm_isolates_the_poison_by_bisecting(localstack, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    result = _run(localstack, monkeypatch, "native")
+def test_native_esm_isolates_the_poison_by_bisecting(localstack, monkeypatch, run_canonical) -> None:  # type: ignore[no-untyped-def]
+    result = _run(localstack, monkeypatch, run_canonical, "native")
     bisect = [c for c in result["checks"] if c["spec"] == "2.1"]
     assert bisect, result["error"] or "the scenario lost its spec 2.1 (bisect) checks"
     assert all(c["passed"] for c in bisect), bisect
