@@ -88,6 +88,14 @@ class Slow:
         return InvokeResult(200, b"null", None, "r")
 
 
+def _run_to_end(svc) -> None:  # type: ignore[no-untyped-def]
+    svc.start()
+    try:
+        svc.drain(timeout=20)
+    finally:
+        svc.stop()
+
+
 def _lane_service(inv, journal, n: int, keys: int, dest=None, **mapping):  # type: ignore[no-untyped-def]
     src = MemoryStreamSource(STREAM)
     src.add_shard("shardId-1")
@@ -107,11 +115,7 @@ def test_parallelization_factor_runs_lane_invokes_concurrently_in_order_per_item
     """Spec 7.1 / 1: up to ParallelizationFactor batches of a shard in flight, in order per item key."""
     inv, journal = Slow(0.15), Journal()
     svc, _ = _lane_service(inv, journal, n=48, keys=16, BatchSize=3, ParallelizationFactor=4)
-    svc.start()
-    try:
-        svc.drain(timeout=20)
-    finally:
-        svc.stop()
+    _run_to_end(svc)
     assert not journal.entries("reader_error")
     assert inv.max_running >= 2, "lane invokes never overlapped"
     assert inv.max_running <= 4  # never more than ParallelizationFactor for one shard
@@ -130,11 +134,7 @@ def test_concurrent_lanes_a_poison_key_exhausts_only_its_lane_batch_spec_1_and_3
     svc, dest = _lane_service(inv, journal, n=24, keys=8, BatchSize=1, ParallelizationFactor=3,
                               MaximumRetryAttempts=1,
                               DestinationConfig={"OnFailure": {"Destination": "arn:aws:sqs:us-east-1:123456789012:q"}})
-    svc.start()
-    try:
-        svc.drain(timeout=20)
-    finally:
-        svc.stop()
+    _run_to_end(svc)
     failed = sorted(int(s) - 10**20 for w in journal.entries("destination_write") for s in w["sequence_numbers"])
     assert failed == [3, 11, 19]  # exactly the poison key's records, each after 1 + 1 retry
     assert sum(1 for b in inv.started if b[0][0] == "k3") == 6
@@ -165,11 +165,7 @@ def test_an_error_escaping_a_lane_thread_rewinds_to_the_checkpoint_and_loses_not
     svc, _ = _lane_service(inv, journal, n=20, keys=5, dest=flaky, BatchSize=1, ParallelizationFactor=2,
                            MaximumRetryAttempts=0,
                            DestinationConfig={"OnFailure": {"Destination": "arn:aws:sqs:us-east-1:123456789012:q"}})
-    svc.start()
-    try:
-        svc.drain(timeout=20)
-    finally:
-        svc.stop()
+    _run_to_end(svc)
     assert flaky.raised
     assert any("unexpected error inside a lane thread" in e["error"] for e in journal.entries("reader_error"))
     failed = sorted(int(s) - 10**20 for w in journal.entries("destination_write") for s in w["sequence_numbers"])
