@@ -74,6 +74,8 @@ class EsmService:
         self._stop = threading.Event()
         self._running = False
         self._checkpoints: dict[tuple[str, str], str] = {}  # survives stop()/start()
+        self._open = threading.Event()  # cleared by hold(): readers keep their place and do not poll
+        self._open.set()
 
     # -- the Lambda API surface ------------------------------------------------------------------
     def create_event_source_mapping(self, **params: Any) -> dict:
@@ -161,6 +163,50 @@ class EsmService:
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"drain timed out after {timeout:.1f}s: {busy} is still busy")
             time.sleep(min(0.02, self.poll_interval_s))
+
+    def hold(self) -> None:
+        """Readers stop polling (and keep their shard iterators) until release().
+
+        Why: with StartingPosition LATEST a scenario must start the mapping, wait until it reads at
+        the tip, and only then write; holding the readers meanwhile makes the first poll after the
+        writes see all of them, as the oracle assumes (spec 7.1: LATEST misses earlier records).
+        """
+        self._open.clear()
+        self._journal("esm_held")
+
+    def release(self) -> None:
+        self._open.set()
+        self._journal("esm_released")
+
+    def wait_at_tip(self, uuid: str, timeout: float) -> None:
+        """Block until every shard of mapping `uuid` has a reader whose iterator is placed (LATEST: at
+        the tip as of that moment); TimeoutError names what is missing."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                m = self._mappings.get(uuid)
+            if m is None:
+                raise EsmValidationError(f"no event source mapping with UUID {uuid!r}")
+            missing = self._not_at_tip(m)
+            if missing is None:
+                return
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"mapping {uuid} did not reach the stream's tip within {timeout:.1f}s: {missing}")
+            time.sleep(0.01)
+
+    def _not_at_tip(self, m: _Mapping) -> str | None:
+        if not self._running:
+            return "the service is not started"
+        if m.listed_at is None:
+            return "shards not listed yet"
+        if m.pending_shards:
+            return f"shard {m.pending_shards[0]} waits for its parent"
+        if not m.readers:
+            return "no shard reader yet"
+        for shard_id, slot in list(m.readers.items()):
+            if not slot.finished and not getattr(slot.reader.cursor, "positioned", True):
+                return f"shard {shard_id} has no iterator yet"
+        return None
 
     def metrics(self, uuid: str | None = None) -> dict[str, float]:
         with self._lock:
@@ -262,6 +308,9 @@ class EsmService:
         r = slot.reader
         try:
             while self._alive(m):
+                if not self._open.is_set():
+                    self._open.wait(self.poll_interval_s)
+                    continue
                 began = time.monotonic()
                 try:
                     state = r.step()

@@ -51,7 +51,7 @@ from harness.journal import Journal
 DEFAULT_STREAM = "arn:aws:dynamodb:us-east-1:123456789012:table/simulated/stream/2024-01-01T00:00:00.000"
 DEFAULT_FUNCTION = "simulated-consumer"
 SHARD_ID = "shardId-00000001700000000000-00000001"
-MODES = ("raise", "partial", "partial-malformed", "timeout")
+MODES = ("raise", "partial", "partial-or-raise", "partial-malformed", "timeout")
 AGGREGATES = ("echo", "count", "none")
 MAX_SHARDS = 64
 SEQ_BASE = 10**20  # 21-digit sequence numbers (spec 6: 21..40 characters)
@@ -116,7 +116,14 @@ class ScriptedHandler:
         if self.mode == "timeout" and failing:
             body = {"errorMessage": "Task timed out after 3.00 seconds"}
             return InvokeResult(200, json.dumps(body).encode(), "Unhandled", rid)
-        if self.mode == "partial":
+        if self.mode == "partial-or-raise" and failing and len(failing) == len(event["Records"]):
+            # Powertools' BatchProcessor: a batch whose every record failed raises instead of
+            # answering with batchItemFailures.
+            i = self.index_of[failing[0]["dynamodb"]["SequenceNumber"]]
+            body = {"errorMessage": f"All records failed processing. {len(failing)} individual errors logged "
+                                    f"separately below. (poison record {i})", "errorType": "BatchProcessingError"}
+            return InvokeResult(200, json.dumps(body).encode(), "Unhandled", rid)
+        if self.mode in ("partial", "partial-or-raise"):
             ids = [{"itemIdentifier": r["dynamodb"]["SequenceNumber"]} for r in failing]
             return InvokeResult(200, json.dumps({"batchItemFailures": ids}).encode(), None, rid)
         if self.mode == "partial-malformed" and failing:

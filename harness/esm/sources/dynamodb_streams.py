@@ -66,6 +66,11 @@ class DynamoDBShardCursor:
         except ClientError as exc:
             raise StreamReadError(f"GetShardIterator {self._src.stream_arn} {self._shard_id}: {exc}") from exc
 
+    @property
+    def positioned(self) -> bool:
+        """Whether the shard iterator exists: from then on, LATEST means the tip as of that call."""
+        return self._iterator is not None or self._finished
+
     def read(self, limit: int) -> tuple[list[Record], bool]:
         if self._finished:
             return [], True

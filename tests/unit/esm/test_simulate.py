@@ -35,6 +35,20 @@ def test_spec2_1_raise_with_bisect_isolates_the_poison_record():
     assert out["processed"] == [0, 1, 2, 3, 4, 5, 7]
 
 
+def test_spec2_2_and_2_4_partial_or_raise_reports_partially_and_raises_when_every_record_failed():
+    """Powertools' BatchProcessor default: batchItemFailures while some records succeed, an error
+    once every record of the batch failed; with bisect the error splits the batch (spec 2.4)."""
+    out = run_simulation({"mapping": {"BatchSize": 4, "MaximumRetryAttempts": 1, "FunctionResponseTypes": RBIF,
+                                      "BisectBatchOnFunctionError": True, **S3},
+                          "records": 4, "handler": {"fail": [2, 3], "mode": "partial-or-raise"}})
+    results = [(i["records"], i["result"]) for i in out["invocations"]]
+    assert results[0] == ([0, 1, 2, 3], "partial_failure")  # 0 and 1 succeeded: a partial response
+    assert results[1] == ([2, 3], "function_error")  # every record failed: it raises, and bisect splits
+    assert sorted(d["records"] for d in out["destination"]) == [[2], [3]]
+    assert {d["envelope"]["responseContext"]["functionError"] for d in out["destination"]} == {"Unhandled"}
+    assert out["processed"] == [0, 1]
+
+
 def test_timeout_mode_is_an_unhandled_function_error():
     out = run_simulation({"mapping": {"BatchSize": 2, "MaximumRetryAttempts": 1, **S3}, "records": 2,
                           "handler": {"fail": [0], "mode": "timeout"}})
