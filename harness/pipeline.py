@@ -191,18 +191,29 @@ class LocalPipeline:
         self.notifications = build["notifications"](self)
         return self
 
-    def deploy(self, context: dict[str, object] | None = None, *, start_polling: bool = True) -> Any:
-        """Synthesize `infra/` with `context`, apply it, then start polling streams and buckets.
+    def deploy(self, context: dict[str, object] | None = None, *, source: Any = None,
+               start_polling: bool = True) -> Any:
+        """Synthesize the stack source with `context` (default: the sample's `infra/`), apply it, then
+        start polling streams and buckets.
 
         `start_polling=False` lets a scenario write all its records first, so the ESM sees them
         at once and forms the same batches as `harness simulate` predicts for them.
         """
-        from harness.deploy import apply_template
-        from harness.deploy.synth import synthesize
+        if source is None:
+            from harness.deploy.synth import synthesize
 
-        self._progress("synthesizing infra/ (cached by content hash)")
-        synth = synthesize(context, project_root=self.project_root)
+            self._progress("synthesizing infra/ (cached by content hash)")
+            synth = synthesize(context, project_root=self.project_root)
+        else:
+            self._progress(f"synthesizing {source.label()} (cached by content hash)")
+            synth = source.synthesize(context)
         self.journal.record("synthesized", stack=synth.stack_name, cached=synth.cached, context=context or {})
+        return self.apply(synth, start_polling=start_polling)
+
+    def apply(self, synth: Any, *, start_polling: bool = True) -> Any:
+        """Deploy a synthesized stack (harness.deploy.synth.SynthResult) to this pipeline's backend."""
+        from harness.deploy import apply_template
+
         self._progress(f"deploying {synth.stack_name} to the {self.backend.name} backend")
         self.stack = apply_template(
             synth.template,
@@ -232,19 +243,18 @@ class LocalPipeline:
         except KeyError:
             raise KeyError(f"stack output {name!r} not found; have {sorted(self.stack.outputs)}") from None
 
-    def inject(self, items: Iterable[dict[str, Any]]) -> list[str]:
-        """Write items to the source table (plain JSON values); returns their partition keys in order."""
-        from boto3.dynamodb.types import TypeSerializer
+    def inject(self, items: Iterable[dict[str, Any]], *, table: str) -> list[str]:
+        """Write plain JSON items to `table` in order (checked against its key schema; journaled as
+        `injected`); returns each item's key as canonical text."""
+        from harness.scenarios.streams.dynamodb import DynamoDBWriter
 
-        ser = TypeSerializer()
-        table = self.output("SourceTableName")
-        ddb = self.backend.client("dynamodb")
-        keys = []
-        for item in items:
-            ddb.put_item(TableName=table, Item={k: ser.serialize(v) for k, v in item.items()})
-            keys.append(str(item.get("pk")))
-            self.journal.record("injected", table=table, pk=item.get("pk"), item=item)
-        return keys
+        desc = self.backend.client("dynamodb").describe_table(TableName=table)["Table"]
+        schema = [k["AttributeName"] for k in sorted(desc["KeySchema"], key=lambda k: k["KeyType"] != "HASH")]
+        writer = DynamoDBWriter(key_schema=schema)
+        writer.pipe, writer.table_name, writer.stream_arn = self, table, desc.get("LatestStreamArn", "")
+        writes = writer.prepare(list(items), where=f"inject into {table}")
+        writer.write(writes)
+        return [w.key for w in writes]
 
     def settle(self, timeout: float = 60.0) -> None:
         """Wait until the ESM has read every shard to its end and every notification is delivered.

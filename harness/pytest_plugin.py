@@ -1,8 +1,14 @@
-"""pytest plugin (registered through the `pytest11` entry point): backend choice and markers.
+"""pytest plugin (registered through the `pytest11` entry point): scenarios as tests, fixtures, markers.
 
-`--backend embedded|localstack|aws` picks where integration tests and scenarios run.
-Tests marked `docker` skip with a printed reason when no Docker engine answers; tests marked
-`aws` skip unless HARNESS_AWS_TESTS=1 and credentials are present.
+- `pytest scenarios/` (or any project's scenarios folder: harness.toml / [tool.harness]) collects
+  every scenario file as test items, one per scenario, run on `--backend` against the project's
+  stack source; a failing item lists the verdict's failing checks, expected against observed, so a
+  team's CI needs nothing but pytest (and gets JUnit from `--junitxml`).
+- `--backend embedded|localstack|floci|aws` picks where integration tests and scenarios run; the
+  `--harness-app DIR`, `--harness-assembly DIR`, `--harness-template FILE` and `--harness-stack NAME`
+  options override the project file's stack source for the fixtures and the scenario items.
+- Tests marked `docker` skip with a printed reason when no Docker engine answers; tests marked
+  `aws` skip unless HARNESS_AWS_TESTS=1 and credentials are present.
 """
 
 from __future__ import annotations
@@ -10,10 +16,16 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from harness.backends import BACKENDS
+
+SOURCE_OPTIONS = (("app", "DIR", "a CDK app folder (holding cdk.json)"),
+                  ("assembly", "DIR", "a synthesized cloud assembly (cdk.out)"),
+                  ("template", "FILE", "a CloudFormation or SAM template (JSON or YAML)"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -25,6 +37,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=BACKENDS,
         help="where the stack runs for integration tests and scenarios (default: embedded)",
     )
+    for kind, metavar, what in SOURCE_OPTIONS:
+        group.addoption(f"--harness-{kind}", metavar=metavar, default=None,
+                        help=f"stack source: {what} (default: the project file's, else the sample's infra/)")
+    group.addoption("--harness-stack", metavar="NAME", default=None,
+                    help="the stack to use when the source holds several")
 
 
 def docker_unavailable_reason() -> str | None:
@@ -61,6 +78,123 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason=aws_reason))
 
 
+# -- the stack source -----------------------------------------------------------------------------
+
+
+def _source_spec(config: pytest.Config, project: Any) -> Any:
+    """The project's source, or the one the --harness-* options name (paths relative to the rootdir)."""
+    from dataclasses import replace
+
+    from harness.deploy.sources import SourceSpec
+
+    given = [(kind, config.getoption(f"--harness-{kind}")) for kind, _, _ in SOURCE_OPTIONS]
+    given = [(k, v) for k, v in given if v]
+    if len(given) > 1:
+        raise pytest.UsageError(f"give one stack source, not {' and '.join('--harness-' + k for k, _ in given)}")
+    stack = config.getoption("--harness-stack")
+    spec = project.source
+    if given:
+        kind, path = given[0]
+        spec = SourceSpec(kind=kind, path=(Path(str(config.rootpath)) / path).resolve())
+    return replace(spec, stack=stack) if stack else spec
+
+
+_SOURCES: dict[tuple[Any, ...], Any] = {}
+
+
+def stack_source(config: pytest.Config, start: Path | None = None) -> Any:
+    """The StackSource for tests under `start` (its project file), opened once per session."""
+    from harness.deploy.sources import open_source
+    from harness.project import load_project
+
+    project = load_project(start)
+    spec = _source_spec(config, project)
+    key = (spec, project.root)
+    if key not in _SOURCES:
+        _SOURCES[key] = open_source(spec, cache_dir=project.root / ".harness" / "synth")
+    return _SOURCES[key]
+
+
+# -- scenario files as test items ---------------------------------------------------------------------
+
+
+_SCENARIO_DIRS: dict[Path, bool] = {}
+
+
+def _is_scenario_folder(folder: Path) -> bool:
+    """Whether `folder` is the scenarios folder of the project that holds it."""
+    if folder not in _SCENARIO_DIRS:
+        from harness.project import ProjectError, load_project
+
+        try:
+            _SCENARIO_DIRS[folder] = load_project(folder).scenarios.resolve() == folder.resolve()
+        except (ProjectError, OSError, ValueError):
+            _SCENARIO_DIRS[folder] = False
+    return _SCENARIO_DIRS[folder]
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    from harness.scenarios.loader import SUFFIXES
+
+    if file_path.suffix not in SUFFIXES or file_path.name.startswith(("_", ".", "test_", "conftest")):
+        return None
+    if not _is_scenario_folder(file_path.parent):
+        return None
+    return ScenarioFile.from_parent(parent, path=file_path)
+
+
+class ScenarioFile(pytest.File):
+    """One scenario file: one test item per scenario it defines."""
+
+    def collect(self) -> Any:
+        from harness.scenarios.loader import load_file
+        from harness.scenarios.model import ScenarioError
+
+        try:
+            scenarios = load_file(self.path)
+        except ScenarioError as exc:
+            raise self.CollectError(str(exc)) from None
+        for sc in scenarios:
+            yield ScenarioItem.from_parent(self, name=sc.name, scenario=sc)
+
+
+class ScenarioFailed(Exception):
+    """The scenario's verdict was not pass; the message holds the failing checks."""
+
+
+class ScenarioItem(pytest.Item):
+    def __init__(self, *, scenario: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.scenario = scenario
+        self.add_marker(pytest.mark.timeout(300))
+
+    def runtest(self) -> None:
+        from harness.scenarios import run_scenario
+        from harness.scenarios.junit import failure_message
+
+        source = stack_source(self.config, self.path.parent)
+        result = run_scenario(self.scenario, source=source, backend=self.config.getoption("--backend"))
+        self.user_properties.append(("verdict", result["verdict"]))
+        if result["verdict"] != "pass":
+            lines = [f"scenario {self.scenario.name!r} ({source.label()}): {result['verdict']}"]
+            if result.get("blame") == "consumer":
+                lines.append("the consumer did not behave as the scenario declares (handler): the failure is the "
+                             "consumer's, not a difference from AWS")
+            lines.append(result["error"] or failure_message(result))
+            cons = result.get("conservation") or {}
+            if cons.get("lost"):
+                lines.append(f"lost records: {cons.get('lost_records')}")
+            raise ScenarioFailed("\n".join(lines))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, ScenarioFailed):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"scenario: {self.name}"
+
+
 # -- fixtures: a deployed local pipeline and the readers a test judges it with ---------------------
 #
 # Why factories: a test chooses its own CDK context (and clock, engine settings) and may deploy
@@ -69,22 +203,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 class _StackState:
-    """What the fixtures of one test share: the backend, the journal and the live pipeline."""
+    """What the fixtures of one test share: the backend, the journal, the live pipeline and its target."""
 
     def __init__(self, backend: object, journal: object) -> None:
         self.backend = backend
         self.journal = journal
-        self.pipe: object | None = None
+        self.pipe: Any = None
+        self.target: Any = None
 
-    def current(self, what: str) -> object:
+    def current(self, what: str) -> Any:
         if self.pipe is None:
             raise RuntimeError(f"{what}: no stack deployed yet; call deployed_stack(context) first")
         return self.pipe
 
     def close(self) -> None:
         if self.pipe is not None:
-            pipe, self.pipe = self.pipe, None
-            pipe.stop()  # type: ignore[attr-defined]
+            pipe, self.pipe, self.target = self.pipe, None, None
+            pipe.stop()
 
 
 @pytest.fixture
@@ -118,25 +253,34 @@ def _harness_stack_state(harness_backend, journal):  # type: ignore[no-untyped-d
 
 
 @pytest.fixture
-def deployed_stack(_harness_stack_state):  # type: ignore[no-untyped-def]
-    """Factory: `deployed_stack(context=None, *, start_polling=True, clock=None, esm_settings=None)`
-    synthesizes infra/ with the CDK context and deploys it to the test's backend; returns the
-    LocalPipeline. A second call replaces the first stack (the backend is reset in between)."""
+def deployed_stack(_harness_stack_state, request):  # type: ignore[no-untyped-def]
+    """Factory: `deployed_stack(context=None, *, start_polling=True, clock=None, esm_settings=None,
+    mapping=None, table=None)` synthesizes the project's stack source (or the --harness-* one) with
+    the CDK context and deploys it to the test's backend; returns the LocalPipeline, whose `target`
+    is the pipeline `mapping`/`table` name (logical ids; needed only when the stack has several).
+    A second call replaces the first stack (the backend is reset in between)."""
+    from harness.deploy.pipelines import describe_template
     from harness.pipeline import LocalPipeline
+    from harness.scenarios.target import resolve_target
 
     state: _StackState = _harness_stack_state
 
     def deploy(context: dict[str, object] | None = None, *, start_polling: bool = True, clock: object = None,
-               esm_settings: object = None) -> LocalPipeline:
+               esm_settings: object = None, mapping: str | None = None, table: str | None = None) -> LocalPipeline:
         if state.pipe is not None:
             state.close()
             state.backend.start()  # type: ignore[attr-defined]
             state.backend.reset()  # type: ignore[attr-defined]
+        source = stack_source(request.config, Path(str(request.config.invocation_params.dir)))
+        synth = source.synthesize(context or None)
         pipe = LocalPipeline(state.backend, clock=clock, esm_settings=esm_settings)  # type: ignore[arg-type]
         pipe.journal = state.journal  # type: ignore[assignment]
         state.pipe = pipe  # before start(): parts started before a failure are stopped at teardown
         pipe.start()
-        pipe.deploy(context, start_polling=start_polling)
+        stack = pipe.apply(synth, start_polling=start_polling)
+        pipeline = describe_template(synth.template, stack_name=synth.stack_name).pipeline(mapping=mapping, table=table)
+        state.target = resolve_target(pipeline, stack, pipe.esm)
+        pipe.target = state.target  # type: ignore[attr-defined]
         return pipe
 
     return deploy
@@ -144,26 +288,26 @@ def deployed_stack(_harness_stack_state):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def injector(_harness_stack_state):  # type: ignore[no-untyped-def]
-    """`injector(count, poison=(), run="test")`: write orders (poison ones have a negative amount)
-    to the deployed stack's source table; returns the items. `injector.items(items)` writes given items."""
-    from harness.injector import orders
+    """`injector(items)`: write plain JSON items (or $update/$delete entries, as in scenario files) into
+    the deployed pipeline's stream, checked against its key schema; returns the items."""
+    from harness.scenarios.streams import writer_for
 
     state: _StackState = _harness_stack_state
 
-    class Injector:
-        def __call__(self, count: int, poison: tuple[int, ...] | list[int] = (), run: str = "test") -> list[dict]:
-            return self.items(orders(count, poison, run=run))
+    def inject(items: list[dict]) -> list[dict]:
+        pipe = state.current("injector")
+        target = state.target
+        writer = writer_for(target.kind)(key_schema=target.pipeline.stream.key_schema)
+        writer.bind(pipe, target)
+        writer.write(writer.prepare(list(items), where="injector"))
+        return items
 
-        def items(self, items: list[dict]) -> list[dict]:
-            state.current("injector").inject(items)  # type: ignore[attr-defined]
-            return items
-
-    return Injector()
+    return inject
 
 
 @pytest.fixture
 def failure_records(_harness_stack_state):  # type: ignore[no-untyped-def]
-    """Reader of the deployed stack's failure bucket: `.list(filters=None)` -> [Listed], `.store`."""
+    """Reader of the deployed pipeline's S3 on-failure bucket: `.list(filters=None)` -> [Listed], `.store`."""
     from harness.failures import FailureStore
 
     state: _StackState = _harness_stack_state
@@ -172,7 +316,11 @@ def failure_records(_harness_stack_state):  # type: ignore[no-untyped-def]
         @property
         def store(self) -> FailureStore:
             pipe = state.current("failure_records")
-            return FailureStore(pipe.backend.client("s3"), pipe.output("FailureBucketName"))  # type: ignore[attr-defined]
+            bucket = state.target.bucket
+            if bucket is None:
+                raise RuntimeError(f"failure_records: the pipeline's on-failure destination is "
+                                   f"{state.target.destination_arn or 'not set'}, not an S3 bucket")
+            return FailureStore(pipe.backend.client("s3"), bucket)
 
         def list(self, filters: object = None) -> list:
             return self.store.list(filters)  # type: ignore[arg-type]

@@ -1,5 +1,7 @@
 """One poison order in a batch of ten: bisect isolates it (spec 2.1)."""
 
+from _sample import checks as sample
+from _sample.orders import orders
 from harness.scenarios import expect
 from harness.scenarios.model import Scenario
 
@@ -13,8 +15,9 @@ def checks(obs, run):
         *expect.isolated(obs, POISON),
         *expect.envelope(obs, condition="RetryAttemptsExhausted", invoke_count=CONTEXT["retryAttempts"] + 1,
                          function_error="Unhandled"),
-        expect.all_good_projected(obs, POISON),
-        expect.poison_not_projected(obs, POISON),
+        sample.all_good_projected(obs, run, POISON),
+        sample.poison_not_projected(obs, run, POISON),
+        sample.archived(obs, run),
     ]
 
 
@@ -26,7 +29,7 @@ SCENARIO = Scenario(
                 "every other order is projected.",
     spec_sections=("2.1", "0.2", "3.2", "3.3", "4"),
     context=CONTEXT,
-    count=10,
+    items=tuple(orders(10, POISON, run='one-poison-bisect')),
     poison=tuple(POISON),
     checks=checks,
     aws=True,  # the real consumer rejects the poison (negative amount); no wrapper, real clock

@@ -1,5 +1,7 @@
 """Several poison orders: adjacent ones and ones at batch edges, each isolated by bisect (spec 2.1)."""
 
+from _sample import checks as sample
+from _sample.orders import orders
 from harness.scenarios import expect
 from harness.scenarios.model import Scenario
 
@@ -14,9 +16,10 @@ def checks(obs, run):
         *expect.isolated(obs, POISON),
         *expect.envelope(obs, condition="RetryAttemptsExhausted", invoke_count=CONTEXT["retryAttempts"] + 1,
                          function_error="Unhandled"),
-        expect.all_good_projected(obs, POISON),
-        expect.poison_not_projected(obs, POISON),
+        sample.all_good_projected(obs, run, POISON),
+        sample.poison_not_projected(obs, run, POISON),
         expect.invocations_in_order(obs),
+        sample.archived(obs, run),
     ]
 
 
@@ -28,7 +31,7 @@ SCENARIO = Scenario(
                 "order is projected and the shard keeps its order.",
     spec_sections=("2.1", "0.2", "1", "3.2"),
     context=CONTEXT,
-    count=20,
+    items=tuple(orders(20, POISON, run='several-poison-bisect')),
     poison=tuple(POISON),
     checks=checks,
     aws=True,  # the real consumer rejects the poison (negative amount); no wrapper, real clock

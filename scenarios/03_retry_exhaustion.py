@@ -1,5 +1,7 @@
 """Retry exhaustion without bisect: the whole batch goes to S3 (spec 0.2, 1, 9.1)."""
 
+from _sample import checks as sample
+from _sample.orders import orders
 from harness.scenarios import expect
 from harness.scenarios.model import Scenario
 from harness.verdict import check
@@ -20,6 +22,7 @@ def checks(obs, run):
         check("the identical batch is invoked retries + 1 times", CONTEXT["retryAttempts"] + 1, len(batch_invokes),
               spec="9.1"),
         check("no order is processed (the whole batch is discarded)", [], obs.processed, spec="1"),
+        sample.archived(obs, run),
     ]
 
 
@@ -31,7 +34,7 @@ SCENARIO = Scenario(
                 "functionError Unhandled; the shard moves on.",
     spec_sections=("0.2", "1", "3.2", "9.1"),
     context=CONTEXT,
-    count=10,
+    items=tuple(orders(10, POISON, run='retry-exhaustion')),
     poison=tuple(POISON),
     checks=checks,
     aws=True,  # the real consumer rejects the poison (negative amount); no wrapper, real clock

@@ -1,5 +1,7 @@
 """A valid partial batch response: checkpoint at the lowest failed sequence number (spec 0.3, 2.2)."""
 
+from _sample import checks as sample
+from _sample.orders import orders
 from harness.scenarios import expect
 from harness.scenarios.model import Scenario
 from harness.verdict import check
@@ -19,7 +21,8 @@ def checks(obs, run):
         check("records before the lowest failed one are committed", [0, 1, 2], obs.processed, spec="2.2"),
         check("the suffix is re-sent from the checkpoint (retries + 1 times)", CONTEXT["retryAttempts"] + 1,
               sum(1 for i in obs.invocations if i["records"] == list(range(3, 10))), spec="0.3"),
-        expect.poison_not_projected(obs, POISON),
+        sample.poison_not_projected(obs, run, POISON),
+        sample.archived(obs, run),
     ]
 
 
@@ -31,7 +34,7 @@ SCENARIO = Scenario(
                 "functionError null.",
     spec_sections=("0.3", "2.2", "2.3", "2.4", "3.2"),
     context=CONTEXT,
-    count=10,
+    items=tuple(orders(10, POISON, run='partial-batch-valid')),
     poison=tuple(POISON),
     checks=checks,
     aws=True,  # the real consumer rejects the poison (negative amount); no wrapper, real clock

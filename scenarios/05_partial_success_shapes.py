@@ -1,5 +1,8 @@
 """Success shapes of a partial batch response: [], null list, {}, null, "" (spec 2.3)."""
 
+from _sample import checks as sample
+from _sample.orders import orders
+from _sample.wrappers import use_wrapper
 from harness.scenarios import expect
 from harness.scenarios.model import Scenario
 from harness.verdict import check
@@ -14,7 +17,8 @@ def checks(obs, run):
               [i["records"] for i in obs.invocations], spec="2.3"),
         expect.failure_objects(obs, 0, why="nothing failed", spec="2.3"),
         check("every order committed", list(range(50)), obs.processed, spec="2.3"),
-        expect.all_good_projected(obs, []),
+        sample.all_good_projected(obs, run, []),
+        sample.archived(obs, run),
     ]
 
 
@@ -26,9 +30,8 @@ SCENARIO = Scenario(
                 "batch after one invocation.",
     spec_sections=("2.3",),
     context=CONTEXT,
-    count=50,
-    wrapper="success-shapes",
-    wrapper_env={"SHAPE_BATCH": "10"},
+    items=tuple(orders(50, (), run='partial-batch-success-sh')),
+    prepare=use_wrapper("success-shapes", {"SHAPE_BATCH": "10"}),
     checks=checks,
     rules=(("empty / null batchItemFailures, {} and null responses are complete success", "2.3"),),
 )

@@ -1,5 +1,8 @@
 """A malformed partial batch response is a complete failure, retried and counted (spec 2.3)."""
 
+from _sample import checks as sample
+from _sample.orders import orders
+from _sample.wrappers import use_wrapper
 from harness.scenarios import expect
 from harness.scenarios.model import Scenario
 
@@ -13,7 +16,8 @@ def checks(obs, run):
         *expect.isolated(obs, POISON, spec="2.3, 2.4"),
         *expect.envelope(obs, condition="RetryAttemptsExhausted", invoke_count=CONTEXT["retryAttempts"] + 1,
                          function_error=None, spec="2.3 (functionError null)"),
-        expect.all_good_projected(obs, POISON),
+        sample.all_good_projected(obs, run, POISON),
+        sample.archived(obs, run),
     ]
 
 
@@ -25,10 +29,10 @@ SCENARIO = Scenario(
                 "counted; the failure object says functionError null and approximateInvokeCount = retries + 1.",
     spec_sections=("2.3", "2.4", "3.2"),
     context=CONTEXT,
-    count=10,
+    items=tuple(orders(10, POISON, run='partial-batch-malformed')),
     poison=tuple(POISON),
-    wrapper="partial-malformed",
-    oracle_mode="partial-malformed",
+    prepare=use_wrapper("partial-malformed"),
+    handler="partial-malformed",
     checks=checks,
     rules=(("malformed partial response: complete failure, retried, functionError null", "2.3"),),
 )

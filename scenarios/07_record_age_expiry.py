@@ -1,6 +1,8 @@
 """Record age expiry in virtual time: MaximumRecordAgeInSeconds=60 ends an always-failing record
 (spec 1 record age, 3.3, 9.3)."""
 
+from _sample import checks as sample
+from _sample.orders import orders
 from harness.scenarios import expect
 from harness.scenarios.model import Scenario
 from harness.verdict import check
@@ -24,7 +26,8 @@ def checks(obs, run):
               [o.approximate_invoke_count for o in objs], spec="1 (retry cadence [GAP], AWS-OBS)"),
         check("approximateInvokeCount = invocations of the poison record alone", [poison_invokes] * len(objs),
               [o.approximate_invoke_count for o in objs], spec="3.2"),
-        expect.all_good_projected(obs, POISON),
+        sample.all_good_projected(obs, run, POISON),
+        sample.archived(obs, run),
     ]
 
 
@@ -37,7 +40,7 @@ SCENARIO = Scenario(
                 "waiting a minute.",
     spec_sections=("1", "3.2", "3.3", "9.3"),
     context=CONTEXT,
-    count=10,
+    items=tuple(orders(10, POISON, run='record-age-expiry')),
     poison=tuple(POISON),
     clock="virtual",
     checks=checks,

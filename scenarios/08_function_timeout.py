@@ -1,5 +1,8 @@
 """A function timeout is a function error (Unhandled): retried, bisected, counted (spec 1, 3.2)."""
 
+from _sample import checks as sample
+from _sample.orders import orders
+from _sample.wrappers import use_wrapper
 from harness.scenarios import expect
 from harness.scenarios.model import Scenario
 from harness.verdict import check
@@ -18,7 +21,8 @@ def checks(obs, run):
         *expect.envelope(obs, condition="RetryAttemptsExhausted", invoke_count=CONTEXT["retryAttempts"] + 1,
                          function_error="Unhandled"),
         check("every failed invocation was a timeout (Sandbox.Timedout)", len(failing), len(timed_out), spec="1"),
-        expect.all_good_projected(obs, POISON),
+        sample.all_good_projected(obs, run, POISON),
+        sample.archived(obs, run),
     ]
 
 
@@ -30,11 +34,10 @@ SCENARIO = Scenario(
                 "function error: bisect, retries, failure object.",
     spec_sections=("1", "3.2"),
     context=CONTEXT,
-    count=4,
+    items=tuple(orders(4, POISON, run='function-timeout')),
     poison=tuple(POISON),
-    wrapper="timeout",
-    wrapper_timeout_s=0.3,
-    oracle_mode="timeout",
+    prepare=use_wrapper("timeout", timeout_s=0.5),
+    handler="timeout",
     checks=checks,
     rules=(("a timeout is a function error: retried, counted, functionError Unhandled", "1, 3.2"),),
 )

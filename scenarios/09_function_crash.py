@@ -1,5 +1,8 @@
 """A crashed function process is a function error (Unhandled) (spec 1, 3.2)."""
 
+from _sample import checks as sample
+from _sample.orders import orders
+from _sample.wrappers import use_wrapper
 from harness.scenarios import expect
 from harness.scenarios.model import Scenario
 from harness.verdict import check
@@ -18,7 +21,8 @@ def checks(obs, run):
         *expect.envelope(obs, condition="RetryAttemptsExhausted", invoke_count=CONTEXT["retryAttempts"] + 1,
                          function_error="Unhandled"),
         check("every failed invocation was a crash (Runtime.ExitError)", len(failing), len(crashed), spec="1"),
-        expect.all_good_projected(obs, POISON),
+        sample.all_good_projected(obs, run, POISON),
+        sample.archived(obs, run),
     ]
 
 
@@ -30,9 +34,9 @@ SCENARIO = Scenario(
                 "Unhandled function error.",
     spec_sections=("1", "3.2"),
     context=CONTEXT,
-    count=4,
+    items=tuple(orders(4, POISON, run='function-crash')),
     poison=tuple(POISON),
-    wrapper="crash",
+    prepare=use_wrapper("crash"),
     checks=checks,
     rules=(("a crash is a function error: retried, counted, functionError Unhandled", "1, 3.2"),),
 )

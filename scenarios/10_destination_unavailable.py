@@ -3,6 +3,8 @@ dropped (spec 7.2, 7.3 [GAP] default, 9.8)."""
 
 import json
 
+from _sample import checks as sample
+from _sample.orders import orders
 from harness.scenarios import expect
 from harness.scenarios.model import Scenario
 from harness.verdict import check
@@ -32,7 +34,8 @@ def checks(obs, run):
         check("DroppedEventCount metric counts it", 1, obs.metrics.get("DroppedEventCount", 0), spec="7.2, 7.3"),
         check("the shard moves on: records after the poison are processed", list(range(5, 10)),
               [i for i in obs.processed if i > 4], spec="7.3"),
-        expect.all_good_projected(obs, POISON),
+        sample.all_good_projected(obs, run, POISON),
+        sample.archived(obs, run),
     ]
 
 
@@ -44,7 +47,7 @@ SCENARIO = Scenario(
                 "not blocked (the spec 7.3 [GAP] default).",
     spec_sections=("7.2", "7.3", "9.8"),
     context=CONTEXT,
-    count=10,
+    items=tuple(orders(10, POISON, run='destination-unavailable')),
     poison=tuple(POISON),
     destination_available=False,
     prepare=deny_destination_writes,

@@ -1,6 +1,8 @@
 """MaximumRetryAttempts -1: the poison blocks its shard until it ages out, and the records
 behind it age out too (spec 1, 9.2)."""
 
+from _sample import checks as sample
+from _sample.orders import orders
 from harness.scenarios import expect
 from harness.scenarios.model import Scenario
 from harness.verdict import check
@@ -32,6 +34,7 @@ def checks(obs, run):
               [(o.records, o.condition, o.approximate_invoke_count) for o in objs if o.records != POISON],
               spec="1 (record age), 3.2"),
         check("records before the poison are processed", [0, 1], obs.processed, spec="1"),
+        sample.archived(obs, run),
     ]
 
 
@@ -43,7 +46,7 @@ SCENARIO = Scenario(
                 "by then the orders behind it are older than 60 s as well, so they are discarded unprocessed.",
     spec_sections=("1", "3.2", "3.3", "9.2"),
     context=CONTEXT,
-    count=COUNT,
+    items=tuple(orders(COUNT, POISON, run='unbounded-retries')),
     poison=tuple(POISON),
     clock="virtual",
     checks=checks,

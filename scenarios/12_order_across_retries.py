@@ -1,5 +1,8 @@
 """Order per shard is kept across retries (spec 1: in-order processing, the shard pauses)."""
 
+from _sample import checks as sample
+from _sample.orders import orders
+from _sample.wrappers import use_wrapper
 from harness.scenarios import expect
 from harness.scenarios.model import Scenario
 from harness.verdict import check
@@ -17,8 +20,9 @@ def checks(obs, run):
         expect.failure_objects(obs, 0, why="the transient failure recovers within the retries", spec="1"),
         check("every order processed", list(range(20)), obs.processed, spec="1"),
         expect.invocations_in_order(obs),
-        *expect.projected_once_in_order(obs),
-        expect.all_good_projected(obs, []),
+        *sample.projected_once_in_order(obs, run),
+        sample.all_good_projected(obs, run, []),
+        sample.archived(obs, run),
     ]
 
 
@@ -30,11 +34,11 @@ SCENARIO = Scenario(
                 "projected exactly once, in sequence order.",
     spec_sections=("1",),
     context=CONTEXT,
-    count=20,
-    wrapper="flaky",
-    wrapper_env={"FLAKY_INDEXES": str(FLAKY), "FLAKY_TIMES": str(FAIL_TIMES)},
-    oracle_fail=(FLAKY,),
-    oracle_fail_times=FAIL_TIMES,
+    items=tuple(orders(20, (), run='order-across-retries')),
+    prepare=use_wrapper("flaky", {"FLAKY_INDEXES": str(FLAKY), "FLAKY_TIMES": str(FAIL_TIMES)}),
+    poison=(FLAKY,),
+    fail_times=FAIL_TIMES,
+    expect={"poison": "processed"},  # a transient fault: the record recovers within the retries
     checks=checks,
     rules=(("records of a shard are processed in order", "1"),
            ("a failed batch is retried whole until it succeeds (within the retries)", "1")),

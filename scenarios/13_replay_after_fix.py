@@ -1,5 +1,9 @@
 """Replay after a fix: the failure object is replayed into the fixed consumer, once (issue 5)."""
 
+from _sample import checks as sample
+from _sample.orders import orders
+from _sample.projection import projected
+from _sample.wrappers import deploy_wrapper
 from harness.failures import FailureStore
 from harness.replay import ConsumerTarget, Replayer, S3Ledger
 from harness.scenarios import expect
@@ -13,7 +17,7 @@ POISON = [4]
 def replay_after_fix(run):
     """Deploy the fixed consumer (accepts refunds), replay every failure object, then replay again."""
     pipe = run.pipe
-    run.deploy_wrapper("fixed")
+    deploy_wrapper(run, "fixed")
     store = FailureStore(pipe.backend.client("s3"), pipe.output("FailureBucketName"))
     target = ConsumerTarget(pipe.runtime, run.consumer)
     first = Replayer(store, target, execute=True, journal=pipe.journal).run()
@@ -27,18 +31,19 @@ def replay_after_fix(run):
 
 def checks(obs, run):
     r = obs.extra.get("replay", {})
-    poison_pk = obs.pk_of[POISON[0]]
+    poison_pk = sample.pk_of(run, POISON[0])
     return [
         expect.failure_objects(obs, 1, spec="2.1"),
         *expect.isolated(obs, POISON),
         check("first replay succeeds and replays the failure record", ({"replayed": 1}, True),
               (r.get("first"), r.get("first_ok")), spec="issue 5"),
         check("afterwards no failure record remains unreplayed", [], r.get("unreplayed"), spec="issue 5"),
-        check("the replayed order is projected", True, poison_pk in obs.projected, spec="issue 5"),
-        *expect.projected_once_in_order(obs)[1:],
+        check("the replayed order is projected", True, poison_pk in projected(run), spec="issue 5"),
+        *sample.projected_once_in_order(obs, run)[1:],
         check("a second replay is a no-op (ledger)", ({"already-replayed": 1}, True),
               (r.get("second"), r.get("second_ok")), spec="issue 5"),
-        expect.all_good_projected(obs, []),
+        sample.all_good_projected(obs, run, []),
+        sample.archived(obs, run),
     ]
 
 
@@ -50,7 +55,7 @@ SCENARIO = Scenario(
                 "remains unreplayed, every order is projected exactly once, and a second replay does nothing.",
     spec_sections=("2.1", "3.2", "3.5"),
     context=CONTEXT,
-    count=10,
+    items=tuple(orders(10, POISON, run='replay-after-fix')),
     poison=tuple(POISON),
     after=replay_after_fix,
     checks=checks,

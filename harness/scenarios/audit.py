@@ -2,7 +2,7 @@
 
 injected = processed + filtered + in a failure record + dropped. A record in none of them is
 lost (at-most-once, the one thing a stream pipeline must never do) and is named by its item
-key and sequence number; a record in two places is named too, because double counting would
+index, key and sequence number; a record in two places is named too, because double counting would
 hide a loss elsewhere.
 """
 
@@ -17,7 +17,7 @@ from harness.verdict import Check, check
 
 def conservation(obs: Observation) -> dict[str, Any]:
     """The `conservation` block of a scenario result (schema in the scenarios brief)."""
-    seq_of = {s["index"]: s["seq"] for s in obs.stream if s["index"] is not None}
+    seq_of = {s.index: s.seq for s in obs.stream if s.index is not None}
     processed = set(obs.processed)
     filtered = set(obs.filtered)
     in_failures = {i for o in obs.failure_objects for i in o.records}
@@ -29,9 +29,9 @@ def conservation(obs: Observation) -> dict[str, Any]:
     twice = [i["index"] for i in obs.injected if where[i["index"]] > 1]
 
     def name(i: int) -> str:
-        pk = obs.pk_of.get(i, "?")
+        key = obs.key_of.get(i, "?")
         seq = seq_of.get(i)
-        return f"{pk} (index {i}, seq {seq})" if seq else f"{pk} (index {i}, not found in the stream)"
+        return f"item {i} {key} (seq {seq})" if seq else f"item {i} {key} (not found in the stream)"
 
     return {
         "injected": len(obs.injected),

@@ -1,7 +1,8 @@
-"""Reusable expectations for scenario files: each is a Check with the spec section it rests on.
+"""Reusable expectations for Python scenario files: each is a Check with the spec section it rests on.
 
-They read only the Observation (backend + journal), so a scenario file states what AWS does in
-a few lines and the message of a failing check says what differed.
+They read only the Observation (backend + journal), never a stack's domain, so a scenario file
+states what AWS does in a few lines and the message of a failing check says what differed. (A
+stack's own checks, like the sample's projected orders, live beside its scenario files.)
 """
 
 from __future__ import annotations
@@ -42,28 +43,6 @@ def envelope(obs: Observation, *, condition: str, invoke_count: int | None, func
         out.append(check("no responseContext in the envelope", [False] * len(objs),
                          [o.has_response_context for o in objs], spec="3.3"))
     return out
-
-
-def all_good_projected(obs: Observation, poison: list[int]) -> Check:
-    good = sorted(obs.pk_of[i] for i in obs.pk_of if i not in set(poison))
-    return check("every good order projected", good, sorted(p for p in obs.projected if p in set(good)))
-
-
-def poison_not_projected(obs: Observation, poison: list[int]) -> Check:
-    bad = [obs.pk_of[i] for i in poison]
-    return check("no poison order projected", [], sorted(p for p in bad if p in obs.projected))
-
-
-def projected_once_in_order(obs: Observation) -> list[Check]:
-    """Spec 1 (order per shard): first projections happen in stream order, once per item."""
-    seqs = [int(e["seq"]) for e in obs.projection_log if e["seq"]]
-    counts: dict[str, int] = {}
-    for e in obs.projection_log:
-        counts[e["pk"]] = counts.get(e["pk"], 0) + 1
-    return [
-        check("projection writes happen in shard (sequence) order", sorted(seqs), seqs, spec="1 (ordering)"),
-        check("every item projected exactly once", {}, {k: v for k, v in counts.items() if v != 1}, spec="7.1"),
-    ]
 
 
 def invocations_in_order(obs: Observation) -> Check:

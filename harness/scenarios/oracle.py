@@ -1,9 +1,11 @@
-"""The oracle comparison: what `run_simulation` says AWS does with this mapping and failure
-set, against what the deployed pipeline did.
+"""The oracle comparison: what `run_simulation` says AWS does with this mapping, these records and
+the declared consumer behaviour, against what the deployed pipeline did.
 
-The simulation spec is built from the mapping as deployed (read back through the ESM API, the
-way GetEventSourceMapping would show it), the scenario's failing indexes and the same engine
-settings, so any difference is a difference between the pipeline and the rules of the spec.
+The simulation spec is built from the mapping as deployed (read back through the ESM API, the way
+GetEventSourceMapping shows it: never from CDK context keys), the scenario's poison indexes and
+declared handler, and the same engine settings, so any difference is a difference between the
+pipeline and the rules of the spec, or a consumer that does not do what its scenario declares
+(the handler check says which).
 """
 
 from __future__ import annotations
@@ -18,22 +20,37 @@ from harness.verdict import Check, check
 
 ORACLE_BUCKET = "arn:aws:s3:::oracle-failure-bucket"
 MAPPING_KEYS = ("BatchSize", "MaximumRetryAttempts", "BisectBatchOnFunctionError", "MaximumRecordAgeInSeconds",
-                "FunctionResponseTypes", "MaximumBatchingWindowInSeconds", "ParallelizationFactor")
+                "FunctionResponseTypes", "MaximumBatchingWindowInSeconds", "ParallelizationFactor",
+                "TumblingWindowInSeconds")
+SPEC = "oracle (harness simulate): 0.2, 1, 2, 3.2, 3.3"
 
 
-def build_spec(scenario: Scenario, mapping: dict[str, Any], settings: EngineSettings,
+def report_batch_item_failures(mapping: dict[str, Any]) -> bool:
+    return "ReportBatchItemFailures" in (mapping.get("FunctionResponseTypes") or [])
+
+
+def build_spec(scenario: Scenario, mapping: dict[str, Any], settings: EngineSettings, count: int,
                clock: dict[str, float] | None = None) -> dict[str, Any]:
-    """The `run_simulation` spec for this scenario; `mapping` is the deployed mapping's description."""
+    """The `run_simulation` spec for this scenario; `mapping` is the deployed mapping's description.
+
+    StartingPosition is TRIM_HORIZON whatever the mapping says: the runner writes a LATEST mapping's
+    items only once it reads at the tip (spec 7.1), so it sees every item, as from the horizon.
+    """
     missing = [k for k in ("BatchSize", "MaximumRetryAttempts") if k not in mapping]
     if missing:
         raise ValueError(f"scenario {scenario.name!r}: deployed event source mapping lacks {missing}")
     m = {k: mapping[k] for k in MAPPING_KEYS if k in mapping}
+    if mapping.get("FilterCriteria"):
+        m["FilterCriteria"] = mapping["FilterCriteria"]
     m["DestinationConfig"] = {"OnFailure": {"Destination": ORACLE_BUCKET}} if (
-        mapping.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")) else {}
+        (mapping.get("DestinationConfig") or {}).get("OnFailure", {}).get("Destination")) else {}
     engine = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings) if f.name != "backoff"}
     engine["backoff"] = dataclasses.asdict(settings.backoff)
-    spec: dict[str, Any] = {"mapping": m, "records": scenario.count, "handler": scenario.oracle_handler(),
-                            "engine": engine}
+    handler: dict[str, Any] = {"fail": sorted(scenario.poison),
+                               "mode": scenario.handler_mode(report_batch_item_failures(mapping))}
+    if scenario.fail_times is not None:
+        handler["fail_times"] = scenario.fail_times
+    spec: dict[str, Any] = {"mapping": m, "records": count, "handler": handler, "engine": engine}
     if clock:
         spec["clock"] = clock
     return spec
@@ -46,26 +63,29 @@ def predict(spec: dict[str, Any]) -> dict[str, Any]:
     for d in sim["destination"]:
         env = d["envelope"]
         rc = env.get("responseContext")
+        info = next(v for k, v in env.items() if k.endswith("BatchInfo"))
         destination.append({"records": d["records"], "condition": d["condition"],
                             "approximateInvokeCount": env["requestContext"]["approximateInvokeCount"],
                             "functionError": rc.get("functionError") if rc else None,
-                            "batchSize": env["DDBStreamBatchInfo"]["batchSize"]})
-    return {"destination": destination, "processed": sim["processed"], "dropped": sim["dropped"],
-            "filtered": sim["filtered"], "invocations": [i["records"] for i in sim["invocations"]],
-            "invocation_count": len(sim["invocations"]), "metrics": sim["metrics"]}
+                            "batchSize": info["batchSize"]})
+    out = {"destination": destination, "processed": sim["processed"], "dropped": sim["dropped"],
+           "filtered": sim["filtered"], "invocations": [i["records"] for i in sim["invocations"]],
+           "invocation_count": len(sim["invocations"]), "metrics": sim["metrics"]}
+    if sim.get("warnings"):
+        out["warnings"] = sim["warnings"]
+    return out
 
 
 def compare(scenario: Scenario, predicted: dict[str, Any], obs: Observation) -> list[Check]:
     """Checks named after what AWS (the oracle) does; the message carries both sides."""
     checks: list[Check] = []
-    spec = "oracle (harness simulate): 0.2, 1, 2, 3.2, 3.3"
     delivered = sorted((o.summary() for o in obs.failure_objects), key=lambda d: d["records"])
     failed_delivery = [d for d in obs.dropped if d["reason"] == "destination delivery failed"]
     other_dropped = sorted(i for d in obs.dropped if d["reason"] != "destination delivery failed" for i in d["records"])
     expected_dest = sorted(predicted["destination"], key=lambda d: d["records"])
     if scenario.destination_available:
         checks.append(check("oracle: destination records (records, condition, approximateInvokeCount, "
-                            "functionError, batchSize) as AWS writes them", expected_dest, delivered, spec=spec))
+                            "functionError, batchSize) as AWS writes them", expected_dest, delivered, spec=SPEC))
     else:
         # Spec 7.3 [GAP] default: what would have gone to the destination is dropped instead.
         exp = [{"records": d["records"], "condition": d["condition"]} for d in expected_dest]
@@ -74,7 +94,7 @@ def compare(scenario: Scenario, predicted: dict[str, Any], obs: Observation) -> 
         checks.append(check("oracle: records AWS would send to the destination are dropped when delivery fails",
                              exp, got, spec="7.3"))
         checks.append(check("oracle: nothing reaches the unavailable destination", [], delivered, spec="7.3"))
-    checks.append(check("oracle: processed (committed) records", predicted["processed"], obs.processed, spec=spec))
+    checks.append(check("oracle: processed (committed) records", predicted["processed"], obs.processed, spec=SPEC))
     checks.append(check("oracle: records dropped without a destination", predicted["dropped"], other_dropped,
                         spec="1 (end of retries)"))
     checks.append(check("oracle: invocations (records of each invoke, in order)", predicted["invocations"],

@@ -27,11 +27,9 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from harness.backends import Backend
 from harness.failures import FailureStore
-from harness.injector import orders
 from harness.scenarios import expect
 from harness.scenarios.model import Scenario
-from harness.scenarios.observe import FailureObject, Observation
-from harness.scenarios.runner import failure_handler_checks
+from harness.scenarios.observe import FailureObject
 from harness.verdict import Check, check
 
 REQUIRED_OUTPUTS = ("SourceTableName", "ProjectionTableName", "FailureBucketName", "EventSourceMappingId")
@@ -41,6 +39,58 @@ PROGRESS_EVERY_S = 30.0
 MAX_POLL_FAILURES = 3  # consecutive failed polls before the scenario errors
 _SER = TypeSerializer()
 _DESER = TypeDeserializer()
+
+
+@dataclass
+class RemoteObservation:
+    """What an AWS run can see: failure objects, the sample's projection table, alerts, archive copies.
+
+    UNFINISHED for stacks other than the sample: without an engine journal, "processed" is read from
+    the sample's projection table (output ProjectionTableName); another stack needs its own evidence
+    of processed records before this runner can judge it (the local runner needs none).
+    """
+
+    injected: list[dict[str, Any]]
+    failure_objects: list[FailureObject]
+    processed: list[int]
+    projected: dict[str, dict[str, Any]]
+    mapping: dict[str, Any]
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    archive_keys: list[str] = field(default_factory=list)
+
+    @property
+    def pk_of(self) -> dict[int, str]:
+        return {i["index"]: i["pk"] for i in self.injected}
+
+    def summary(self) -> dict[str, Any]:
+        return {"destination": [o.summary() for o in self.failure_objects],
+                "failure_object_keys": [o.key for o in self.failure_objects], "processed": self.processed,
+                "projected": sorted(self.projected), "alerts": [{k: a.get(k) for k in ("kind", "key", "condition")}
+                                                                for a in self.alerts],
+                "archive_keys": self.archive_keys}
+
+
+def all_good_projected(obs: RemoteObservation, poison: list[int]) -> Check:
+    good = sorted(obs.pk_of[i] for i in obs.pk_of if i not in set(poison))
+    return check("every good order projected", good, sorted(p for p in obs.projected if p in set(good)))
+
+
+def poison_not_projected(obs: RemoteObservation, poison: list[int]) -> Check:
+    bad = [obs.pk_of[i] for i in poison]
+    return check("no poison order projected", [], sorted(p for p in bad if p in obs.projected))
+
+
+def failure_handler_checks(obs: RemoteObservation) -> list[Check]:
+    """The sample's failure handler alerted each failure object once, naming it, and archived it."""
+    valid = sorted((o.key, o.condition) for o in obs.failure_objects if not o.error)
+    alerted = sorted(a.get("key") for a in obs.alerts if a.get("kind") in ("failure", "auto-replayed"))
+    archived = sorted(k for k in obs.archive_keys if not k.startswith("archive/condition=malformed/"))
+    return [
+        check("failure handler alerted each failure object once, naming its key", [k for k, _ in valid], alerted),
+        check("failure handler archived each failure object under archive/condition=<condition>/date=.../",
+              sorted(f"archive/condition={cond}/" for _, cond in valid),
+              sorted(k.split("date=")[0] for k in archived)),
+    ]
 
 
 class RemoteRunError(RuntimeError):
@@ -228,9 +278,8 @@ class RemoteScenario:
             self.notes.append("the stack has no AlertTopicArn output: alerts are not checked")
 
     def inject(self) -> None:
-        """Write the scenario's orders (pk unique to this run) into the source table."""
-        run = f"{self.scenario.name.replace('_', '-')[:20]}-{self.run_id}"
-        self.items = orders(self.scenario.count, self.scenario.poison, run=run)
+        """Write the scenario's items into the source table (a per-run stack: fresh tables)."""
+        self.items = [dict(i) for i in self.scenario.items]
         ddb = self.deployed.backend.client("dynamodb")
         table = self.deployed.output("SourceTableName")
         for item in self.items:
@@ -337,7 +386,7 @@ class RemoteScenario:
                               "its configuration is not compared with the scenario's context")
             return None
 
-    def observation(self) -> tuple[Observation, list[str]]:
+    def observation(self) -> tuple[RemoteObservation, list[str]]:
         """The evidence as an Observation (invocations unknown: AWS keeps no journal); plus the pks
         found in failure objects that this run never injected."""
         ev = self.evidence
@@ -376,10 +425,9 @@ class RemoteScenario:
         mapping = self.mapping() or {}
         mapping_uuid = self.deployed.output("EventSourceMappingId")
         mapping = {"UUID": mapping_uuid, **mapping}
-        obs = Observation(injected=injected, stream=[], invocations=[], failure_objects=objects, processed=processed,
-                          filtered=[], dropped=[], destination_failures=0, projected=dict(ev.projected),
-                          projection_log=[], metrics={}, mapping=mapping, alerts=list(ev.alerts),
-                          archive_keys=list(ev.archive_keys))
+        obs = RemoteObservation(injected=injected, failure_objects=objects, processed=processed,
+                                projected=dict(ev.projected), mapping=mapping, alerts=list(ev.alerts),
+                                archive_keys=list(ev.archive_keys))
         return obs, foreign
 
 
@@ -419,7 +467,7 @@ def _flag(context: Mapping[str, Any], key: str, default: bool) -> bool:
     return value if isinstance(value, bool) else str(value).strip().lower() == "true"
 
 
-def remote_conservation(obs: Observation) -> dict[str, Any]:
+def remote_conservation(obs: RemoteObservation) -> dict[str, Any]:
     """Every injected record is projected or in a failure object; one in neither is lost.
 
     A record may be in both (AWS writes the whole failed batch or suffix, including good records
@@ -441,13 +489,13 @@ def remote_conservation(obs: Observation) -> dict[str, Any]:
     }
 
 
-def remote_checks(scenario: Scenario, obs: Observation, foreign: list[str], *, settled: bool,
+def remote_checks(scenario: Scenario, obs: RemoteObservation, foreign: list[str], *, settled: bool,
                   missing: list[str], alerts_observed: bool) -> list[Check]:
     """What holds on AWS whatever its batching, derived from the scenario's context and poison."""
     ctx = scenario.context
     poison = sorted(scenario.poison)
     bisect = _flag(ctx, "bisect", True)
-    partial = scenario.report_batch_item_failures
+    partial = _flag(ctx, "reportBatchItemFailures", False)
     retries = int(ctx.get("retryAttempts", 2))
     objs = sorted(obs.failure_objects, key=lambda o: o.records)
     checks = [check("settled before the deadline (every record accounted, each poison in a failure object"
@@ -474,17 +522,17 @@ def remote_checks(scenario: Scenario, obs: Observation, foreign: list[str], *, s
     in_failures = {i for o in objs for i in o.records}
     checks.append(check("every poison record is in a failure object", poison,
                         sorted(p for p in poison if p in in_failures), spec="1 (end of retries)"))
-    checks.append(expect.poison_not_projected(obs, poison))
+    checks.append(poison_not_projected(obs, poison))
     checks.append(check("every failure object holds a poison record (a good record never exhausts retries)", [],
                         [o.key for o in objs if not o.error and not set(o.records) & set(poison)], spec="1, 2.1"))
     if bisect and not partial:
         checks.extend(expect.isolated(obs, poison))
-        checks.append(expect.all_good_projected(obs, poison))
+        checks.append(all_good_projected(obs, poison))
     elif partial:
         checks.append(check("each failure object starts at a failed record (checkpoint at the lowest failed "
                             "sequence number; only the suffix is retried)", [],
                             [o.key for o in objs if o.records and o.records[0] not in poison], spec="0.3, 2.2"))
-        checks.append(expect.all_good_projected(obs, poison))
+        checks.append(all_good_projected(obs, poison))
     else:
         size = int(ctx.get("batchSize", 10))
         checks.append(check(f"without bisect a failure object is a whole batch (1..{size} records, batchSize = "
@@ -519,7 +567,7 @@ def run_remote_scenario(scenario: Scenario, deployed: Deployed, *, settings: Rem
         "name": scenario.name, "title": scenario.title, "description": scenario.description,
         "spec_sections": list(scenario.spec_sections), "verdict": "error", "wall_s": 0.0, "checks": [],
         "expected": {"context": dict(scenario.context), "mutation": None, "poison": list(scenario.poison),
-                     "count": scenario.count},
+                     "count": len(scenario.items)},
         "observed": {}, "conservation": {}, "journal": [], "error": None,
         "remote": {"stack": deployed.stack_name, "backend": deployed.backend.name, "notes": []},
     }

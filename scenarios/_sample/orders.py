@@ -1,7 +1,8 @@
-"""Order items to write into the source table: good ones, and poison ones the consumer must reject.
+"""The sample's order items: good ones, and poison ones its consumer must reject.
 
-The consumer (lambdas/stream_consumer) validates orders; a poison record is an order that is
-well-formed DynamoDB data but fails that validation, which is what poison looks like in production.
+The sample consumer (lambdas/stream_consumer) validates orders; a poison record is an order that is
+well-formed DynamoDB data but fails that validation (a negative amount), which is what poison
+looks like in production. Scenario files build their `items` from these.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ import pytest
 from faultkit import wait_until  # type: ignore[import-not-found]
 from harness.esm import EngineSettings
 from harness.esm.config import Backoff
-from harness.injector import orders
+from _sample.orders import orders
 from harness.notifications import NotificationService
 from harness.pipeline import LocalPipeline
 
@@ -50,7 +50,7 @@ def test_failure_bucket_deleted_mid_run_is_counted_dropped_and_accounted(tmp_pat
         uuid = pipe.output("EventSourceMappingId")
 
         first = orders(10, poison=[3], run="before")
-        pipe.inject(first)
+        pipe.inject(first, table=pipe.output("SourceTableName"))
         pipe.settle(timeout=60)
         kept = {k: s3.get_object(Bucket=bucket, Key=k)["Body"].read() for k in _keys(s3, bucket, "aws/lambda/")}
         assert len(kept) == 1, "the first poison record reached the bucket"
@@ -62,7 +62,7 @@ def test_failure_bucket_deleted_mid_run_is_counted_dropped_and_accounted(tmp_pat
         pipe.journal.record("fault_injected", fault="failure bucket deleted", bucket=bucket)
 
         second = orders(10, poison=[6], run="after")
-        pipe.inject(second)
+        pipe.inject(second, table=pipe.output("SourceTableName"))
         pipe.esm.drain(timeout=60)
         metrics = pipe.esm.metrics(uuid)
         projected = _projected(pipe)
@@ -106,7 +106,7 @@ def test_failure_handler_notification_fails_then_is_retried_and_delivered(tmp_pa
         sns.delete_topic(TopicArn=topic_arn)
         pipe.journal.record("fault_injected", fault="alert topic deleted", topic=topic_arn)
 
-        pipe.inject(orders(5, poison=[2], run="notify"))
+        pipe.inject(orders(5, poison=[2], run="notify"), table=pipe.output("SourceTableName"))
         pipe.journal.wait_for(lambda es: [e for e in es if e["kind"] == "notification" and e["result"] != "success"],
                               timeout=60, what="the first failed notification attempt")
         name = topic_arn.rsplit(":", 1)[1]

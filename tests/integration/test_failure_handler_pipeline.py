@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from harness.injector import orders
+from _sample.orders import orders
 from harness.pipeline import LocalPipeline
 from harness.scenarios.observe import subscribe_alert_inbox
 
@@ -46,7 +46,7 @@ def test_auto_replay_reaches_the_consumer_through_the_local_lambda_api_and_gives
     with LocalPipeline(journal_path=tmp_path / "j.jsonl") as pipe:
         pipe.deploy(context, start_polling=False)
         inbox = subscribe_alert_inbox(pipe)
-        pipe.inject(orders(1, poison=[0], run="auto"))
+        pipe.inject(orders(1, poison=[0], run="auto"), table=pipe.output("SourceTableName"))
         pipe.start_polling()
         pipe.settle(timeout=120)
         consumer = pipe.output("ConsumerFunctionName")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from _sample.orders import orders
 from harness.esm import Backoff, EngineSettings
 
 FAST = EngineSettings(backoff=Backoff(0.02, 2.0, 0.1))
@@ -16,7 +17,7 @@ def test_fixtures_deploy_inject_and_read_failures(deployed_stack, injector, fail
     pipe = deployed_stack({"batchSize": 10, "retryAttempts": 2, "bisect": True, "reportBatchItemFailures": False}, start_polling=False,
                           esm_settings=FAST)
     assert pipe.backend is harness_backend
-    items = injector(6, poison=[2], run="fixture")
+    items = injector(orders(6, poison=[2], run="fixture"))
     pipe.start_polling()
     pipe.settle(timeout=60)
     listed = failure_records.list()
@@ -29,6 +30,6 @@ def test_fixtures_deploy_inject_and_read_failures(deployed_stack, injector, fail
 
 def test_fixtures_refuse_use_before_deploy(injector, failure_records) -> None:
     with pytest.raises(RuntimeError, match="no stack deployed yet"):
-        injector(1)
+        injector(orders(1))
     with pytest.raises(RuntimeError, match="failure_records: no stack deployed yet"):
         failure_records.list()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from _sample.wrappers import use_wrapper
 from harness.scenarios import Mutation, load_scenarios, run_scenario, run_suite, select
 from harness.scenarios.junit import failure_message, junit_xml
 
@@ -28,7 +29,7 @@ def test_bisect_off_fails_the_isolation_scenario() -> None:
 
 
 def test_swallowing_consumer_fails_and_the_oracle_says_what_aws_would_write() -> None:
-    result = run_scenario(BY_NAME["one-poison-bisect"], mutation=Mutation("swallow", wrapper="swallow"))
+    result = run_scenario(BY_NAME["one-poison-bisect"], mutation=Mutation("swallow", prepare=use_wrapper("swallow")))
     assert result["verdict"] == "fail"
     bad = failing(result)
     assert bad["1 failure object(s) in S3 (bisect isolates the poison)"]["observed"] == 0
@@ -41,7 +42,7 @@ def test_swallowing_consumer_fails_and_the_oracle_says_what_aws_would_write() ->
 
 
 def test_swallowing_consumer_fails_the_retry_exhaustion_scenario() -> None:
-    result = run_scenario(BY_NAME["retry-exhaustion"], mutation=Mutation("swallow", wrapper="swallow"))
+    result = run_scenario(BY_NAME["retry-exhaustion"], mutation=Mutation("swallow", prepare=use_wrapper("swallow")))
     assert result["verdict"] == "fail"
     assert "the failure object holds the whole batch" in failing(result)
 

@@ -10,19 +10,24 @@ from __future__ import annotations
 import dataclasses
 import json
 import tempfile
+from functools import partial
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Iterator
 
 import pytest
 
 from harness.esm import EngineSettings
 from harness.pipeline import LocalPipeline
-from harness.scenarios import ScenarioRun, load_scenarios
+from _sample.orders import orders
+from _sample.wrappers import deploy_wrapper
+from harness.scenarios import load_scenarios
 from harness.scenarios.model import Scenario, ScenarioError
-from harness.scenarios.observe import FailureObject, Observation
+from harness.scenarios.observe import FailureObject
 from harness.scenarios.remote import (
     Deployed,
     Evidence,
+    RemoteObservation,
     RemoteScenario,
     RemoteRunError,
     RemoteSettings,
@@ -31,7 +36,7 @@ from harness.scenarios.remote import (
     run_remote_scenario,
     stack_outputs,
 )
-from harness.scenarios.runner import FAST_BACKOFF
+from harness.scenarios.runner import FAST_BACKOFF, replace_function_code
 
 BY_NAME = {s.name: s for s in load_scenarios()}
 FAST = RemoteSettings(deadline_s=30, poll_s=0.1, quiet_s=0.5)
@@ -104,7 +109,8 @@ def test_spec_1_a_record_in_neither_place_is_lost_and_named(stand_in) -> None:
     sc = BY_NAME["one-poison-bisect"]
     pipe, deployed = stand_in(sc.context)
     workdir = Path(tempfile.mkdtemp(prefix="remote-swallow-"))
-    ScenarioRun(sc, pipe, workdir).deploy_wrapper("swallow")
+    deploy_wrapper(SimpleNamespace(pipe=pipe, workdir=workdir, consumer=pipe.output("ConsumerFunctionName"), facts={},
+                                   replace_function_code=partial(replace_function_code, pipe)), "swallow")
     result = run_remote_scenario(sc, deployed, settings=RemoteSettings(deadline_s=3, poll_s=0.2, quiet_s=0.5),
                                  mapping_reader=mapping_reader(pipe))
     assert result["verdict"] == "fail", result["error"]
@@ -185,12 +191,10 @@ def test_stack_outputs_come_from_cloudformation_and_an_unfinished_stack_is_refus
         stack_outputs(_Backend("ROLLBACK_COMPLETE"), "S-1")  # type: ignore[arg-type]
 
 
-def _obs(objects: list[FailureObject], projected: list[int], count: int = 4) -> Observation:
+def _obs(objects: list[FailureObject], projected: list[int], count: int = 4) -> RemoteObservation:
     injected = [{"index": i, "pk": f"order#t-{i}", "item": {}} for i in range(count)]
-    return Observation(injected=injected, stream=[], invocations=[], failure_objects=objects, processed=projected,
-                       filtered=[], dropped=[], destination_failures=0,
-                       projected={f"order#t-{i}": {} for i in projected}, projection_log=[], metrics={},
-                       mapping={"UUID": "u"})
+    return RemoteObservation(injected=injected, failure_objects=objects, processed=projected,
+                             projected={f"order#t-{i}": {} for i in projected}, mapping={"UUID": "u"})
 
 
 def _fo(records: list[int]) -> FailureObject:
@@ -212,7 +216,8 @@ def test_remote_conservation_counts_a_record_in_both_places_once_and_names_the_l
 def test_remote_checks_fail_a_failure_object_without_poison() -> None:
     """Spec 1, 2.1: under bisect a good record never exhausts its retries."""
     sc = Scenario(name="t", title="t", description="t", spec_sections=("2.1",),
-                  context={"batchSize": 10, "retryAttempts": 2, "bisect": True}, count=4, poison=(1,), aws=True)
+                  context={"batchSize": 10, "retryAttempts": 2, "bisect": True}, items=tuple(orders(4, (1,), run="t")),
+                  poison=(1,), aws=True)
     good = remote_checks(sc, _obs([_fo([1])], projected=[0, 2, 3]), [], settled=True, missing=[],
                          alerts_observed=False)
     assert all(c.passed for c in good), [c for c in good if not c.passed]

@@ -111,7 +111,7 @@ def test_only_excluded_scenarios_chosen_exits_2_naming_why() -> None:
                          backend=SimpleNamespace(healthy=lambda: True))
     assert (status, cdk.calls) == (2, [])
     assert "none of the chosen scenarios can run on AWS" in err
-    assert "function-timeout: it swaps the consumer's code" in err and "record-age-expiry: it needs a virtual clock" in err
+    assert "function-timeout: its prepare hook changes the deployed stack or its code" in err and "record-age-expiry: it needs a virtual clock" in err
 
 
 def test_missing_npx_or_credentials_exits_2_before_deploying() -> None:
@@ -137,9 +137,9 @@ def test_deploy_run_destroy_with_a_per_run_stack_and_skips_named(stand_in: Local
     assert re.fullmatch(r"CiRun-[0-9a-f]{6}", name)
     assert deploy == cdk_deploy_command(name, ctx) and destroy == cdk_destroy_command(name, ctx)
     assert cwd1 == cwd2 == CDK_WORKDIR
-    assert "SKIP function-crash (not run on AWS): it swaps the consumer's code for the 'crash' wrapper" in err
+    assert "SKIP function-crash (not run on AWS): its prepare hook changes the deployed stack or its code" in err
     assert "retained by RemovalPolicy.RETAIN: bucket" in err
-    assert "not run on aws: function-crash: it swaps the consumer's code" in out  # after the verdict table
+    assert "not run on aws: function-crash: its prepare hook changes the deployed stack or its code" in out  # after the verdict table
     result = json.loads((tmp_path / "r.json").read_text())
     assert [s["name"] for s in result["scenarios"]] == ["one-poison-bisect", "several-poison-bisect"]
     assert [s["verdict"] for s in result["scenarios"]] == ["pass", "pass"]
