@@ -27,7 +27,7 @@ def describe_text(desc: StackDescription) -> str:
     unread = [s for s in desc.streams if s.logical_id not in {p.mapping.source for p in desc.pipelines}]
     if unread:
         lines.append("")
-        lines.append("Streams no mapping reads: " + ", ".join(_stream_text(s) for s in unread))
+        lines.append("Streams no described pipeline reads: " + ", ".join(_stream_text(s) for s in unread))
     if desc.notes:
         lines.append("")
         lines.append("Notes")

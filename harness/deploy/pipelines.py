@@ -153,7 +153,10 @@ def describe_template(template: dict[str, Any], *, stack_name: str) -> StackDesc
 
     if not isinstance(template, dict):
         raise ValueError(f"stack {stack_name}: a template must be an object, got {type(template).__name__}")
-    ix = TemplateIndex(template)
+    try:
+        ix = TemplateIndex(template)
+    except ValueError as exc:
+        raise ValueError(f"stack {stack_name}: {exc}") from None
     _note_untranslated(ix, template)
     streams = read_streams(ix)
     functions = read_functions(ix)

@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from harness.deploy.pipelines import DestinationDesc, FunctionDesc, MappingDesc, StreamDesc
-from harness.deploy.template_index import Pointer, TemplateIndex, show
+from harness.deploy.template_index import Pointer, TemplateIndex, has_intrinsic, show
 from harness.notifications.config import function_name_from_arn
 
 TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
@@ -367,10 +367,16 @@ def _setting(ix: TemplateIndex, lid: str, name: str, written: Any) -> Any:
         ix.note(f"{lid}: {name} is {show(written)}, which cannot be read from the template alone ({problem}); "
                 "kept as written")
         return written
-    if value is not written and value != written:
+    value = _typed(ix, lid, name, value)
+    if has_intrinsic(written):
         params = ix.parameters_in(written)
         origin = f"the Default of parameter {', '.join(params)}" if params else "the parameter defaults"
         ix.note(f"{lid}: {name} is {show(written)}: read as {value!r} ({origin}); a deploy may pass another value")
+    return value
+
+
+def _typed(ix: TemplateIndex, lid: str, name: str, value: Any) -> Any:
+    """CloudFormation's own conversions: "25" for an integer setting, "true" for a boolean one."""
     if name in INT_SETTINGS:
         converted = _as_int(value, None)
         if converted is None:

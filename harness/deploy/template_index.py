@@ -149,7 +149,7 @@ class TemplateIndex:
                     return Pointer(logical_id=target, attribute=attribute or None)
         candidates = tuple(name for name in references(value) if name in self.resources)
         resolved, _ = self.resolve(value)
-        if not _has_intrinsic(resolved):
+        if not has_intrinsic(resolved):
             return Pointer(literal=resolved, candidates=candidates)
         if len(candidates) >= 1:
             return Pointer(logical_id=candidates[0], built=True, candidates=candidates)
@@ -174,7 +174,7 @@ class TemplateIndex:
     def resolve(self, value: Any, *, where: str = "") -> tuple[Any, str | None]:
         """`value` with parameters at their Default; (value as written, why) when it cannot be
         resolved from the template alone (a resource attribute, a pseudo parameter...)."""
-        if not _has_intrinsic(value):
+        if not has_intrinsic(value):
             return value, None
         try:
             return self.resolver.resolve(value, logical_id=where or "template"), None
@@ -212,13 +212,14 @@ def _getatt_parts(arg: Any) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _has_intrinsic(value: Any) -> bool:
+def has_intrinsic(value: Any) -> bool:
+    """True when `value` holds an intrinsic function anywhere (so it is not a plain literal)."""
     if isinstance(value, dict):
         if len(value) == 1 and next(iter(value)) in INTRINSIC_KEYS:
             return True
-        return any(_has_intrinsic(v) for v in value.values())
+        return any(has_intrinsic(v) for v in value.values())
     if isinstance(value, list):
-        return any(_has_intrinsic(v) for v in value)
+        return any(has_intrinsic(v) for v in value)
     return False
 
 

@@ -280,9 +280,16 @@ def test_parameter_values_resolve_to_their_default_with_a_note() -> None:
     assert s["BatchSize"] == 25 and s["BisectBatchOnFunctionError"] is True
     assert s["MaximumRetryAttempts"] == {"Ref": "Retries"}  # no Default: kept as written
     notes = notes_of(t)
-    assert "BatchSize is Ref Batch: read as '25' (the Default of parameter Batch)" in notes
+    assert "BatchSize is Ref Batch: read as 25 (the Default of parameter Batch)" in notes
     assert "MaximumRetryAttempts is Ref Retries, which cannot be read from the template alone" in notes
     assert "has no Default" in notes
+
+
+def test_cloudformation_string_values_are_converted_without_a_note() -> None:
+    t = stack(M=mapping(BatchSize="25", Enabled="false"))
+    s = only(t).mapping.settings
+    assert (s["BatchSize"], s["Enabled"]) == (25, False)
+    assert notes_of(t) == ""
 
 
 def test_pseudo_parameters_are_not_guessed() -> None:
@@ -501,8 +508,8 @@ def test_no_pipeline_at_all_says_so() -> None:
 # -- bad input and SAM ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("template", "message"), [
-    ({}, "template has no Resources section"),
-    ({"Resources": {"X": {"Properties": {}}}}, "template resource 'X' must be an object with a string Type"),
+    ({}, "stack T: template has no Resources section"),
+    ({"Resources": {"X": {"Properties": {}}}}, "stack T: template resource 'X' must be an object with a string Type"),
     ([], "stack T: a template must be an object"),
 ])
 def test_bad_templates_name_what_is_wrong(template: Any, message: str) -> None:
@@ -536,7 +543,7 @@ def test_describe_text_shows_the_flow_and_the_notes() -> None:
                  "  notification  Bucket s3:ObjectCreated:* (prefix 'aws/lambda/') -> Handler: feeds failure handler",
                  "  failure handler Handler: runtime python3.12, handler app.handler, timeout 60 s, memory 128 MB",
                  "    alert       SNS topic Topic (environment T)",
-                 "Streams no mapping reads: Other: Kinesis data stream (retention 24 h)",
+                 "Streams no described pipeline reads: Other: Kinesis data stream (retention 24 h)",
                  "Notes"):
         assert line in text.splitlines(), (line, text)
     assert "Default of parameter Batch" in text
