@@ -4,7 +4,10 @@ Read from the template alone, before anything is deployed, so `harness describe`
 the scenario runner and the oracle all see the stack as it is written: the mapping's settings as
 deployed (Lambda API names, defaults filled in, spec 7.1), not the context keys that produced them.
 
-INTERFACE PINNED, IMPLEMENTATION IN PROGRESS (issue 11): `describe_template` is being written.
+How each part is read lives in its own module: `template_index` (references, parameter
+defaults), `stream_mappings` (streams, functions, mappings, destinations), `failure_handlers`
+(S3 notifications, alert channels) and `iam_reading` (what a role's policies allow). What the
+template alone cannot tell is kept as written and explained in `StackDescription.notes`.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ class StreamDesc:
     key_schema: tuple[str, ...] = ()  # DynamoDB: key attribute names, HASH first, then RANGE
     stream_view_type: str | None = None  # DynamoDB only
     consumer: str | None = None  # Kinesis: the AWS::Kinesis::StreamConsumer the mapping reads through
+    retention_hours: Any = 24  # how long a record stays readable: 24 on DynamoDB; Kinesis RetentionPeriodHours
+    replicas: tuple[Any, ...] = ()  # AWS::DynamoDB::GlobalTable: the replica Regions as written
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,7 @@ class FunctionDesc:
     role: str | None = None  # logical id of its AWS::IAM::Role, when it is one of this template
     layers: tuple[str, ...] = ()  # logical ids of AWS::Lambda::LayerVersion
     code_path: str | None = None  # Metadata aws:asset:path (relative to the assembly) when known
+    function_name: Any = None  # the FunctionName property as written; None when CloudFormation names it
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,8 @@ class MappingDesc:
     qualifier: str | None  # logical id of the AWS::Lambda::Alias / ::Version the mapping names, if any
     settings: dict[str, Any]  # CreateEventSourceMapping parameters, defaults filled (BatchSize, MaximumRetryAttempts...)
     destination: DestinationDesc | None
+    event_source_arn: Any = None  # EventSourceArn as written (an intrinsic, a literal ARN, an import)
+    source_kind: str | None = None  # "dynamodb" | "kinesis", also when `source` is None but the ARN says which
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,8 @@ class NotificationDesc:
     events: tuple[str, ...]
     prefix: str = ""
     suffix: str = ""
+    admits_failure_records: bool = False  # its events and filter admit ESM failure-record keys (spec 4)
+    declared_by: str = ""  # the Custom::S3BucketNotifications or the AWS::S3::Bucket that declares it
 
 
 @dataclass(frozen=True)
@@ -76,8 +86,9 @@ class AlertDesc:
     """Where a failure handler may send alerts: a resource its environment or policy names."""
 
     kind: str  # "sns" | "sqs" | "events" | "ses"
-    logical_id: str
+    logical_id: str  # "default" for EventBridge's default bus (not a resource of the template)
     function: str  # the failure handler's logical id
+    via: str = ""  # why: "environment ALERT_TOPIC_ARN", "policy ses:SendEmail"...
 
 
 @dataclass(frozen=True)
@@ -89,6 +100,15 @@ class Pipeline:
     failure_handlers: tuple[FunctionDesc, ...] = ()  # the functions those notifications invoke
     alerts: tuple[AlertDesc, ...] = ()
 
+    @property
+    def label(self) -> str:
+        """`ConsumerMapping (SourceTable -> ConsumerFunction)`: how lists and errors name a pipeline."""
+        source = self.mapping.source or "a stream from outside the template"
+        if self.stream is not None and self.stream.consumer:
+            source = f"{source} via {self.stream.consumer}"
+        consumer = f"{self.mapping.function}:{self.mapping.qualifier}" if self.mapping.qualifier else self.mapping.function
+        return f"{self.mapping.logical_id} ({source} -> {consumer})"
+
 
 @dataclass(frozen=True)
 class StackDescription:
@@ -99,13 +119,75 @@ class StackDescription:
     notes: tuple[str, ...] = ()  # what describe could not resolve, in plain words
 
     def pipeline(self, *, mapping: str | None = None, table: str | None = None) -> Pipeline:
-        """The one pipeline matching the mapping and/or stream logical id; PipelineLookupError lists them."""
-        raise NotImplementedError("UNFINISHED: describe_template is being implemented (issue 11)")
+        """The one pipeline matching the mapping and/or stream logical id; PipelineLookupError lists them.
+
+        `table` matches the stream a mapping reads (a table, a Kinesis stream, or the Kinesis
+        consumer it reads through). With neither given, a stack with exactly one pipeline gives it.
+        """
+        matches = [p for p in self.pipelines
+                   if (mapping is None or p.mapping.logical_id == mapping)
+                   and (table is None or table in (p.mapping.source, p.stream.consumer if p.stream else None))]
+        if len(matches) == 1:
+            return matches[0]
+        asked = ", ".join(f"{k}={v!r}" for k, v in (("mapping", mapping), ("table", table)) if v is not None)
+        listing = "; ".join(p.label for p in self.pipelines)
+        if not self.pipelines:
+            raise PipelineLookupError(
+                f"stack {self.stack_name} has no stream pipeline: no AWS::Lambda::EventSourceMapping of its template "
+                "reads a DynamoDB or Kinesis stream" + (f" (asked for {asked})" if asked else ""))
+        if not matches:
+            raise PipelineLookupError(f"stack {self.stack_name} has no pipeline with {asked}; its pipelines: {listing}")
+        raise PipelineLookupError(
+            f"stack {self.stack_name} has {len(matches)} pipelines{' with ' + asked if asked else ''}; "
+            f"choose one by mapping or table: {'; '.join(p.label for p in matches)}")
 
 
 def describe_template(template: dict[str, Any], *, stack_name: str) -> StackDescription:
-    """Every stream mapping of `template` as a Pipeline; the rest of the template is not deployed."""
-    raise NotImplementedError("UNFINISHED: describe_template is being implemented (issue 11)")
+    """Every stream mapping of `template` as a Pipeline; the rest of the template is not deployed.
+
+    Raises ValueError naming the fault when `template` has no readable Resources section.
+    """
+    from harness.deploy.failure_handlers import alert_channels, bucket_notifications
+    from harness.deploy.stream_mappings import MAPPING, read_functions, read_mapping, read_streams
+    from harness.deploy.template_index import TemplateIndex
+
+    if not isinstance(template, dict):
+        raise ValueError(f"stack {stack_name}: a template must be an object, got {type(template).__name__}")
+    try:
+        ix = TemplateIndex(template)
+    except ValueError as exc:
+        raise ValueError(f"stack {stack_name}: {exc}") from None
+    _note_untranslated(ix, template)
+    streams = read_streams(ix)
+    functions = read_functions(ix)
+    pipelines: list[Pipeline] = []
+    for lid in ix.of_type(MAPPING):
+        if not ix.deployed(lid):
+            continue
+        read = read_mapping(ix, lid, streams, functions)
+        if read is None:
+            continue
+        mapping, stream = read
+        notifications: tuple[NotificationDesc, ...] = ()
+        if mapping.destination is not None and mapping.destination.kind == "s3" and mapping.destination.logical_id:
+            notifications = tuple(bucket_notifications(ix, mapping.destination.logical_id))
+        handler_ids = list(dict.fromkeys(n.function for n in notifications if n.admits_failure_records))
+        handlers = tuple(functions[h] for h in handler_ids if h in functions)
+        alerts = tuple(a for h in handlers for a in alert_channels(ix, h))
+        pipelines.append(Pipeline(mapping=mapping, stream=stream, consumer=functions[mapping.function],
+                                  notifications=notifications, failure_handlers=handlers, alerts=alerts))
+    return StackDescription(stack_name=stack_name, pipelines=tuple(pipelines), streams=tuple(streams.values()),
+                            functions=tuple(functions.values()), notes=tuple(ix.notes))
+
+
+def _note_untranslated(ix: Any, template: dict[str, Any]) -> None:
+    transform = template.get("Transform")
+    transforms = transform if isinstance(transform, list) else [transform]
+    serverless = [lid for lid, r in ix.resources.items() if str(r["Type"]).startswith("AWS::Serverless::")]
+    if "AWS::Serverless-2016-10-31" in transforms or serverless:
+        ix.note("the template still has the SAM transform (AWS::Serverless-2016-10-31"
+                + (f": {', '.join(serverless)}" if serverless else "")
+                + "); describe reads the translated CloudFormation, so SAM resources are not described")
 
 
 __all__ = ["AlertDesc", "DestinationDesc", "FunctionDesc", "MappingDesc", "NotificationDesc", "Pipeline",

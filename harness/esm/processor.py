@@ -94,6 +94,19 @@ def classify(result: InvokeResult, records: list[Record], report_batch_item_fail
     return Outcome(PARTIAL, first_failed=first, failed=failed)
 
 
+def _has_batch_item_failures(result: InvokeResult) -> bool:
+    """The response is a JSON object with a non-empty batchItemFailures list (read only when the
+    mapping ignores it, and parsed only when the bytes mention it)."""
+    raw = result.payload
+    if result.function_error or not raw or b"batchItemFailures" not in raw:
+        return False
+    try:
+        resp = json.loads(raw)
+    except ValueError:
+        return False
+    return isinstance(resp, dict) and isinstance(resp.get("batchItemFailures"), list) and bool(resp["batchItemFailures"])
+
+
 def classify_window(result: InvokeResult, records: list[Record], report_batch_item_failures: bool) -> Outcome:
     """Spec 7.1 (services-ddb-windows): a window invoke's response "must contain a state
     property", else it is a failed invocation (counted like an invalid response, functionError
@@ -342,12 +355,16 @@ class BatchProcessor:
             outcome = classify_window(result, records, self.m.report_batch_item_failures)
             wf = {"window_start": window.start, "final": final, "early": early, "state_out": outcome.state}
         counted = outcome.kind in (FUNCTION_ERROR, INVALID) or (outcome.kind == PARTIAL and outcome.first_failed == 0)
+        # harness lint (spec 2.2): failures the function reported that this mapping ignores; read only
+        # with ReportBatchItemFailures off (False when on: the outcome above already says).
+        ignored = not self.m.report_batch_item_failures and _has_batch_item_failures(result)
         self._j("invoke_result", batch_id=batch_id, invocation_id=invocation_id, request_id=u.request_id,
                 sequence_numbers=seqs, attempt=attempt,
                 outcome=outcome.kind, function_error=outcome.function_error, counted=counted,
                 failed_sequence_numbers=outcome.failed, reason=outcome.reason or None,
                 committed_sequence_numbers=seqs if outcome.kind == SUCCESS
-                else seqs[:outcome.first_failed] if outcome.kind == PARTIAL else [], **wf)
+                else seqs[:outcome.first_failed] if outcome.kind == PARTIAL else [],
+                response_has_batch_item_failures=ignored, **wf)
         return outcome
 
     # -- endings -----------------------------------------------------------------------------
