@@ -108,39 +108,34 @@ def _local_path(base_dir: Path, uri: str, where: str, prop: str, notes: list[str
 
 
 def _localize_code(sam: dict[str, Any], base_dir: Path, where: str, notes: list[str]) -> dict[str, Path]:
-    """Replace every local code location by a placeholder S3 location; returns placeholder key -> folder."""
+    """Replace every local code location by a placeholder S3 location; returns placeholder key -> folder.
+
+    `Globals.Function.CodeUri` gets a placeholder of its own, so which functions inherit it
+    (`IgnoreGlobals`, a function's own `CodeUri` or `InlineCode`) stays the translator's decision.
+    """
     code: dict[str, Path] = {}
-    globals_fn = (sam.get("Globals") or {}).get("Function") if isinstance(sam.get("Globals"), dict) else None
-    global_uri = globals_fn.get("CodeUri") if isinstance(globals_fn, dict) else None
+
+    def localize(holder: dict[str, Any], prop: str, key: str, named: str) -> None:
+        uri = holder.get(prop)
+        if _is_local(uri):
+            code[key] = _local_path(base_dir, uri, where, named, notes)
+            holder[prop] = {"Bucket": PLACEHOLDER_BUCKET, "Key": key}
+
+    global_fn = sam.get("Globals", {}).get("Function") if isinstance(sam.get("Globals"), dict) else None
+    if isinstance(global_fn, dict):
+        localize(global_fn, "CodeUri", "Globals/Function/CodeUri", "Globals.Function.CodeUri")
     for lid, res in sam["Resources"].items():
         if not isinstance(res, dict) or res.get("Type") not in (FUNCTION, LAYER):
             continue
-        if res.get("Properties") is None:
-            res["Properties"] = {}
-        props = res["Properties"]
+        props = res.get("Properties")
         if not isinstance(props, dict):
             continue  # the translator names this error
-        if res["Type"] == FUNCTION:
-            if "InlineCode" in props or "ImageUri" in props or props.get("PackageType") == "Image":
-                continue
-            prop, uri, named = "CodeUri", props.get("CodeUri"), f"{lid}.CodeUri"
-            if uri is None and not _ignores_global(res, "CodeUri"):
-                uri, named = global_uri, f"Globals.Function.CodeUri (for {lid})"
-        else:
-            prop, uri, named = "ContentUri", props.get("ContentUri"), f"{lid}.ContentUri"
-        if not _is_local(uri):
-            continue
-        key = f"{lid}/{prop}"
-        code[key] = _local_path(base_dir, uri, where, named, notes)
-        props[prop] = {"Bucket": PLACEHOLDER_BUCKET, "Key": key}
-        build = (res.get("Metadata") or {}).get("BuildMethod") if isinstance(res.get("Metadata"), dict) else None
+        prop = "CodeUri" if res["Type"] == FUNCTION else "ContentUri"
+        localize(props, prop, f"{lid}/{prop}", f"{lid}.{prop}")
+        build = res.get("Metadata", {}).get("BuildMethod") if isinstance(res.get("Metadata"), dict) else None
         if build:
             notes.append(f"{lid}: Metadata.BuildMethod {build!r} is what `sam build` runs; "
-                         f"the harness uses {code[key]} as it is, unbuilt")
-    if _is_local(global_uri) and isinstance(globals_fn, dict):
-        del globals_fn["CodeUri"]  # every function that used it now has its own placeholder
-        if not globals_fn:
-            del sam["Globals"]["Function"]
+                         "the harness uses its code folder as it is, unbuilt")
     return code
 
 
@@ -159,6 +154,8 @@ def _run_translator(sam: dict[str, Any], where: str) -> dict[str, Any]:
         raise SourceError(f"{where}: not a valid SAM template: {detail}") from None
     except Exception as exc:  # noqa: BLE001 - a translator crash on odd input is still the template's problem
         raise SourceError(f"{where}: SAM translation failed ({type(exc).__name__}: {exc})") from None
+    finally:
+        translator.metrics.publish()  # to its no-op publisher; unpublished metrics log a warning when collected
 
 
 def _attach_asset_paths(template: dict[str, Any], code: dict[str, Path]) -> None:
