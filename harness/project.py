@@ -99,7 +99,9 @@ def _from_table(path: Path, table: dict[str, Any], prefix: str) -> Project:
 
     unknown = [k for k in table if k not in KEYS]
     if unknown:
-        hint = " (in harness.toml the keys go at the top level, with no [harness] table)" if "harness" in unknown else ""
+        hint = ""
+        if "harness" in unknown:
+            hint = " (in harness.toml the keys go at the top level, with no [harness] table)"
         raise fail(unknown[0], f"unknown key; known keys: {', '.join(KEYS)}{hint}")
     for key in ("stack", "scenarios", *SOURCE_KEYS):
         if key in table and not (isinstance(table[key], str) and table[key].strip()):

@@ -73,3 +73,25 @@ def copy_fixture_assembly(folder: Path) -> Path:
 
 def fixture_template() -> dict[str, Any]:
     return json.loads((FIXTURE_ASSEMBLY / "Fixture.template.json").read_text())
+
+
+# A Python app that is not a CDK app: writes the files of layout.json (path -> JSON) into CDK_OUTDIR.
+LAYOUT_APP = """\
+import json, os, pathlib
+out = pathlib.Path(os.environ["CDK_OUTDIR"])
+for rel, content in json.loads(pathlib.Path("layout.json").read_text()).items():
+    (out / rel).parent.mkdir(parents=True, exist_ok=True)
+    (out / rel).write_text(json.dumps(content))
+"""
+
+
+def write_layout_app(folder: Path, layout: dict[str, Any]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "layout.py").write_text(LAYOUT_APP)
+    (folder / "layout.json").write_text(json.dumps(layout))
+    (folder / "cdk.json").write_text(json.dumps({"app": "python3 layout.py"}))
+    return folder
+
+
+def queue_template(lid: str) -> dict[str, Any]:
+    return {"Resources": {lid: {"Type": "AWS::SQS::Queue"}}}

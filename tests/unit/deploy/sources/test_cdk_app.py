@@ -8,7 +8,16 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from sources_testkit import CDK_APP, SHELL_APP, stack_artifact, write_executable, write_shell_app
+from sources_testkit import (
+    CDK_APP,
+    SHELL_APP,
+    nested_artifact,
+    queue_template,
+    stack_artifact,
+    write_executable,
+    write_layout_app,
+    write_shell_app,
+)
 
 from harness.deploy.resources.awslambda import asset_dir
 from harness.deploy.sources import SourceError, SourceSpec, SynthError, open_source
@@ -128,14 +137,10 @@ def test_bad_context_is_named(tmp_path: Path) -> None:
 
 
 def test_the_stack_is_chosen_after_the_cache(tmp_path: Path) -> None:
-    app = tmp_path / "app"
-    app.mkdir()
-    (app / "two.py").write_text(
-        "import json, os, pathlib\n"
-        "out = pathlib.Path(os.environ['CDK_OUTDIR']); out.mkdir(parents=True)\n"
-        f"(out / 'manifest.json').write_text({json.dumps(json.dumps({'artifacts': {'A': stack_artifact('A', 'A.json'), 'B': stack_artifact('B', 'B.json', 'Bee')}}))})\n"
-        "for n in 'AB': (out / f'{n}.json').write_text(json.dumps({'Resources': {n: {'Type': 'AWS::SQS::Queue'}}}))\n")
-    (app / "cdk.json").write_text(json.dumps({"app": "python3 two.py"}))
+    app = write_layout_app(tmp_path / "app", {
+        "manifest.json": {"artifacts": {"A": stack_artifact("A", "A.json"), "B": stack_artifact("B", "B.json", "Bee")}},
+        "A.json": queue_template("A"), "B.json": queue_template("B"),
+    })
     with pytest.raises(SynthError, match=r"holds 2 stacks.*A \(artifact A, top level\); Bee \(artifact B, top level\)"):
         _source(app, tmp_path).synthesize()
     chosen = _source(app, tmp_path, stack="Bee").synthesize()
@@ -161,16 +166,11 @@ def test_app_environment_is_one_place_to_extend(tmp_path: Path) -> None:
 
 def test_a_nested_stage_assembly_from_an_app(tmp_path: Path) -> None:
     """An app whose stack lives in a Stage: the result's assembly_dir is the nested folder."""
-    app = tmp_path / "app"
-    app.mkdir()
-    (app / "stage.py").write_text(
-        "import json, os, pathlib\n"
-        "out = pathlib.Path(os.environ['CDK_OUTDIR'])\n"
-        "nested = out / 'assembly-Prod'; nested.mkdir(parents=True)\n"
-        f"(out / 'manifest.json').write_text({json.dumps(json.dumps({'artifacts': {'assembly-Prod': {'type': 'cdk:cloud-assembly', 'properties': {'directoryName': 'assembly-Prod'}}}}))})\n"
-        f"(nested / 'manifest.json').write_text({json.dumps(json.dumps({'artifacts': {'ProdApi1': stack_artifact('ProdApi1', 'ProdApi1.template.json', 'Prod-Api')}}))})\n"
-        "(nested / 'ProdApi1.template.json').write_text(json.dumps({'Resources': {'Q': {'Type': 'AWS::SQS::Queue'}}}))\n")
-    (app / "cdk.json").write_text(json.dumps({"app": "python3 stage.py"}))
+    app = write_layout_app(tmp_path / "app", {
+        "manifest.json": {"artifacts": {"assembly-Prod": nested_artifact("assembly-Prod", "Prod")}},
+        "assembly-Prod/manifest.json": {"artifacts": {"ProdApi1": stack_artifact("ProdApi1", "Api.json", "Prod-Api")}},
+        "assembly-Prod/Api.json": queue_template("Q"),
+    })
     result = _source(app, tmp_path).synthesize()
     assert result.stack_name == "Prod-Api" and result.assembly_dir.name == "assembly-Prod"
 

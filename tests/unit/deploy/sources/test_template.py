@@ -134,7 +134,8 @@ def test_not_a_template_is_named(tmp_path: Path) -> None:
 
 
 def test_a_transform_other_than_sam_is_refused(tmp_path: Path) -> None:
-    path = _write(tmp_path, "t.yaml", "Transform: AWS::LanguageExtensions\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n")
+    text = "Transform: AWS::LanguageExtensions\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n"
+    path = _write(tmp_path, "t.yaml", text)
     with pytest.raises(SourceError, match="Transform AWS::LanguageExtensions cannot be expanded offline"):
         open_source(SourceSpec("template", path)).synthesize()
 
