@@ -45,7 +45,7 @@ def max_entries_from_env() -> int:
 
 class SynthCache:
     def __init__(self, root: Path, *, max_entries: int | None = None) -> None:
-        self.root = Path(root)
+        self.root = Path(root).absolute()  # the app runs in its own folder: CDK_OUTDIR must not be relative
         self.max_entries = max_entries_from_env() if max_entries is None else int(max_entries)
         if self.max_entries < 1:
             raise SourceError(f"the synth cache must keep at least 1 entry, not {self.max_entries}")

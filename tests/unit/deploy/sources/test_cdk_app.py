@@ -186,3 +186,11 @@ def test_a_python_cdk_app_synthesizes_with_asset_metadata(tmp_path: Path) -> Non
     for lid, raw in functions.items():
         code = asset_dir(SimpleNamespace(assembly_dir=result.assembly_dir), lid, raw)  # as the deployer does
         assert (code / "app.py").is_file()
+
+
+def test_a_relative_cache_folder_still_receives_the_assembly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app runs in its own folder, so the CDK_OUTDIR it is given must not be relative to ours."""
+    app = write_shell_app(tmp_path / "app")
+    monkeypatch.chdir(tmp_path)
+    result = CdkAppSource(SourceSpec("app", Path("app")), cache_dir=Path("rel-cache")).synthesize()
+    assert result.assembly_dir.is_relative_to(tmp_path / "rel-cache") and result.stack_name == "ShellStack"
