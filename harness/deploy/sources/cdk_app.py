@@ -161,8 +161,8 @@ def run_command(command: str, app_dir: Path, env: dict[str, str], *, what: str) 
     """Run `command` through the shell in `app_dir`, as the CLI does; SynthError with the command,
     the exit status and the tail of stderr (stdout when stderr is empty) when it fails."""
     try:
-        proc = subprocess.Popen(command, shell=True, cwd=app_dir, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+        proc = subprocess.Popen(command, shell=True, cwd=app_dir, env=env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     except OSError as exc:
         raise SynthError(f"{what}: could not run `{command}` in {display_path(app_dir)}: {exc}") from None
     try:
