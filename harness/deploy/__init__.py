@@ -1,4 +1,5 @@
-"""Deploy: synthesize `infra/` (synth.py) and apply the template to a local backend (apply.py)."""
+"""Deploy: turn a stack source into a template (sources/; synth.py for the sample) and apply it
+to a local backend (apply.py)."""
 
 from __future__ import annotations
 
