@@ -39,8 +39,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     out = Console()
     if not out.is_terminal:  # CI logs: wide enough that the verdict table stays readable
         out = Console(width=160)
+    from harness.deploy.sources import SourceError
+    from harness.deploy.sources.options import resolve_source_args
+    from harness.project import ProjectError
+
+    try:
+        _, source, scenarios_dir = resolve_source_args(args)
+    except (SourceError, ProjectError) as exc:
+        raise CliError(str(exc)) from None
     status, _ = run_demo(names=args.names, report_dir=Path(args.report_dir) if args.report_dir else None,
-                         console=out)
+                         source=source, scenarios_dir=scenarios_dir, console=out)
     return status
 
 
@@ -144,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="deploy to the embedded backend, run the canonical scenarios, write the report")
     p.add_argument("names", nargs="*", metavar="SCENARIO", help="scenario names (default: all; see `harness scenarios list`)")
     p.add_argument("--report-dir", help="where to write report.html, report.md, result.json, junit.xml (default reports/demo)")
+    from harness.deploy.sources.options import add_source_arguments
+
+    add_source_arguments(p)
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("simulate", help="run the ESM engine over an in-memory stream; prints JSON")
@@ -177,6 +188,10 @@ def build_parser() -> argparse.ArgumentParser:
     from harness.scenarios.cli import register as register_scenarios
 
     register_scenarios(sub)
+
+    from harness.deploy.cli import register as register_describe
+
+    register_describe(sub)
     return parser
 
 

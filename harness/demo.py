@@ -1,9 +1,10 @@
 """`harness demo`: the whole pattern, end to end, on the embedded backend, judged against AWS.
 
-Synthesize and deploy the real stack (`infra/`, `lambdas/`), then run the canonical scenarios
-(`scenarios/`): each injects orders, some of them poison, lets the ESM engine, the consumer, the
-S3 failure record and the failure handler do their work, and judges what happened from the
-backend and the journal against what AWS does (spec) and what `harness simulate` predicts.
+Synthesize and deploy the project's stack (the sample's `infra/` and `lambdas/` unless a project
+file or `--app/--assembly/--template` names another), then run its scenarios: each writes items,
+some of them poison, lets the ESM engine, the consumer, the failure record and the failure handler
+do their work, and judges what happened from the backend and the journal against what AWS does
+(spec) and what `harness simulate` predicts.
 Writes the HTML/Markdown report, the result JSON and JUnit XML, and prints where they are.
 """
 
@@ -14,23 +15,27 @@ from typing import Any
 
 from rich.console import Console
 
-from harness.pipeline import PROJECT_ROOT
 from harness.scenarios import load_scenarios, select
 from harness.scenarios.cli import exit_status, render_table, run_with_progress, write_outputs
 
-DEFAULT_REPORT_DIR = PROJECT_ROOT / "reports" / "demo"
 
+def run_demo(*, names: list[str] | None = None, report_dir: Path | None = None, source: Any = None,
+             scenarios_dir: Path | None = None, console: Console | None = None,
+             progress_console: Console | None = None) -> tuple[int, dict[str, Any]]:
+    """Run the scenarios (all, or `names`) of the project (or of `source` and `scenarios_dir`),
+    write the report (default: reports/demo under the project); return (exit status, result)."""
+    from harness.project import load_project
+    from harness.scenarios.runner import default_source
 
-def run_demo(*, names: list[str] | None = None, report_dir: Path | None = None,
-             console: Console | None = None, progress_console: Console | None = None) -> tuple[int, dict[str, Any]]:
-    """Run the scenarios (all, or `names`), write the report; return (exit status, result)."""
     console = console or Console()
-    report_dir = Path(report_dir or DEFAULT_REPORT_DIR)
-    everything = load_scenarios()
+    project = load_project()
+    report_dir = Path(report_dir or project.root / "reports" / "demo")
+    source = source or default_source()
+    everything = load_scenarios(scenarios_dir or project.scenarios)
     chosen = select(everything, names or None)
-    console.print(f"[bold]harness demo[/]: {len(chosen)} scenario(s) on the embedded backend "
+    console.print(f"[bold]harness demo[/]: {len(chosen)} scenario(s) of {source.label()} on the embedded backend "
                   "(moto in-process, local Lambda runtime, harness ESM engine)")
-    result = run_with_progress(chosen, everything, backend="embedded",
+    result = run_with_progress(chosen, everything, backend="embedded", source=source,
                                console=progress_console or Console(stderr=True))
     render_table(result, console)
     write_outputs(result, json_path=str(report_dir / "result.json"), junit_path=str(report_dir / "junit.xml"),

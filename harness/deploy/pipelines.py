@@ -12,8 +12,22 @@ template alone cannot tell is kept as written and explained in `StackDescription
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
+
+
+_CDK_SUFFIX = re.compile(r"[0-9A-F]{8}")
+
+
+def names_logical_id(name: str | None, logical_id: str | None) -> bool:
+    """Whether `name` names `logical_id`: the logical id itself, or the construct id a CDK app gave
+    it (CDK appends an 8-hex-digit hash: `OrdersTable` names `OrdersTable3C4F1A2B`), so a scenario
+    can say what its author wrote in the app."""
+    if name is None or logical_id is None:
+        return False
+    return logical_id == name or (logical_id.startswith(name)
+                                  and _CDK_SUFFIX.fullmatch(logical_id[len(name):]) is not None)
 
 
 class PipelineLookupError(LookupError):
@@ -125,8 +139,9 @@ class StackDescription:
         consumer it reads through). With neither given, a stack with exactly one pipeline gives it.
         """
         matches = [p for p in self.pipelines
-                   if (mapping is None or p.mapping.logical_id == mapping)
-                   and (table is None or table in (p.mapping.source, p.stream.consumer if p.stream else None))]
+                   if (mapping is None or names_logical_id(mapping, p.mapping.logical_id))
+                   and (table is None or names_logical_id(table, p.mapping.source)
+                        or names_logical_id(table, p.stream.consumer if p.stream else None))]
         if len(matches) == 1:
             return matches[0]
         asked = ", ".join(f"{k}={v!r}" for k, v in (("mapping", mapping), ("table", table)) if v is not None)
