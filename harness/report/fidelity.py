@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-STATUS_LABEL = {"matches": "matches AWS", "diverges": "diverges", "not-run": "not run"}
-_ICON = {"matches": "✅", "diverges": "❌", "not-run": "➖"}  # Markdown has no cell colours
-_RANK = {"diverges": 2, "matches": 1, "not-run": 0}
+STATUS_LABEL = {"matches": "matches AWS", "diverges": "diverges", "consumer-differs": "consumer differs from its scenario",
+                "not-run": "not run"}
+_ICON = {"matches": "✅", "diverges": "❌", "consumer-differs": "⚠", "not-run": "➖"}  # Markdown has no cell colours
+_RANK = {"diverges": 3, "consumer-differs": 2, "matches": 1, "not-run": 0}
 
 
 @dataclass

@@ -35,6 +35,8 @@ text-transform:uppercase;letter-spacing:.03em}.badge-pass{background:#2e7d32}.ba
 code,pre{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace}pre{white-space:pre-wrap;word-break:break-word;
 margin:0}.failing .exp,.check-fail .exp{color:#1b5e20}.failing .obs,.check-fail .obs{color:#b71c1c}.spec{white-space:nowrap;color:#52606d}
 .fid-matches{background:#e8f5e9}.fid-diverges{background:#ffebee}.fid-not-run{background:#f5f5f5;color:#757575}
+.fid-consumer-differs{background:#fff8e1}.notes,.lint{margin:6px 0;font-size:13px}.lint{color:#8d6e00}
+.notes ul,.lint ul{margin:2px 0;padding-left:18px}
 .fid-status{font-weight:700}.fid-reason{font-size:12px;margin-top:2px}
 .timeline-wrap{overflow-x:auto;border:1px solid #d9e2ec;border-radius:6px;padding:4px;background:#fff}
 .legend{display:flex;flex-wrap:wrap;gap:6px 16px;font-size:12px;color:#52606d;margin:6px 0 12px}
@@ -143,6 +145,7 @@ def _scenario_section(i: int, sc: dict[str, Any]) -> str:
         parts.append(f"<p>{escape(sc['description'])}</p>")
     if sc.get("error"):
         parts.append(f'<div class="error"><b>error</b><pre>{escape(sc["error"])}</pre></div>')
+    parts.append(_stack_notes_html(sc))
     parts.append(f'<div class="timeline-wrap">{render_timeline(sc["journal"], svg_id="timeline-" + str(i + 1))}</div>')
     if sc["checks"]:
         rows = "".join(
@@ -158,6 +161,28 @@ def _scenario_section(i: int, sc: dict[str, Any]) -> str:
                          f"{escape(json.dumps(sc[label], indent=2, default=str, ensure_ascii=False))}</pre></details>")
     parts.append(_journal_details(sc["journal"]))
     parts.append("</section>")
+    return "".join(parts)
+
+
+def _stack_notes_html(sc: dict[str, Any]) -> str:
+    """How the stack ran here (language versions, skipped resources, local installs) and lint warnings."""
+    parts = []
+    if sc.get("blame") == "consumer":
+        parts.append('<p class="note"><b>The consumer did not behave as this scenario declares</b> (handler): the '
+                     'failing checks are its doing, not a difference from AWS.</p>')
+    if sc["runtimes"]:
+        rows = "".join(f"<li><code>{escape(fn)}</code>: {escape(str(r.get('runtime')))} ran on "
+                       f"{escape(str(r.get('version') or '?'))}</li>" for fn, r in sorted(sc["runtimes"].items()))
+        parts.append(f'<div class="notes"><b>functions ran on</b><ul>{rows}</ul></div>')
+    if sc["notes"]:
+        parts.append('<div class="notes"><b>notes</b><ul>' + "".join(f"<li>{escape(n)}</li>" for n in sc["notes"])
+                     + "</ul></div>")
+    if sc["lint"]:
+        items = "".join(
+            f"<li><b>{escape(str(f.get('rule')))}</b> (spec § {escape(str(f.get('spec_section')))})"
+            f"{' · seen ' + escape(str(f['observed'])) + ' time(s) in this run' if f.get('observed') else ''}: "
+            f"{escape(str(f.get('message')))}<br><i>{escape(str(f.get('consequence')))}</i></li>" for f in sc["lint"])
+        parts.append(f'<div class="lint"><b>lint</b><ul>{items}</ul></div>')
     return "".join(parts)
 
 

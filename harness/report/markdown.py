@@ -66,6 +66,17 @@ def render_markdown(result: dict[str, Any], html_name: str = "report.html") -> s
     if total["lost_records"]:
         out += ["", f"**{len(total['lost_records'])} record(s) lost:**", ""]
         out += [f"- {cell(r)}" for r in total["lost_records"]]
+    noted = [sc for sc in scenarios if sc["notes"] or sc["lint"] or sc["runtimes"]]
+    if noted:
+        out += ["", "## Stack notes and lint", ""]
+        for sc in noted:
+            for fn, r in sorted(sc["runtimes"].items()):
+                out.append(f"- {cell(sc['name'])}: function {cell(fn)} ({cell(r.get('runtime'))}) ran on "
+                           f"{cell(r.get('version') or '?')}")
+            out += [f"- {cell(sc['name'])}: {cell(n, 400)}" for n in sc["notes"]]
+            out += [f"- {cell(sc['name'])}: lint {cell(f.get('rule'))} (spec § {cell(f.get('spec_section'))})"
+                    f"{', seen ' + str(f['observed']) + ' time(s)' if f.get('observed') else ''}: "
+                    f"{cell(f.get('message'), 400)}" for f in sc["lint"]]
     out += ["", "## Fidelity (rule × backend)", "", matrix_markdown(result["fidelity"], cell)]
     return "\n".join(out).rstrip() + "\n"
 

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 VERDICTS = ("pass", "fail", "error")
-FIDELITY_STATUSES = ("matches", "diverges", "not-run")
+FIDELITY_STATUSES = ("matches", "diverges", "consumer-differs", "not-run")
 CONSERVATION_FIELDS = ("injected", "processed", "filtered", "in_failure_records", "dropped", "lost")
 
 
@@ -109,6 +109,9 @@ def _scenario(sc: Any, where: str) -> None:
     sc["journal"] = journal
     error = sc.get("error")
     sc["error"] = None if error is None else str(error)
+    sc["lint"] = [f for f in _expect(sc.get("lint") or [], list, f"{where}.lint") if isinstance(f, dict)]
+    sc["notes"] = [str(n) for n in _expect(sc.get("notes") or [], list, f"{where}.notes")]
+    sc["runtimes"] = _expect(sc.get("runtimes") or {}, dict, f"{where}.runtimes")
 
 
 def anchor(index: int, name: str) -> str:

@@ -37,6 +37,8 @@ from harness.scenarios import judge
 from harness.scenarios.audit import conservation, conservation_checks
 from harness.scenarios.expectations import check_expect, explicit_checks
 from harness.scenarios.model import Mutation, Scenario, ScenarioError
+from harness.scenarios.notes import stack_notes
+from harness.scenarios.steps import run_steps
 from harness.scenarios.observe import Inboxes, Observation, observe, subscribe_inboxes
 from harness.scenarios.oracle import build_spec, compare, predict
 from harness.scenarios.streams import StreamRecord, Write, writer_for
@@ -58,6 +60,7 @@ class ScenarioRun:
     pipe: LocalPipeline
     workdir: Path
     target: Target
+    stack: Any = None  # the DeployedStack: logical id -> what was created
     clock: VirtualClock | None = None
     writes: list[Write] = field(default_factory=list)
     stream: list[StreamRecord] = field(default_factory=list)
@@ -148,7 +151,7 @@ def _run(scenario: Scenario, source: Any, backend: str, mutation: Mutation | Non
         "name": scenario.name, "title": scenario.title, "description": scenario.description,
         "spec_sections": list(scenario.spec_sections), "verdict": "error", "wall_s": 0.0, "checks": [],
         "expected": {"context": dict(scenario.context), "mutation": _mutation_dict(mutation)},
-        "observed": {}, "conservation": {}, "journal": [], "error": None,
+        "observed": {}, "conservation": {}, "journal": [], "error": None, "lint": [],
     }
     pipe = LocalPipeline(backend, clock=clock, esm_settings=settings, esm=esm)  # may refuse the wiring: no temp dir yet
     workdir = Path(tempfile.mkdtemp(prefix=f"scenario-{scenario.name}-"))
@@ -163,6 +166,7 @@ def _run(scenario: Scenario, source: Any, backend: str, mutation: Mutation | Non
         if pipeline.stream is None:
             raise ScenarioError(f"{scenario.where()}: mapping {pipeline.mapping.logical_id} reads a stream that is not "
                                 "in this template; the harness writes only into streams it deploys")
+        result["lint"] = _static_lint(synth, pipeline)
         writer = writer_for(pipeline.stream.kind)(key_schema=pipeline.stream.key_schema)
         writes = writer.prepare(scenario.items, where=scenario.where())  # a bad item fails before any deploy
         with pipe:
@@ -173,7 +177,7 @@ def _run(scenario: Scenario, source: Any, backend: str, mutation: Mutation | Non
             target = resolve_target(pipeline, stack, pipe.esm)
             writer.bind(pipe, target)
             inboxes = subscribe_inboxes(pipe, target)
-            run = ScenarioRun(scenario, pipe, workdir, target, clock=clock, writes=writes)
+            run = ScenarioRun(scenario, pipe, workdir, target, stack=stack, clock=clock, writes=writes)
             for hook in (scenario.prepare, mutation.prepare if mutation else None):
                 if hook is not None:
                     hook(run)
@@ -181,6 +185,9 @@ def _run(scenario: Scenario, source: Any, backend: str, mutation: Mutation | Non
             oracle_clock = _align_virtual_clock(run) if clock is not None else None
             pipe.start_polling()
             pipe.settle(timeout=settle_timeout)
+            if scenario.steps:
+                run_steps(run, scenario.steps)
+                pipe.settle(timeout=settle_timeout)
             if scenario.after:
                 scenario.after(run)
                 pipe.settle(timeout=settle_timeout)
@@ -204,15 +211,36 @@ def _run(scenario: Scenario, source: Any, backend: str, mutation: Mutation | Non
                 observed=obs.summary(), conservation={k: cons[k] for k in CONSERVATION_KEYS})
             if verdict == "fail" and blame:
                 result["blame"] = blame
+            result["lint"] = result["lint"] + _run_lint(pipe.journal.entries(), obs.mapping, target)
     except Exception as exc:  # noqa: BLE001 - the verdict says what broke, the run goes on
         detail = "" if isinstance(exc, ScenarioError) else "\n" + traceback.format_exc(limit=8)
         result["error"] = f"{type(exc).__name__}: {exc}{detail}"
         result["verdict"] = "error"
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    result.update(stack_notes(pipe.journal.entries()))
     result["journal"] = _journal_dump(pipe.journal.entries())
     result["wall_s"] = round(time.perf_counter() - began, 3)
     return result, backend_info
+
+
+def _static_lint(synth: Any, pipeline: Any) -> list[dict[str, Any]]:
+    """The stack's lint findings for this scenario's mapping (harness lint), as the result records them."""
+    from harness.deploy.cli import function_code_dirs
+    from harness.deploy.pipelines import describe_template
+    from harness.lint import lint_stack
+
+    desc = describe_template(synth.template, stack_name=synth.stack_name)
+    findings = lint_stack(desc, synth.template, code_dirs=function_code_dirs(desc, synth.assembly_dir))
+    return [dataclasses.asdict(f) for f in findings if f.mapping == pipeline.mapping.logical_id]
+
+
+def _run_lint(entries: Any, mapping: dict[str, Any], target: Target) -> list[dict[str, Any]]:
+    """What the run showed of the lint rules (re-deliveries, ignored batchItemFailures), with counts."""
+    from harness.lint import lint_run
+
+    return [dataclasses.asdict(f) for f in lint_run(entries, mapping, mapping_uuid=target.mapping_uuid,
+                                                    mapping=target.pipeline.mapping.logical_id)]
 
 
 def _rbif(obs: Observation) -> bool:
@@ -250,6 +278,7 @@ def _judge(run: ScenarioRun, obs: Observation, predicted: dict[str, Any]) -> tup
     checks.extend(judge.order_checks(obs, expect))
     checks.extend(judge.failure_handler_checks(obs, target.failure_handlers, expect))
     checks.extend(judge.alert_checks(obs, target.alert_topics + target.alert_queues, expect))
+    checks.extend(judge.replay_checks(obs, expect))
     checks.extend(explicit_checks(expect, obs))
     if expect.get("oracle") is not False:
         checks.extend(compare(scenario, predicted, obs))

@@ -110,3 +110,21 @@ def test_input_is_not_mutated(demo_result: dict[str, Any], tmp_path: Path) -> No
     before = copy.deepcopy(demo_result)
     write_report(demo_result, tmp_path)
     assert demo_result == before
+
+
+def test_stack_notes_lint_and_consumer_blame_are_shown() -> None:
+    """Which Node/Python version ran each function, skipped resources and local installs, lint
+    warnings with what the run saw, and a verdict the consumer (not AWS fidelity) is blamed for."""
+    from harness.report.html import render_html
+    from harness.report.model import validate
+
+    result = validate({"run": {"backend": "embedded"}, "scenarios": [{
+        "name": "s", "verdict": "fail", "blame": "consumer", "checks": [],
+        "runtimes": {"orders-consumer": {"runtime": "nodejs24.x", "version": "v24.11.0"}},
+        "notes": ["Dashboard: skipped: AWS::CloudWatch::Dashboard is not deployed locally"],
+        "lint": [{"rule": "partial-batch-without-bisect", "spec_section": "§2.2", "observed": 3,
+                  "message": "m", "consequence": "good records re-delivered"}]}]})
+    html = render_html(result)
+    assert "nodejs24.x</code>" not in html and "nodejs24.x ran on v24.11.0" in html
+    assert "skipped: AWS::CloudWatch::Dashboard" in html and "seen 3 time(s)" in html
+    assert "did not behave as this scenario declares" in html

@@ -34,7 +34,7 @@ def _with(result: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     ("scenarios.0.conservation.lost", "2", "scenario 'demo-bisect-poison'.conservation.lost: expected int"),
     ("scenarios.0.conservation.injected", True, "scenario 'demo-bisect-poison'.conservation.injected: expected int"),
     ("scenarios.0.journal.3", "not an entry", "scenario 'demo-bisect-poison'.journal[3]: expected dict"),
-    ("fidelity.1.status", "ok", "fidelity[1].status: expected one of matches|diverges|not-run"),
+    ("fidelity.1.status", "ok", "fidelity[1].status: expected one of matches|diverges|consumer-differs|not-run"),
     ("fidelity.1.backend", None, "fidelity[1].backend: expected str"),
     ("run.backend_info", [], "run.backend_info: expected dict"),
 ])
