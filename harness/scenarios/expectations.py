@@ -73,6 +73,7 @@ _PARSERS: dict[str, Callable[..., Any]] = {
     "processed": _indexes,
     "dropped": _indexes,
     "invocations": lambda v, k, n: _int(v, k, 1),
+    "replayed": _indexes,
     "poison": lambda v, k, n: _choice(POISON_OUTCOMES)(v, k),
     "alerts": lambda v, k, n: _alerts(v, k),
     **{name: (lambda v, k, n: _bool(v, k)) for name in SWITCHES},

@@ -164,6 +164,33 @@ def handler_checks(scenario: Scenario, obs: Observation) -> list[Check]:
     return [check(f"{HANDLER_CHECK}: {mode}", [], wrong, spec="2.2, 2.3")]
 
 
+def replay_checks(obs: Observation, expect: Mapping[str, Any]) -> list[Check]:
+    """After replay steps: every record of every failure object replayed (or already, by the
+    ledger) and nothing failed; `expect.replayed` names exactly which items were replayed."""
+    summaries = obs.extra.get("replay") or []
+    if not summaries:
+        return []
+    index_of = {s.seq: s.index for s in obs.stream}
+    in_failures = sorted({i for o in obs.failure_objects for i in o.records})
+    replayed: set[int] = set()
+    problems = []
+    for n, summary in enumerate(summaries):
+        for r in summary["records"]:
+            if r["outcome"] in ("replayed", "already-replayed"):
+                if r["seq"] in index_of and index_of[r["seq"]] is not None:
+                    replayed.add(index_of[r["seq"]])
+            else:
+                problems.append(f"replay {n + 1}: item {index_of.get(r['seq'], r['seq'])}: {r['outcome']} {r['detail']}")
+        problems.extend(f"replay {n + 1}: {e}" for e in summary.get("errors", []))
+        problems.extend(f"replay {n + 1}: malformed {m['key']}" for m in summary.get("malformed", []))
+    out = [check("every replay succeeded (nothing failed, blocked or unreadable)", [], problems, spec="3.4, 3.5"),
+           check("every record of every failure record was replayed", in_failures,
+                 sorted(replayed & set(in_failures)), spec="3.5, 4")]
+    if "replayed" in expect:
+        out.append(check("exactly these items replayed", expect["replayed"], sorted(replayed), spec="3.5"))
+    return out
+
+
 def failure_handler_checks(obs: Observation, handlers: tuple[str, ...], expect: Mapping[str, Any]) -> list[Check]:
     """The second Lambda heard of every failure object, and handled it (S3 ObjectCreated)."""
     if not handlers or expect.get("failure_handler") is False:

@@ -30,7 +30,7 @@ SUFFIXES = DATA_SUFFIXES + (".py",)
 # YAML/JSON field -> Scenario field, where they differ.
 FIELDS = {"name": "name", "title": "title", "description": "description", "items": "items", "poison": "poison",
           "context": "context", "table": "table", "mapping": "mapping", "handler": "handler", "expect": "expect",
-          "fail_times": "fail_times", "clock": "clock", "spec": "spec_sections"}
+          "fail_times": "fail_times", "clock": "clock", "spec": "spec_sections", "after": "steps"}
 REQUIRED = ("name", "items")
 
 
@@ -134,6 +134,10 @@ def _from_mapping(entry: Any, where: str, path: Path) -> Scenario:
     if not isinstance(kwargs["items"], list):
         raise ScenarioError(f"{where}: field 'items' must be a list of items, got {type(kwargs['items']).__name__}")
     kwargs["items"] = tuple(kwargs["items"])
+    if "steps" in kwargs:
+        if not isinstance(kwargs["steps"], list):
+            raise ScenarioError(f"{where}: field 'after' must be a list of steps, got {kwargs['steps']!r}")
+        kwargs["steps"] = tuple(kwargs["steps"])
     for key in ("poison", "spec_sections"):
         if key in kwargs:
             value = kwargs[key]

@@ -51,6 +51,7 @@ class Scenario:
     handler: str | None = None  # one of HANDLERS; None: "partial" with ReportBatchItemFailures, else "raise"
     fail_times: int | None = None  # poison fails only its first N deliveries (a flaky consumer)
     expect: Mapping[str, Any] = field(default_factory=dict)  # overrides, see harness/scenarios/expectations.py
+    steps: tuple[Mapping[str, Any], ...] = ()  # YAML `after`: fix, then replay (harness/scenarios/steps.py)
     spec_sections: tuple[str, ...] = ()
     clock: str = "real"  # "virtual": the engine runs on a VirtualClock (record age without waiting)
     source_file: str | None = None  # where the scenario was read from, for error messages
@@ -96,6 +97,10 @@ class Scenario:
                 raise ScenarioError(f"{where}: {name} must be a logical id (a non-empty string), got {value!r}")
         try:
             check_expect(self.expect, poison=self.poison, count=len(self.items))
+            from harness.scenarios.steps import check_step
+
+            for n, step in enumerate(self.steps):
+                check_step(step, f"after[{n}]")
         except ValueError as exc:
             raise ScenarioError(f"{where}: {exc}") from None
         if self.aws and self.aws_blockers():
@@ -125,8 +130,8 @@ class Scenario:
         if self.prepare is not None or not self.destination_available:
             out.append("its prepare hook changes the deployed stack or its code (e.g. a wrapper or a bucket policy), "
                        "which the AWS run leaves exactly as cdk deploy made it")
-        if self.after is not None:
-            out.append("its after hook drives the local runtime (e.g. replay into a fixed consumer)")
+        if self.after is not None or self.steps:
+            out.append("its after hook or steps drive the local runtime (e.g. replay into a fixed consumer)")
         return out
 
     def aws_exclusion(self) -> str | None:

@@ -23,7 +23,10 @@ items:
 poison: [1]
 context: {batchSize: 5, ratio: 0.5}
 handler: partial-or-raise
-expect: {failure_records: 1, condition: RetryAttemptsExhausted, approximate_invoke_count: 4}
+expect: {failure_records: 1, condition: RetryAttemptsExhausted, approximate_invoke_count: 4, replayed: [1]}
+after:
+  - environment: {function: Consumer, set: {ACCEPT: "true"}}
+  - replay: consumer
 spec: ["2.1", 4]
 """
 
@@ -41,6 +44,8 @@ def test_a_yaml_scenario_loads_with_decimals_and_every_field(tmp_path: Path) -> 
     assert sc.items[2] == {"$update": {"PK": "order#1"}, "$set": {"status": "PAID"}}
     assert sc.context == {"batchSize": 5, "ratio": 0.5}  # CDK context stays JSON
     assert sc.expect["approximate_invoke_count"] == 4 and sc.spec_sections == ("2.1", "4")
+    assert sc.steps == ({"environment": {"function": "Consumer", "set": {"ACCEPT": "true"}}}, {"replay": "consumer"})
+    assert sc.aws_exclusion() and "steps" in sc.aws_exclusion()
     assert sc.source_file and sc.source_file.endswith("01_poison.yaml")
 
 
@@ -64,6 +69,12 @@ def test_a_json_file_may_hold_several_scenarios(tmp_path: Path) -> None:
     ("name: x\nitems: [{PK: a}]\nexpect: {failure_records: -1}\n", "expect.failure_records must be an integer >= 0"),
     ("name: x\nitems: [{PK: a}]\nexpect: {lost: 0}\n", "expect.lost is not an expectation"),
     ("name: x\nitems: [{PK: a}\n", "line 3 column 1: not valid YAML"),
+    ("name: x\nitems: [{PK: a}]\nafter: {replay: consumer}\n", "field 'after' must be a list of steps"),
+    ("name: x\nitems: [{PK: a}]\nafter: [{reboot: now}]\n", "after[0]: 'reboot' is not a step"),
+    ("name: x\nitems: [{PK: a}]\nafter: [{replay: table}]\n", "after[0].replay: target 'table' is not one of consumer"),
+    ("name: x\nitems: [{PK: a}]\nafter: [{environment: {function: F, set: {A: 1}}}]\n",
+     "after[0].environment: 'set' must map variable names to strings"),
+    ("name: x\nitems: [{PK: a}]\nafter: [{code: {function: F, path: fixed}}]\n", "after[0].code: needs 'path'"),
 ])
 def test_a_bad_file_is_named_with_the_item_and_the_field(tmp_path: Path, text: str, message: str) -> None:
     path = write(tmp_path, "bad.yaml", text)
