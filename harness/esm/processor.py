@@ -124,7 +124,7 @@ class _Unit:
         self.service_errors = 0
         self.request_id: str | None = None
         self.function_error: str | None = None
-        self.executed_version = "$LATEST"  # spec 3.2: the version the last invoke ran ([GAP] never invoked)
+        self.executed_version = "$LATEST"  # spec 3.2: the version the last invoke ran
         self.responded = False
 
 
