@@ -160,8 +160,7 @@ def create_mapping(ctx: DeployContext, lid: str, props: dict[str, Any], raw: dic
     params: dict[str, Any] = {}
     for key, value in props.items():
         params[key] = _MAPPING_CONVERSIONS[key](value) if key in _MAPPING_CONVERSIONS else value
-    target = str(props["FunctionName"])
-    name, qualifier = function_name_from_arn(target), _qualifier(target)
+    name, qualifier = _function_and_qualifier(str(props["FunctionName"]))
     # An alias or version target stays qualified (the ESM invokes it, and the failure envelope
     # names it, spec 3.2); an unqualified one goes by its bare name, as before.
     params["FunctionName"] = ctx.arn("lambda", f"function:{name}:{qualifier}") if qualifier else name
@@ -176,11 +175,12 @@ def create_mapping(ctx: DeployContext, lid: str, props: dict[str, Any], raw: dic
     return Created(uuid, {"Id": uuid, "EventSourceMappingArn": arn})
 
 
-def _qualifier(target: str) -> str | None:
-    """`...:function:<name>:<qualifier>`, `<name>:<qualifier>` -> the qualifier (alias or version); else None."""
+def _function_and_qualifier(target: str) -> tuple[str, str | None]:
+    """A function ARN, partial ARN or name, each optionally `:<alias or version>` (CDK writes
+    `<name>:<alias>` for a mapping on an alias) -> (name, qualifier or None)."""
     rest = target.split(":function:", 1)[1] if ":function:" in target else target
-    parts = rest.split(":")
-    return parts[1] if len(parts) == 2 and parts[1] else None
+    name, _, qualifier = rest.partition(":")
+    return name, qualifier or None
 
 
 # -- layers ----------------------------------------------------------------------------------

@@ -365,3 +365,38 @@ def test_bad_properties_are_refused_naming_the_resource_before_anything_is_creat
 def test_a_backend_refusal_names_the_resource(backend: Any, fakes: dict[str, Any]) -> None:
     with pytest.raises(DeployError, match=r"K \(AWS::KMS::Key\): creation failed: ClientError"):
         deploy(backend, fakes, {"K": {"Type": "AWS::KMS::Key", "Properties": {"KeySpec": "NOT_A_SPEC"}}})
+
+
+# -- the whole blog-shaped CDK stack ----------------------------------------------------------------
+
+STREAM_STACK = Path(__file__).parent / "fixtures" / "stream_stack"
+
+
+def test_the_cdk_stream_stack_deploys_skipping_only_what_the_pipeline_does_not_need(
+        backend: Any, fakes: dict[str, Any], journal: Any) -> None:
+    """cdk_app/stream_stack_app.py, synthesized by CDK 2.275: TableV2, SSE-KMS bucket, a layer, a mapping
+    on an alias (CDK writes `<name>:live`), EventBridge/SNS/SES alerts, SSM, Kinesis, a dashboard."""
+    template = json.loads((STREAM_STACK / "StreamStack.template.json").read_text())
+    stack = apply_template(template, stack_name="StreamStack", assembly_dir=STREAM_STACK, backend=backend,
+                           journal=journal, **fakes)
+    out = stack.outputs
+    assert stack.skipped_unsupported == [("AlertsArchiveA207DAC5", "AWS::Events::Archive"),
+                                         ("Dashboard9E4231ED", "AWS::CloudWatch::Dashboard")]
+    assert "DashboardName" not in out and "Outputs.DashboardName" in {e["logical_id"] for e in journal.entries("deploy_note")}
+    desc = backend.client("dynamodb").describe_table(TableName=out["TableName"])["Table"]
+    assert out["TableStreamArn"] == desc["LatestStreamArn"]
+    consumer = fakes["runtime"].by_name(stack.functions["Consumer8D6BE417"])
+    assert [p.name for p in consumer.layers] == ["asset.51e68711aae674de2cc25df1da4a982be164c01937cfe1e14958318070b0fc6c"]
+    assert (consumer.layers[0] / "python" / "alerting.py").exists()
+    (mapping,) = fakes["esm"].calls
+    assert mapping["FunctionName"] == out["LiveAliasArn"] == f"arn:aws:lambda:us-east-1:123456789012:function:{consumer.name}:live"
+    assert mapping["EventSourceArn"] == out["TableStreamArn"]
+    assert fakes["runtime"].aliases == [(consumer.name, "live", "1")]
+    s3 = backend.client("s3")
+    s3.put_object(Bucket=out["FailureBucketName"], Key="aws/lambda/probe", Body=b"{}")  # SSE-KMS + policy: writable
+    assert s3.head_object(Bucket=out["FailureBucketName"], Key="aws/lambda/probe")["ServerSideEncryption"] == "aws:kms"
+    backend.client("events").put_events(Entries=[{"Source": "stream.failures", "DetailType": "Failure",
+                                                  "Detail": "{}", "EventBusName": out["BusName"]}])
+    assert backend.client("sqs").receive_message(QueueUrl=out["AlertQueueUrl"], WaitTimeSeconds=1)["Messages"]
+    assert backend.client("ssm").get_parameter(Name=stack.resources["AlertTopicParameterFA40D96D"].physical_id)[
+        "Parameter"]["Value"] == stack.resources["AlertTopic2720D535"].physical_id
