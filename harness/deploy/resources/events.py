@@ -89,6 +89,10 @@ def _target(ctx: DeployContext, lid: str, index: int, target: dict[str, Any]) ->
     out = {key: target[key] for key in _TARGET_KEYS if key in target}
     for key in sorted(set(target) - set(_TARGET_KEYS)):
         ctx.note(lid, f"Targets[{index}].{key} is not applied locally", property=f"Targets.{key}")
+    if "Input" in out or "InputPath" in out:
+        ctx.note(lid, f"Targets[{index}] Input/InputPath: the embedded backend (moto) ignores them and delivers the "
+                      "whole event (it applies only InputTransformer); LocalStack and AWS apply them",
+                 property="Targets.Input")
     if "RetryPolicy" in out or "DeadLetterConfig" in out:
         ctx.note(lid, f"Targets[{index}] RetryPolicy/DeadLetterConfig are stored, not exercised: local delivery "
                       "does not fail", property="Targets.RetryPolicy")
