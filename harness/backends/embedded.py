@@ -22,6 +22,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import ThreadedWSGIServer, make_server
 
 from harness.backends.base import Backend, BackendError, BackendInfo
+from harness.backends.moto_events import install as install_event_targets
 
 SERVICES = ("dynamodb", "dynamodbstreams", "s3", "sqs", "sns", "iam", "sts", "cloudwatch")
 
@@ -178,6 +179,7 @@ class EmbeddedBackend(Backend):
         if self._server is not None:
             return
         began = time.perf_counter()
+        install_event_targets()  # EventBridge -> SNS targets, which moto alone cannot deliver
         # werkzeug logs every request at INFO; that drowns the harness's own progress output.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         try:

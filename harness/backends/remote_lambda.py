@@ -143,6 +143,8 @@ class RemoteLambdaRuntime:
             "MemorySize": normalized.memory_mb,
             "Environment": {"Variables": dict(normalized.environment)},
         }
+        if normalized.layers:
+            config["Layers"] = [self._publish_layer(normalized.name, layer) for layer in normalized.layers]
         name = normalized.name
         began = time.perf_counter()
         if self._exists(name):
@@ -177,13 +179,16 @@ class RemoteLambdaRuntime:
         InvokeServiceError (throttles flagged), exactly as from the local runtime.
 
         Not limited to registered functions: replay may target a function deployed some other way.
+        `name:qualifier` (an alias or version) is sent as FunctionName plus Qualifier.
         """
         if isinstance(payload, (bytearray, memoryview)):
             payload = bytes(payload)
         if not isinstance(payload, bytes):
             raise TypeError(f"invoke({function_name!r}): payload must be bytes, got {type(payload).__name__}")
         began = time.monotonic()
-        result = self._invoker.invoke(function_name, payload)
+        name, _, qualifier = function_name.partition(":")
+        invoker = LambdaApiInvoker(self.client, qualifier=qualifier) if qualifier else self._invoker
+        result = invoker.invoke(name, payload)
         if self._journal is not None:
             self._journal.record(
                 "runtime_invoke",
@@ -199,7 +204,33 @@ class RemoteLambdaRuntime:
             )
         return result
 
+    def publish_version(self, function_name: str) -> str:
+        """PublishVersion of the function's current code; the new version number."""
+        response = self._call(function_name, "PublishVersion", self.client.publish_version, FunctionName=function_name)
+        return str(response["Version"])
+
+    def register_alias(self, function_name: str, alias: str, version: str) -> None:
+        """CreateAlias, or UpdateAlias when it exists already (a re-deploy moves it)."""
+        try:
+            self.client.create_alias(FunctionName=function_name, Name=alias, FunctionVersion=version)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ResourceConflictException":
+                raise _named(function_name, "CreateAlias", exc) from None
+            self._call(function_name, "UpdateAlias", self.client.update_alias, FunctionName=function_name, Name=alias,
+                       FunctionVersion=version)
+        except BotoCoreError as exc:
+            raise _named(function_name, "CreateAlias", exc) from None
+
     # ---- internals ----------------------------------------------------------------------------
+    def _publish_layer(self, function_name: str, layer_dir: Path) -> str:
+        """PublishLayerVersion of a layer directory, named by its content (the same code, the same
+        layer name, so functions sharing a layer share it on the backend too); its version ARN."""
+        package = zip_code_dir(layer_dir)
+        name = "harness-layer-" + hashlib.sha256(package).hexdigest()[:16]
+        response = self._call(function_name, "PublishLayerVersion", self.client.publish_layer_version,
+                              LayerName=name, Content={"ZipFile": package}, CompatibleRuntimes=[self.runtime])
+        return str(response["LayerVersionArn"])
+
     def _exists(self, name: str) -> bool:
         try:
             self.client.get_function_configuration(FunctionName=name)

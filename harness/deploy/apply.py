@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 from harness.deploy.errors import DeployError, IntrinsicError, UnsupportedResourceError
 from harness.deploy.intrinsics import PSEUDO_PARAMETERS, Deployed, Resolver, getatt_references, references
-from harness.deploy.order import creation_order
+from harness.deploy.order import creation_order, dependencies
 from harness.deploy.resources import REGISTRY, DeployContext, supported_types
 
 
@@ -36,6 +36,8 @@ class DeployedStack:
     functions: dict[str, str]  # logical id -> function name (registered with the runtime)
     mappings: dict[str, str]  # logical id -> ESM UUID
     skipped: list[str] = field(default_factory=list)  # logical ids whose Condition was false
+    # (logical id, type) of unsupported resources nothing supported depends on: not deployed locally
+    skipped_unsupported: list[tuple[str, str]] = field(default_factory=list)
 
 
 def apply_template(
@@ -69,15 +71,22 @@ def apply_template(
     with _malformed("Parameters"):
         resolver = _resolver(template, ctx, parameters or {})
     active = _active_resources(resources, resolver)
-    _validate(resources, active, resolver, ctx)
     with _malformed("DependsOn"):
-        order = creation_order({lid: resources[lid] for lid in active})
+        unneeded = _unneeded_unsupported(resources, active)
+    deployed = [lid for lid in active if lid not in unneeded]
+    _validate(resources, deployed, resolver, ctx)
+    with _malformed("DependsOn"):
+        order = creation_order({lid: resources[lid] for lid in deployed})
     with _malformed("Rules/Outputs"):
         _notes_for_ignored_sections(template, ctx)
 
-    stack = DeployedStack(stack_name, {}, {}, {}, {}, skipped=[lid for lid in resources if lid not in active])
+    stack = DeployedStack(stack_name, {}, {}, {}, {}, skipped=[lid for lid in resources if lid not in active],
+                          skipped_unsupported=[(lid, resources[lid]["Type"]) for lid in unneeded])
     for lid in stack.skipped:
         ctx.note(lid, "skipped: its Condition is false", resource_type=resources[lid]["Type"])
+    for lid, rtype in stack.skipped_unsupported:
+        ctx.note(lid, f"skipped: {rtype} is not deployed locally and the pipeline does not depend on it",
+                 resource_type=rtype)
     for lid in order:
         rtype = resources[lid]["Type"]
         started = time.perf_counter()
@@ -102,10 +111,11 @@ def apply_template(
                            physical_id=created.physical_id, duration_ms=round((time.perf_counter() - started) * 1000, 2))
 
     with _malformed("Outputs"):
-        stack.outputs = _outputs(template, resolver, ctx)
+        stack.outputs = _outputs(template, resolver, ctx, {lid: rtype for lid, rtype in stack.skipped_unsupported})
     if journal is not None:
         journal.record("deploy", stack=stack_name, scope="stack", status="complete", resources=len(stack.resources),
-                       skipped=len(stack.skipped), outputs=dict(stack.outputs),
+                       skipped=len(stack.skipped), skipped_unsupported=len(stack.skipped_unsupported),
+                       outputs=dict(stack.outputs),
                        duration_s=round(time.perf_counter() - began, 3))
     return stack
 
@@ -173,13 +183,41 @@ def _active_resources(resources: dict[str, dict[str, Any]], resolver: Resolver) 
     return active
 
 
-def _validate(resources: dict[str, dict[str, Any]], active: list[str], resolver: Resolver, ctx: DeployContext) -> None:
-    unsupported = [(lid, resources[lid]["Type"]) for lid in active if resources[lid]["Type"] not in REGISTRY]
-    if unsupported:
-        listed = "; ".join(f"{lid} ({rtype})" for lid, rtype in unsupported)
+def _unneeded_unsupported(resources: dict[str, dict[str, Any]], active: list[str]) -> list[str]:
+    """The unsupported resources the local deploy may leave out: those no supported resource
+    depends on, directly or through other unsupported ones (Ref, Fn::GetAtt, Fn::Sub, DependsOn;
+    Outputs do not count). A dashboard or an archive nobody reads is not part of the pipeline; an
+    unsupported resource a function reads is, and refusing it (naming the reader) beats a
+    pipeline that fails later for a reason nobody sees."""
+    graph = dependencies({lid: resources[lid] for lid in active})
+    unsupported = [lid for lid in active if resources[lid]["Type"] not in REGISTRY]
+    if not unsupported:
+        return []
+    needed_by: dict[str, set[str]] = {lid: set() for lid in unsupported}
+    for lid in active:
+        if resources[lid]["Type"] not in REGISTRY:
+            continue
+        seen: set[str] = set()
+        todo = list(graph[lid])
+        while todo:  # everything this supported resource needs, transitively
+            dep = todo.pop()
+            if dep in seen:
+                continue
+            seen.add(dep)
+            if dep in needed_by:
+                needed_by[dep].add(lid)
+                todo.extend(graph[dep])  # a supported dependency is created itself, and checked on its own
+    refused = [(lid, sorted(needed_by[lid])) for lid in unsupported if needed_by[lid]]
+    if refused:
+        listed = "; ".join(f"{lid} ({resources[lid]['Type']}), which {', '.join(users)} depend(s) on"
+                           for lid, users in refused)
         raise UnsupportedResourceError(
             f"unsupported resource type(s), nothing was created: {listed}. Supported types: {', '.join(supported_types())}"
         )
+    return unsupported
+
+
+def _validate(resources: dict[str, dict[str, Any]], active: list[str], resolver: Resolver, ctx: DeployContext) -> None:
     known_names = set(resources) | set(resolver.parameters) | set(resolver.unavailable_parameters) | set(PSEUDO_PARAMETERS)
     for lid in active:
         resource = resources[lid]
@@ -238,13 +276,19 @@ def _notes_for_ignored_sections(template: dict[str, Any], ctx: DeployContext) ->
 # -- outputs and failures ---------------------------------------------------------------------
 
 
-def _outputs(template: dict[str, Any], resolver: Resolver, ctx: DeployContext) -> dict[str, str]:
+def _outputs(template: dict[str, Any], resolver: Resolver, ctx: DeployContext,
+             skipped_unsupported: dict[str, str]) -> dict[str, str]:
     outputs: dict[str, str] = {}
     for name, output in (template.get("Outputs") or {}).items():
         if not isinstance(output, dict) or "Value" not in output:
             raise DeployError(f"Outputs.{name}: an output needs a Value")
         condition = output.get("Condition")
         if condition is not None and not resolver.condition(condition, logical_id=f"Outputs.{name}"):
+            continue
+        missing = sorted(set(references(output["Value"])) & set(skipped_unsupported))
+        if missing:
+            ctx.note(f"Outputs.{name}", "output omitted: its value references resource(s) not deployed locally: "
+                     + ", ".join(f"{lid} ({skipped_unsupported[lid]})" for lid in missing), skipped=missing)
             continue
         value = resolver.resolve(output["Value"], logical_id=f"Outputs.{name}", path="Value")
         outputs[name] = value if isinstance(value, str) else ",".join(map(str, value)) if isinstance(value, list) else str(value)

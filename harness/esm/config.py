@@ -55,6 +55,12 @@ class MappingConfig(BaseModel):
     def report_batch_item_failures(self) -> bool:
         return "ReportBatchItemFailures" in self.FunctionResponseTypes
 
+    @property
+    def invoke_name(self) -> str:
+        """What the invoker is called with: `name:qualifier` for an alias or version ARN (spec 3.2)."""
+        m = FUNCTION_ARN_RE.match(self.FunctionArn)
+        return f"{self.FunctionName}{m.group(4)}" if m and m.group(4) else self.FunctionName
+
 
 def _constraint(value: Any, api_field: str, text: str) -> EsmValidationError:
     # AWS's generic validation shape, e.g. for BatchSize=0 against the Lambda API.

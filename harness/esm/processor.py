@@ -125,7 +125,7 @@ class _Unit:
     """A contiguous run of records retried together, with its own counts (spec 0.3, 2.1)."""
 
     __slots__ = ("records", "retries", "invokes", "service_errors", "request_id", "function_error", "responded",
-                 "close")
+                 "close", "executed_version")
 
     def __init__(self, records: list[Record], retries: int = 0, invokes: int = 0, close: str | None = None) -> None:
         self.records = records
@@ -137,6 +137,7 @@ class _Unit:
         self.service_errors = 0
         self.request_id: str | None = None
         self.function_error: str | None = None
+        self.executed_version = "$LATEST"  # spec 3.2: the version the last invoke ran
         self.responded = False
 
 
@@ -335,10 +336,10 @@ class BatchProcessor:
             event["state"] = copy.deepcopy(window.state)  # an in-process handler must not edit ours
         try:
             if self._fast is not None:
-                result = self._fast(self.m.FunctionName, event)
+                result = self._fast(self.m.invoke_name, event)
             else:
                 payload = json.dumps(event).encode()
-                result = self.invoker.invoke(self.m.FunctionName, payload)
+                result = self.invoker.invoke(self.m.invoke_name, payload)
         except Exception as exc:  # noqa: BLE001
             # InvokeServiceError (spec 1): never reached the function, retried, not counted. Any
             # other invoker failure is treated the same: we cannot claim the function ran.
@@ -349,6 +350,7 @@ class BatchProcessor:
             return Outcome(SERVICE_ERROR)
         u.invokes += 1
         u.request_id = result.request_id or str(uuidlib.uuid4())
+        u.executed_version = result.executed_version or "$LATEST"
         if window is None:
             outcome = classify(result, records, self.m.report_batch_item_failures)
         else:
@@ -380,17 +382,17 @@ class BatchProcessor:
             p = self._pending
             p[0] = p[0] + records
             p[2] = max(p[2], count)
-            p[3], p[4] = u.request_id or p[3], u.function_error
+            p[3], p[4], p[5] = u.request_id or p[3], u.function_error, u.executed_version
             return
         self.flush()
-        self._pending = [records, condition, count, u.request_id, u.function_error]
+        self._pending = [records, condition, count, u.request_id, u.function_error, u.executed_version]
         if not self.s.consolidate_bisect_failures:
             self.flush()
 
     def flush(self) -> None:
         if self._pending is None:
             return
-        records, condition, count, request_id, function_error = self._pending
+        records, condition, count, request_id, function_error, executed_version = self._pending
         self._pending = None
         seqs = [r["dynamodb"]["SequenceNumber"] for r in records]
         dest = self.m.OnFailureDestination
@@ -401,7 +403,7 @@ class BatchProcessor:
             return
         env = build_envelope(
             request_id=request_id or str(uuidlib.uuid4()), function_arn=self.m.FunctionArn, condition=condition,
-            approximate_invoke_count=count, function_error=function_error, executed_version="$LATEST",
+            approximate_invoke_count=count, function_error=function_error, executed_version=executed_version,
             timestamp=self.clock.now(), shard_id=self.shard_id, records=records, stream_arn=self.m.EventSourceArn)
         failure = FailureRecord(dest, self.uuid, self.shard_id, env, records)
         attempt = 0

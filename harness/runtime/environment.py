@@ -93,10 +93,22 @@ def worker_environment(
             "_HANDLER": spec.handler,
             "LAMBDA_TASK_ROOT": code_dir,
             "LAMBDA_RUNTIME_DIR": _runtime_dir(),
-            "PYTHONPATH": code_dir,
+            "PYTHONPATH": os.pathsep.join([code_dir, *_python_layer_paths(spec)]),
             "AWS_LAMBDA_FUNCTION_NAME": spec.name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         }
     )
     return env
+
+
+def _python_layer_paths(spec: FunctionSpec) -> list[str]:
+    """Lambda's /opt/python/lib/python3.X/site-packages then /opt/python, after the task root.
+
+    Lambda extracts the layers into one /opt in order, a later layer's file replacing an earlier
+    one's; with one folder per layer that is: site-packages before python, later layers first.
+    """
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    layers = [str(layer) for layer in reversed(spec.layers)]
+    return ([os.path.join(layer, "python", "lib", version, "site-packages") for layer in layers]
+            + [os.path.join(layer, "python") for layer in layers])

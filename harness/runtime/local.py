@@ -50,6 +50,11 @@ class LocalRuntime:
         self.max_workers = max_workers
         self._lock = threading.Lock()
         self._pools: dict[str, FunctionPool] = {}
+        # Published versions per function, and (function, alias) -> version. A version runs the
+        # function's registered code: the local runtime keeps one code per function, so a
+        # function registered again after publishing runs its new code under old version numbers.
+        self._versions: dict[str, list[str]] = {}
+        self._aliases: dict[tuple[str, str], str] = {}
         self._started = False
 
     # ---- lifecycle ---------------------------------------------------------------------------
@@ -109,16 +114,51 @@ class LocalRuntime:
         with self._lock:
             return [replace(pool.spec, environment=dict(pool.spec.environment)) for pool in self._pools.values()]
 
+    def publish_version(self, function_name: str) -> str:
+        """PublishVersion: the next version number ("1", "2"...) of a registered function."""
+        with self._lock:
+            if function_name not in self._pools:
+                raise FunctionNotFound(f"publish_version: function {function_name!r} is not registered")
+            versions = self._versions.setdefault(function_name, [])
+            versions.append(str(len(versions) + 1))
+            return versions[-1]
+
+    def register_alias(self, function_name: str, alias: str, version: str) -> None:
+        """CreateAlias (or move it): `function:alias` invokes `version` ("$LATEST" or a published one)."""
+        with self._lock:
+            if function_name not in self._pools:
+                raise FunctionNotFound(f"register_alias: function {function_name!r} is not registered")
+            if version != "$LATEST" and version not in self._versions.get(function_name, []):
+                raise InvalidFunctionSpec(f"function {function_name!r}: alias {alias!r} points at version "
+                                          f"{version!r}, which was never published")
+            if alias.isdigit() or alias == "$LATEST" or not alias:
+                raise InvalidFunctionSpec(f"function {function_name!r}: {alias!r} is not a valid alias name")
+            self._aliases[(function_name, alias)] = version
+
+    def _version(self, function_name: str, qualifier: str) -> str:
+        """The version an invoke of `function:qualifier` runs; FunctionNotFound for an unknown qualifier."""
+        if not qualifier or qualifier == "$LATEST":
+            return "$LATEST"
+        if qualifier in self._versions.get(function_name, []):
+            return qualifier
+        if (function_name, qualifier) in self._aliases:
+            return self._aliases[(function_name, qualifier)]
+        raise FunctionNotFound(f"function {function_name!r} has no version or alias {qualifier!r}")
+
     def invoke(self, function_name: str, payload: bytes) -> InvokeResult:
-        """Synchronous invoke (RequestResponse); function errors come back in the result, not raised."""
+        """Synchronous invoke (RequestResponse); function errors come back in the result, not raised.
+
+        `name:qualifier` invokes an alias or version; the result's executed_version says which ran."""
         if isinstance(payload, (bytearray, memoryview)):
             payload = bytes(payload)
         if not isinstance(payload, bytes):
             raise TypeError(f"invoke({function_name!r}): payload must be bytes, got {type(payload).__name__}")
+        name, _, qualifier = function_name.partition(":")
         with self._lock:
-            pool = self._pools.get(function_name)
+            pool = self._pools.get(name)
             started = self._started
             registered = sorted(self._pools)
+            version = self._version(name, qualifier) if pool is not None else "$LATEST"
         if pool is None:
             raise FunctionNotFound(
                 f"function {function_name!r} is not registered with the local runtime; "
@@ -128,7 +168,8 @@ class LocalRuntime:
             raise RuntimeNotStarted(
                 f"invoke({function_name!r}) on a stopped LocalRuntime: call start() or use it as a context manager"
             )
-        return pool.invoke(payload)
+        result = pool.invoke(payload)
+        return result if version == "$LATEST" else replace(result, executed_version=version)
 
 
 def _stop_everything() -> None:

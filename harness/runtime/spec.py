@@ -44,6 +44,8 @@ class FunctionSpec:
     # process on this machine with the backend's own credentials, so there is no role to assume,
     # and the embedded backend does not evaluate IAM policies anyway. None: the runtime's default.
     role_arn: str | None = None
+    # Layer code directories, in the function's Layers order (what Lambda extracts into /opt).
+    layers: tuple[Path, ...] = ()
 
 
 def normalize_spec(spec: FunctionSpec, *, region: str, account_id: str) -> FunctionSpec:
@@ -87,7 +89,11 @@ def normalize_spec(spec: FunctionSpec, *, region: str, account_id: str) -> Funct
         # It travels in the Lambda-Runtime-Invoked-Function-Arn header.
         raise InvalidFunctionSpec(f"function {name!r}: arn {arn!r} must be a single-line ASCII string")
     check_role_arn(name, spec.role_arn)
-    return replace(spec, code_dir=code_dir.resolve(), environment=dict(env), timeout_s=timeout, arn=arn)
+    layers = tuple(Path(layer).expanduser().resolve() for layer in spec.layers or ())
+    for index, layer in enumerate(layers):
+        if not layer.is_dir():
+            raise InvalidFunctionSpec(f"function {name!r}: layers[{index}] {str(layer)!r} is not a directory")
+    return replace(spec, code_dir=code_dir.resolve(), environment=dict(env), timeout_s=timeout, arn=arn, layers=layers)
 
 
 def check_role_arn(function_name: str, role_arn: object) -> None:

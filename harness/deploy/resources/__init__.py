@@ -12,16 +12,22 @@ from harness.deploy.resources import (
     awslambda,
     cloudwatch,
     dynamodb,
+    events,
     iam,
+    kinesis,
+    kms,
     logs,
     notifications,
     s3,
+    ses,
     sns,
     sqs,
+    ssm,
 )
 
 REGISTRY: dict[str, ResourceType] = {}
-for _module in (dynamodb, s3, sns, sqs, iam, awslambda, notifications, cloudwatch, logs):
+for _module in (dynamodb, s3, sns, sqs, iam, awslambda, notifications, cloudwatch, logs, kms, events, ses, ssm,
+                kinesis):
     for _rtype in _module.TYPES:
         REGISTRY[_rtype.name] = _rtype
 

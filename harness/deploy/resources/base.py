@@ -33,6 +33,8 @@ class DeployContext:
     journal: Any = None
     template: dict[str, Any] = field(default_factory=dict)
     partition: str = "aws"
+    # Layer versions created so far (LayerVersionArn -> code directory), for functions' Layers.
+    layers: dict[str, Path] = field(default_factory=dict)
 
     def client(self, service: str) -> Any:
         return self.backend.client(service)

@@ -269,3 +269,53 @@ def test_deployed_stack_functions_run_under_their_template_roles(moto: object, t
         got[lid] = lam.get_function_configuration(FunctionName=name)["Role"]
         assert got[lid] == stack.resources[role_lid].attributes["Arn"]
     assert len(set(got.values())) == 2 and rt.role_arn not in got.values()
+
+
+# ---- aliases, versions and layers ----------------------------------------------------------------
+
+def test_invoke_of_an_alias_passes_qualifier_and_reports_the_executed_version(tmp_path: Path) -> None:
+    """What the ESM sends for a mapping on an alias (spec 3.2): `name:alias` -> FunctionName + Qualifier."""
+    rt, stub, _ = _stubbed(tmp_path)
+    stub.add_response("invoke", {"StatusCode": 200, "Payload": _body(b"null"), "ExecutedVersion": "3",
+                                 "ResponseMetadata": {"RequestId": "r-q"}},
+                      {"FunctionName": "consumer", "InvocationType": "RequestResponse", "Payload": b"{}",
+                       "LogType": "Tail", "Qualifier": "live"})
+    stub.add_response("invoke", {"StatusCode": 200, "Payload": _body(b"null"), "ExecutedVersion": "$LATEST",
+                                 "ResponseMetadata": {"RequestId": "r-u"}},
+                      {"FunctionName": "consumer", "InvocationType": "RequestResponse", "Payload": b"{}",
+                       "LogType": "Tail"})
+    with stub:
+        assert rt.invoke("consumer:live", b"{}").executed_version == "3"
+        assert rt.invoke("consumer", b"{}").executed_version == "$LATEST"
+    stub.assert_no_pending_responses()
+
+
+def test_publish_version_and_register_alias_create_or_move_it(tmp_path: Path) -> None:
+    rt, stub, _ = _stubbed(tmp_path)
+    stub.add_response("publish_version", {"Version": "4"}, {"FunctionName": "consumer"})
+    stub.add_response("create_alias", {"Name": "live"}, {"FunctionName": "consumer", "Name": "live", "FunctionVersion": "4"})
+    stub.add_client_error("create_alias", service_error_code="ResourceConflictException", http_status_code=409,
+                          expected_params={"FunctionName": "consumer", "Name": "live", "FunctionVersion": "4"})
+    stub.add_response("update_alias", {"Name": "live"}, {"FunctionName": "consumer", "Name": "live", "FunctionVersion": "4"})
+    stub.add_client_error("create_alias", service_error_code="ResourceNotFoundException", http_status_code=404)
+    with stub:
+        assert rt.publish_version("consumer") == "4"
+        rt.register_alias("consumer", "live", "4")
+        rt.register_alias("consumer", "live", "4")  # exists already: moved with UpdateAlias
+        with pytest.raises(RemoteRuntimeError, match="function 'consumer': Lambda CreateAlias failed: ResourceNotFound"):
+            rt.register_alias("consumer", "live", "4")
+    stub.assert_no_pending_responses()
+
+
+def test_register_publishes_the_spec_layers_and_attaches_them(moto: object, code: Path, tmp_path: Path) -> None:
+    layer = tmp_path / "layer"
+    (layer / "python").mkdir(parents=True)
+    (layer / "python" / "shared.py").write_text("X = 1\n")
+    rt = _runtime(moto)
+    rt.register(FunctionSpec("remote-with-layer", code, "app.handler", layers=(layer,)))
+    rt.register(FunctionSpec("remote-same-layer", code, "app.handler", layers=(layer,)))
+    lam = moto.client("lambda")  # type: ignore[attr-defined]
+    first = lam.get_function_configuration(FunctionName="remote-with-layer")["Layers"]
+    second = lam.get_function_configuration(FunctionName="remote-same-layer")["Layers"]
+    assert len(first) == 1 and ":layer:harness-layer-" in first[0]["Arn"]
+    assert first[0]["Arn"].rsplit(":", 1)[0] == second[0]["Arn"].rsplit(":", 1)[0]  # one layer, named by content

@@ -18,9 +18,18 @@ ASSEMBLY = Path(__file__).parent / "fixtures" / "assembly"
 class FakeRuntime:
     def __init__(self) -> None:
         self.specs: list[Any] = []
+        self.versions: list[str] = []  # function names, one per published version
+        self.aliases: list[tuple[str, str, str]] = []
 
     def register(self, spec: Any) -> None:
         self.specs.append(spec)
+
+    def publish_version(self, function_name: str) -> str:
+        self.versions.append(function_name)
+        return str(self.versions.count(function_name))
+
+    def register_alias(self, function_name: str, alias: str, version: str) -> None:
+        self.aliases.append((function_name, alias, version))
 
     def by_name(self, name: str) -> Any:
         return next(s for s in self.specs if s.name == name)

@@ -71,16 +71,46 @@ def test_synthesized_cdk_template_deploys_end_to_end(backend: Any, fakes: dict, 
     assert {"BootstrapVersion", "CheckBootstrapVersion"} <= noted
 
 
-def test_unsupported_type_fails_before_anything_is_created(backend: Any, fakes: dict, journal: Any) -> None:
+def test_unsupported_type_a_function_depends_on_fails_before_anything_is_created(backend: Any, fakes: dict,
+                                                                                journal: Any) -> None:
     before = table_names(backend)
     template = {"Resources": {"T": TABLE, "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {}},
+                              "Thing": {"Type": "AWS::Unknown::Thing", "Properties": {"Parent": {"Ref": "Vpc"}}},
                               "Fn": {"Type": "AWS::Lambda::Function", "Properties": {
-                                  "Handler": "index.h", "Runtime": "python3.11", "Code": {"ZipFile": "x"}}}}}
+                                  "Handler": "index.h", "Runtime": "python3.11", "Code": {"ZipFile": "x"},
+                                  "Environment": {"Variables": {"THING": {"Fn::GetAtt": ["Thing", "Arn"]}}}}}}}
     with pytest.raises(UnsupportedResourceError) as err:
         apply(template, backend, fakes, journal)
     message = str(err.value)
-    assert "Vpc (AWS::EC2::VPC)" in message and "AWS::DynamoDB::Table" in message  # names it, lists supported
+    # Both are refused, each naming the resource that needs it (Vpc only through Thing: transitive).
+    assert "Thing (AWS::Unknown::Thing), which Fn depend(s) on" in message
+    assert "Vpc (AWS::EC2::VPC), which Fn depend(s) on" in message
+    assert "AWS::DynamoDB::Table" in message  # lists what is supported
     assert table_names(backend) == before and fakes["runtime"].specs == [] and not journal.entries("deploy")
+
+
+def test_unsupported_type_nothing_depends_on_is_skipped_with_a_note(backend: Any, fakes: dict, journal: Any) -> None:
+    template = {"Resources": {
+        "T": TABLE,
+        "Dash": {"Type": "AWS::CloudWatch::Dashboard", "Properties": {
+            "DashboardBody": {"Fn::Sub": '{"widgets":[{"properties":{"title":"${T}"}}]}'}}},
+        "Archive": {"Type": "AWS::Events::Archive", "Properties": {"SourceArn": "arn:aws:events:us-east-1:1:event-bus/default"},
+                    "DependsOn": "Dash"},
+        "Q": {"Type": "AWS::SQS::Queue"},
+    }, "Outputs": {"TableName": {"Value": {"Ref": "T"}},
+                   "DashName": {"Value": {"Ref": "Dash"}},
+                   "ArchiveArn": {"Value": {"Fn::GetAtt": ["Archive", "Arn"]}}}}
+    stack = apply(template, backend, fakes, journal)
+    assert stack.skipped_unsupported == [("Dash", "AWS::CloudWatch::Dashboard"), ("Archive", "AWS::Events::Archive")]
+    assert stack.skipped == [] and sorted(stack.resources) == ["Q", "T"]
+    assert stack.outputs == {"TableName": stack.resources["T"].physical_id}  # outputs of skipped ones left out
+    notes = {e["logical_id"]: e["note"] for e in journal.entries("deploy_note")}
+    assert notes["Dash"] == ("skipped: AWS::CloudWatch::Dashboard is not deployed locally and the pipeline does not "
+                             "depend on it")
+    assert notes["Archive"].startswith("skipped: AWS::Events::Archive")
+    assert "Archive (AWS::Events::Archive)" in notes["Outputs.ArchiveArn"] and "Outputs.DashName" in notes
+    (done,) = journal.entries("deploy", scope="stack")
+    assert done["skipped_unsupported"] == 2
 
 
 def test_cycle_fails_before_anything_is_created(backend: Any, fakes: dict) -> None:

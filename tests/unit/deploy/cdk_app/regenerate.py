@@ -1,4 +1,4 @@
-"""Re-synthesize app.py and copy the template, asset manifest and asset dirs into ../fixtures/assembly."""
+"""Re-synthesize the fixture apps and copy each template, asset manifest and asset dirs into ../fixtures."""
 
 import os
 import shutil
@@ -8,15 +8,17 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).parent
-TARGET = HERE.parent / "fixtures" / "assembly"
+APPS = (("app.py", "Fixture", "assembly"), ("stream_stack_app.py", "StreamStack", "stream_stack"))
 
-with tempfile.TemporaryDirectory() as out:
-    subprocess.run([sys.executable, str(HERE / "app.py")], check=True, env={**os.environ, "CDK_OUTDIR": out})
-    shutil.rmtree(TARGET, ignore_errors=True)
-    TARGET.mkdir(parents=True)
-    for item in Path(out).iterdir():
-        if item.name in ("Fixture.template.json", "Fixture.assets.json"):
-            shutil.copy(item, TARGET / item.name)
-        elif item.name.startswith("asset.") and item.is_dir():
-            shutil.copytree(item, TARGET / item.name, ignore=shutil.ignore_patterns("__pycache__"))
-print(f"fixture written to {TARGET}")
+for script, stack, folder in APPS:
+    target = HERE.parent / "fixtures" / folder
+    with tempfile.TemporaryDirectory() as out:
+        subprocess.run([sys.executable, str(HERE / script)], check=True, env={**os.environ, "CDK_OUTDIR": out})
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        for item in Path(out).iterdir():
+            if item.name in (f"{stack}.template.json", f"{stack}.assets.json"):
+                shutil.copy(item, target / item.name)
+            elif item.name.startswith("asset.") and item.is_dir():
+                shutil.copytree(item, target / item.name, ignore=shutil.ignore_patterns("__pycache__"))
+    print(f"fixture written to {target}")
