@@ -76,6 +76,8 @@ class EsmService:
         self._checkpoints: dict[tuple[str, str], str] = {}  # survives stop()/start()
         self._open = threading.Event()  # cleared by hold(): readers keep their place and do not poll
         self._open.set()
+        self._steps = threading.Condition()  # guards _stepping: readers inside a step() right now
+        self._stepping = 0
 
     # -- the Lambda API surface ------------------------------------------------------------------
     def create_event_source_mapping(self, **params: Any) -> dict:
@@ -171,7 +173,10 @@ class EsmService:
         the tip, and only then write; holding the readers meanwhile makes the first poll after the
         writes see all of them, as the oracle assumes (spec 7.1: LATEST misses earlier records).
         """
-        self._open.clear()
+        with self._steps:
+            self._open.clear()
+            while self._stepping:  # a poll already under way must end before the caller writes
+                self._steps.wait()
         self._journal("esm_held")
 
     def release(self) -> None:
@@ -308,12 +313,21 @@ class EsmService:
         r = slot.reader
         try:
             while self._alive(m):
-                if not self._open.is_set():
+                with self._steps:
+                    held = not self._open.is_set()
+                    if not held:
+                        self._stepping += 1
+                if held:
                     self._open.wait(self.poll_interval_s)
                     continue
                 began = time.monotonic()
                 try:
-                    state = r.step()
+                    try:
+                        state = r.step()
+                    finally:
+                        with self._steps:
+                            self._stepping -= 1
+                            self._steps.notify_all()
                 except Stopped:
                     return
                 except Exception as exc:  # noqa: BLE001 - the shard retries; the journal says why

@@ -166,3 +166,73 @@ def test_spec3_2_sqs_and_sns_destinations_get_the_envelope_only_in_aws_key_order
     from harness.esm import DestinationDeliveryError
     with pytest.raises(DestinationDeliveryError, match="esm-missing"):
         d.deliver(FailureRecord(q_arn.replace("esm-failures", "esm-missing"), "u", "shardId-1", env, [rec]))
+
+
+def test_spec_7_1_latest_reads_at_the_tip_and_held_readers_see_every_write_in_one_batch(backend):
+    """StartingPosition LATEST: a record written before the mapping read at the tip is never
+    delivered; once at the tip and held, writes made meanwhile reach the function as one batch."""
+    stream_arn = _table(backend, "latest-orders")
+    ddb = backend.client("dynamodb")
+    ddb.put_item(TableName="latest-orders", Item={"pk": {"S": "before"}})  # before the mapping starts
+    invoker = FakeInvoker()
+    journal = Journal()
+    svc = EsmService(streams_client=backend.client("dynamodbstreams"), invoker=invoker,
+                     destinations=Boto3Destinations(), journal=journal, poll_interval_s=0.02)
+    uuid = svc.create_event_source_mapping(EventSourceArn=stream_arn, FunctionName="fn", StartingPosition="LATEST",
+                                           BatchSize=10)["UUID"]
+    svc.start()
+    try:
+        svc.wait_at_tip(uuid, timeout=10)
+        svc.hold()
+        for i in range(5):
+            ddb.put_item(TableName="latest-orders", Item={"pk": {"S": f"after-{i}"}})
+        assert invoker.events == []  # held: nothing polled while writing
+        svc.release()
+        svc.drain(timeout=20)
+    finally:
+        svc.stop()
+    assert [[r["dynamodb"]["Keys"]["pk"]["S"] for r in e["Records"]] for e in invoker.events] == [
+        [f"after-{i}" for i in range(5)]]
+    assert [e["kind"] for e in journal.entries() if e["kind"] in ("esm_held", "esm_released")] == [
+        "esm_held", "esm_released"]
+
+
+def test_hold_waits_for_a_poll_already_under_way():
+    """A reader mid-poll when hold() is called finishes that poll before hold() returns, so a caller
+    that writes after hold() can never have its first records split off into an early batch."""
+    from harness.esm.sources import ShardInfo
+
+    started, release = threading.Event(), threading.Event()
+
+    class SlowCursor:
+        positioned = True
+
+        def read(self, limit):
+            started.set()
+            release.wait(5)
+            return [], False
+
+    class SlowSource:
+        stream_arn = "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/x"
+
+        def list_shards(self):
+            return [ShardInfo("shard-1", None, False)]
+
+        def open(self, shard_id, *, starting_position, after_sequence=None):
+            return SlowCursor()
+
+    svc = EsmService(streams_client=None, invoker=FakeInvoker(), destinations=Boto3Destinations(),
+                     poll_interval_s=0.01, source_factory=lambda arn: SlowSource())
+    svc.create_event_source_mapping(EventSourceArn=SlowSource.stream_arn, FunctionName="fn",
+                                    StartingPosition="LATEST")
+    svc.start()
+    try:
+        assert started.wait(5)
+        held = threading.Event()
+        threading.Thread(target=lambda: (svc.hold(), held.set()), daemon=True).start()
+        assert not held.wait(0.3)  # the poll is still under way
+        release.set()
+        assert held.wait(5)
+    finally:
+        svc.release()
+        svc.stop()
