@@ -4,7 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test bench install clean
+# The blog example is a TypeScript CDK app: its node_modules come from its committed lockfile.
+BLOG_APP := examples/blog/app
+BLOG_DEPS := $(BLOG_APP)/node_modules/.installed-stamp
+
+.PHONY: demo test bench install examples clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,14 +18,20 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+$(BLOG_DEPS): $(BLOG_APP)/package-lock.json
+	cd $(BLOG_APP) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+examples: $(BLOG_DEPS)
+
 demo: $(STAMP)
 	$(BIN)/harness demo
 
-test: $(STAMP)
+test: $(STAMP) $(BLOG_DEPS)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) .harness reports
+	rm -rf $(VENV) .harness reports $(BLOG_APP)/node_modules
