@@ -1,0 +1,90 @@
+"""A function's third-party packages, when its code folder names them but does not carry them.
+
+AWS runs a function's zip as it is: a `requirements.txt` beside the handler installs nothing.
+Tools such as `sam build` install it into the artifact; a CDK `Code.fromAsset` folder often holds
+only the source. Rather than fail every invoke with an ImportModuleError that would not happen
+after a proper build, the harness installs what is missing, once, into its cache (keyed by the
+file's content and the interpreter), puts that folder on the function's path after the code, and
+says so in the journal (`dependencies_installed`), so that nobody mistakes it for what AWS does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Any
+
+from harness import toolchain
+from harness.runtime.spec import InvalidFunctionSpec
+
+NOTE = "installed locally: make sure your deployment bundles them"
+_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def _normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+def requirement_names(text: str) -> list[str] | None:
+    """The distribution names a requirements file lists, or None when a line cannot be read as one
+    (a URL, a path, `-e`/`-r`: then nobody can tell whether the folder carries it)."""
+    names = []
+    for raw in text.splitlines():
+        line = raw.split(" #", 1)[0].strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith(("--index-url", "--extra-index-url", "-i ", "--trusted-host", "--find-links", "-f ",
+                            "--no-binary", "--only-binary", "--prefer-binary", "--pre")):
+            continue
+        match = _NAME.match(line)
+        if line.startswith("-") or match is None or "://" in line or line.startswith((".", "/")):
+            return None
+        names.append(match.group(1))
+    return names
+
+
+def vendored(code_dir: Path, name: str) -> bool:
+    """The folder already carries `name`: its .dist-info, or a top-level package/module of that name."""
+    wanted = _normalize(name)
+    for entry in code_dir.iterdir():
+        if entry.name.endswith((".dist-info", ".egg-info")):
+            if _normalize(entry.name.rsplit("-", 1)[0] if "-" in entry.name else entry.name.split(".")[0]) == wanted:
+                return True
+        elif _normalize(entry.name.removesuffix(".py")) == wanted and (entry.is_dir() or entry.suffix == ".py"):
+            return True
+    return False
+
+
+def missing_requirements(code_dir: Path) -> tuple[Path, list[str]] | None:
+    """(requirements.txt, the names it lists that the folder does not carry), or None if none are missing."""
+    req = code_dir / "requirements.txt"
+    if not req.is_file():
+        return None
+    names = requirement_names(req.read_text(encoding="utf-8", errors="replace"))
+    if names is None:
+        return req, ["(unreadable requirement lines)"]
+    missing = [n for n in names if not vendored(code_dir, n)]
+    return (req, missing) if missing else None
+
+
+def python_dependencies(function: str, code_dir: Path, python: Path, python_version: str, *,
+                        journal: Any = None) -> Path | None:
+    """The cache folder holding the function's missing requirements for this interpreter, or None."""
+    found = missing_requirements(code_dir)
+    if found is None:
+        return None
+    req, missing = found
+    digest = hashlib.sha256(req.read_bytes()).hexdigest()[:16]
+    minor = ".".join(python_version.split(".")[:2])
+    try:
+        target = toolchain.pip_target(
+            python, [], requirements_file=req, key=f"python-deps-{minor}-{digest}",
+            label=f"{req} for {function} (Python {minor})", journal=journal,
+        )
+    except toolchain.ToolchainError as exc:
+        raise InvalidFunctionSpec(f"function {function!r}: its requirements.txt could not be installed: {exc}") from None
+    if journal is not None:
+        journal.record("dependencies_installed", function=function, requirements=str(req), target=str(target),
+                       missing=missing, note=NOTE)
+    return target
