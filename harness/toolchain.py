@@ -29,6 +29,8 @@ from typing import Any
 
 # Written last inside an install folder; a folder without it is an interrupted install.
 _COMPLETE = ".harness-complete"
+# The esbuild CDK's NodejsFunction bundles with, when it is on PATH (no Docker needed).
+ESBUILD_VERSION = "0.28.2"
 _SAFE_KEY = re.compile(r"[^A-Za-z0-9._@+-]+")
 STDERR_TAIL = 2000
 
@@ -158,7 +160,7 @@ def node_binary(major: int, *, journal: Any = None) -> Path:
     return exe
 
 
-def esbuild(version: str, *, journal: Any = None) -> Path:
+def esbuild(version: str = ESBUILD_VERSION, *, journal: Any = None) -> Path:
     """The esbuild executable for this platform, e.g. for CDK `NodejsFunction` bundling without Docker.
 
     esbuild's own package only installs a JS shim unless its install script runs; the real binary

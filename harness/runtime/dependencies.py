@@ -49,7 +49,8 @@ def vendored(code_dir: Path, name: str) -> bool:
     wanted = _normalize(name)
     for entry in code_dir.iterdir():
         if entry.name.endswith((".dist-info", ".egg-info")):
-            if _normalize(entry.name.rsplit("-", 1)[0] if "-" in entry.name else entry.name.split(".")[0]) == wanted:
+            stem = entry.name.removesuffix(".dist-info").removesuffix(".egg-info")
+            if _normalize(stem.split("-", 1)[0]) == wanted:  # {name}-{version}, name with '-' as '_'
                 return True
         elif _normalize(entry.name.removesuffix(".py")) == wanted and (entry.is_dir() or entry.suffix == ".py"):
             return True
