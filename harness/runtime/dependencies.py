@@ -19,6 +19,9 @@ from harness import toolchain
 from harness.runtime.spec import InvalidFunctionSpec
 
 NOTE = "installed locally: make sure your deployment bundles them"
+# What the Lambda Python runtime itself provides: listing these without bundling them works on AWS.
+RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "python_dateutil", "urllib3", "six",
+                              "awslambdaric"})
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
@@ -65,7 +68,7 @@ def missing_requirements(code_dir: Path) -> tuple[Path, list[str]] | None:
     names = requirement_names(req.read_text(encoding="utf-8", errors="replace"))
     if names is None:
         return req, ["(unreadable requirement lines)"]
-    missing = [n for n in names if not vendored(code_dir, n)]
+    missing = [n for n in names if _normalize(n) not in RUNTIME_PROVIDED and not vendored(code_dir, n)]
     return (req, missing) if missing else None
 
 

@@ -57,9 +57,9 @@ def test_missing_requirements_are_installed_once_then_reused(tmp_path: Path, cac
     assert second.entries("dependencies_installed", function="deps")[0]["target"] == str(target)
 
 
-def test_vendored_requirements_install_nothing(tmp_path: Path, cache: Path) -> None:
+def test_vendored_or_runtime_provided_requirements_install_nothing(tmp_path: Path, cache: Path) -> None:
     vendored = {"tabulate/__init__.py": "__version__ = 'vendored'\n"}
-    code = _fn(tmp_path, "fn", f"{PACKAGE}\n", vendored)
+    code = _fn(tmp_path, "fn", f"{PACKAGE}\nboto3==1.0\nbotocore\n", vendored)  # boto3: the runtime has it
     journal = Journal()
     with LocalRuntime(journal=journal) as rt:
         rt.register(FunctionSpec("vendored", code, "app.handler"))

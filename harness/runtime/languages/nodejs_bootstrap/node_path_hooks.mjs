@@ -20,7 +20,8 @@ export async function resolve(specifier, context, nextResolve) {
   } catch (err) {
     if (err?.code !== "ERR_MODULE_NOT_FOUND" || !isBare(specifier)) throw err;
     for (const dir of dirs) {
-      // A parent inside `dir` makes Node look in `<dir>/..` /node_modules, i.e. `dir` itself.
+      // For a parent file inside `dir`, Node's lookup walks up to `<parent of dir>/node_modules`,
+      // which is `dir` itself (NODE_PATH entries are node_modules folders).
       const parentURL = pathToFileURL(path.join(dir, "__harness_node_path__.mjs")).href;
       try {
         return await nextResolve(specifier, { ...context, parentURL });
