@@ -104,7 +104,7 @@ def run_tool(argv: Sequence[str], *, what: str, cwd: Path | None = None, env: di
 
 # ---- npm -------------------------------------------------------------------------------------
 
-def _npm() -> str:
+def npm() -> str:
     found = shutil.which("npm")
     if found is None:
         raise ToolchainError("npm is not on PATH: Node.js functions and esbuild need Node.js and npm installed")
@@ -126,7 +126,7 @@ def npm_install(packages: Sequence[tuple[str, str]], *, key: str | None = None, 
 
     def build(folder: Path) -> None:
         (folder / "package.json").write_text('{"name": "harness-toolchain", "private": true}\n', encoding="utf-8")
-        run_tool([_npm(), "install", "--ignore-scripts", "--no-audit", "--no-fund", "--no-package-lock",
+        run_tool([npm(), "install", "--ignore-scripts", "--no-audit", "--no-fund", "--no-package-lock",
                   "--loglevel=error", "--prefix", str(folder), *specs],
                  what=f"installing {', '.join(specs)} from npm")
 

@@ -1,8 +1,8 @@
 """A function's third-party packages, when its code folder names them but does not carry them.
 
-AWS runs a function's zip as it is: a `requirements.txt` beside the handler installs nothing.
-Tools such as `sam build` install it into the artifact; a CDK `Code.fromAsset` folder often holds
-only the source. Rather than fail every invoke with an ImportModuleError that would not happen
+AWS runs a function's zip as it is: a `requirements.txt` or `package.json` beside the handler
+installs nothing. Tools such as `sam build` install them into the artifact; a CDK
+`Code.fromAsset` folder often holds only the source. Rather than fail every invoke with an ImportModuleError that would not happen
 after a proper build, the harness installs what is missing, once, into its cache (keyed by the
 file's content and the interpreter), puts that folder on the function's path after the code, and
 says so in the journal (`dependencies_installed`), so that nobody mistakes it for what AWS does.
@@ -11,7 +11,9 @@ says so in the journal (`dependencies_installed`), so that nobody mistakes it fo
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -90,5 +92,54 @@ def python_dependencies(function: str, code_dir: Path, python: Path, python_vers
         raise InvalidFunctionSpec(f"function {function!r}: its requirements.txt could not be installed: {exc}") from None
     if journal is not None:
         journal.record("dependencies_installed", function=function, requirements=str(req), target=str(target),
+                       missing=missing, note=NOTE)
+    return target
+
+
+def missing_node_dependencies(code_dir: Path) -> tuple[Path, list[str]] | None:
+    """(package.json, its runtime dependencies) when the folder has no node_modules to hold them.
+
+    The AWS SDK v3 is left out: the Lambda Node.js runtime provides it.
+    """
+    pkg = code_dir / "package.json"
+    if not pkg.is_file() or (code_dir / "node_modules").is_dir():
+        return None
+    try:
+        deps = json.loads(pkg.read_text(encoding="utf-8")).get("dependencies") or {}
+    except (OSError, ValueError, AttributeError):
+        return None
+    names = sorted(d for d in deps if isinstance(d, str) and not d.startswith("@aws-sdk/"))
+    return (pkg, names) if names else None
+
+
+def node_dependencies(function: str, code_dir: Path, node_major: int, *, journal: Any = None) -> Path | None:
+    """A cached node_modules with the function's package.json dependencies (not dev ones, install
+    scripts not run, versions from package-lock.json when there is one), or None if none are missing."""
+    found = missing_node_dependencies(code_dir)
+    if found is None:
+        return None
+    pkg, missing = found
+    lock = code_dir / "package-lock.json"
+    digest = hashlib.sha256(pkg.read_bytes() + (lock.read_bytes() if lock.is_file() else b"")).hexdigest()[:16]
+    declared = json.loads(pkg.read_text(encoding="utf-8"))["dependencies"]
+
+    def build(folder: Path) -> None:
+        # Only what is missing: the SDK stays the runtime's, as on AWS when it is not bundled.
+        manifest = {"name": "harness-function-dependencies", "private": True,
+                    "dependencies": {name: declared[name] for name in missing}}
+        (folder / "package.json").write_text(json.dumps(manifest), encoding="utf-8")
+        if lock.is_file():  # versions as locked (npm prunes what the manifest no longer lists)
+            shutil.copy(lock, folder / "package-lock.json")
+        toolchain.run_tool([toolchain.npm(), "install", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund",
+                            "--loglevel=error"], what=f"npm install for {pkg}", cwd=folder)
+
+    try:
+        target = toolchain.install_once(f"node-deps-node{node_major}-{digest}", f"{pkg} for {function}", build,
+                                        journal=journal) / "node_modules"
+    except toolchain.ToolchainError as exc:
+        raise InvalidFunctionSpec(f"function {function!r}: its package.json dependencies could not be installed: "
+                                  f"{exc}") from None
+    if journal is not None:
+        journal.record("dependencies_installed", function=function, requirements=str(pkg), target=str(target),
                        missing=missing, note=NOTE)
     return target

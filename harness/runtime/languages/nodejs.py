@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import toolchain
+from harness.runtime.dependencies import node_dependencies
 from harness.runtime.languages import Launch
 from harness.runtime.spec import FunctionSpec, InvalidFunctionSpec
 
@@ -105,9 +106,11 @@ class NodejsKind:
             sdk = sdk_modules(journal=journal)
         except toolchain.ToolchainError as exc:
             raise InvalidFunctionSpec(f"function {spec.name!r} ({spec.runtime}): {exc}") from None
-        note_missing_node_modules(spec, journal)
         # AWS: /opt/nodejs/node24/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task
         node_path = []
+        deps = node_dependencies(spec.name, spec.code_dir, major, journal=journal)
+        if deps is not None:  # what a build would have put in the code folder's node_modules
+            node_path.append(str(deps))
         for layer in spec.layers:
             node_path += [str(layer / "nodejs" / f"node{major}" / "node_modules"), str(layer / "nodejs" / "node_modules")]
         node_path += [str(sdk), str(ric_dir.parent), str(spec.code_dir)]
@@ -121,30 +124,6 @@ class NodejsKind:
         return Launch(
             runtime=spec.runtime, language=self.name, version=version, executable=node,
             argv=(str(node), str(BOOTSTRAP), str(ric_dir), entry), environment=environment,
-        )
-
-
-def note_missing_node_modules(spec: FunctionSpec, journal: Any) -> None:
-    """A package.json with dependencies but no node_modules: AWS would fail the import; say why first.
-
-    The harness does not install them (a bundler such as esbuild usually inlines them; an asset
-    folder without either is a deployment bug worth seeing locally as it would be seen on AWS).
-    """
-    pkg = spec.code_dir / "package.json"
-    if not pkg.is_file() or (spec.code_dir / "node_modules").is_dir():
-        return
-    try:
-        import json
-
-        deps = json.loads(pkg.read_text(encoding="utf-8")).get("dependencies") or {}
-    except (OSError, ValueError, AttributeError):
-        return
-    names = sorted(d for d in deps if not d.startswith("@aws-sdk/"))
-    if names and journal is not None:
-        journal.record(
-            "dependencies_missing", function=spec.name, package_json=str(pkg), dependencies=names,
-            note="package.json lists dependencies but the code folder has no node_modules: imports of them fail "
-                 "as they would on AWS; bundle them (esbuild/NodejsFunction) or deploy node_modules",
         )
 
 

@@ -4,10 +4,13 @@ into the cache, on the path after the code, and said in the journal (issue 11 pa
 from __future__ import annotations
 
 import json
+import shutil
+import uuid
 from pathlib import Path
 
 import pytest
 
+from harness import toolchain
 from harness.journal import Journal
 from harness.runtime import FunctionSpec, InvalidFunctionSpec, LocalRuntime
 from harness.runtime import dependencies
@@ -90,3 +93,51 @@ def test_vendored_detects_dist_info_and_modules(tmp_path: Path) -> None:
     (tmp_path / "six.py").write_text("")
     assert dependencies.vendored(tmp_path, "pyyaml") and dependencies.vendored(tmp_path, "six")
     assert not dependencies.vendored(tmp_path, "requests")
+
+
+NODE_HANDLERS = {
+    "cjs.js": "const isNumber = require('is-number');\nexports.handler = async () => [isNumber(5), isNumber('x'), require.resolve('is-number')];\n",
+    "esm.mjs": "import isNumber from 'is-number';\nexport const handler = async () => [isNumber(5), isNumber('x')];\n",
+}
+
+
+@pytest.mark.skipif(shutil.which("npm") is None or shutil.which("node") is None, reason="Node.js and npm are needed")
+def test_package_json_dependencies_without_node_modules_are_installed_once(tmp_path: Path) -> None:
+    """The shared cache (the RIC and SDK are in it already); a package.json of this run's own (its
+    hash keys the install), so the first install is observed, and removed afterwards."""
+    code = tmp_path / "node-fn"
+    code.mkdir()
+    (code / "package.json").write_text(json.dumps({
+        "name": f"fn-{uuid.uuid4().hex}", "dependencies": {"is-number": "7.0.0", "@aws-sdk/client-s3": "*"},
+        "devDependencies": {"is-odd": "3.0.1"}}))
+    for name, text in NODE_HANDLERS.items():
+        (code / name).write_text(text)
+    first, second = Journal(), Journal()
+    with LocalRuntime(journal=first) as rt:
+        for style in ("cjs", "esm"):
+            rt.register(FunctionSpec(style, code, f"{style}.handler", runtime="nodejs20.x"))
+            result = rt.invoke(style, b"{}")
+            assert result.function_error is None, result.payload
+            assert json.loads(result.payload)[:2] == [True, False]
+    entries = first.entries("dependencies_installed", function="cjs")
+    assert entries[0]["missing"] == ["is-number"] and entries[0]["note"] == dependencies.NOTE
+    target = Path(entries[0]["target"])
+    try:
+        assert target.is_relative_to(toolchain.cache_dir())
+        assert sorted(p.name for p in target.iterdir() if not p.name.startswith(".")) == ["is-number"]  # no SDK, no dev
+        assert [e["tool"] for e in first.entries("toolchain_install")] == [f"{code / 'package.json'} for cjs"]
+        with LocalRuntime(journal=second) as rt:
+            rt.register(FunctionSpec("cjs", code, "cjs.handler", runtime="nodejs20.x"))
+            assert Path(json.loads(rt.invoke("cjs", b"{}").payload)[2]).is_relative_to(target)
+        assert second.entries("toolchain_install") == []
+    finally:
+        shutil.rmtree(target.parent)
+
+
+def test_node_modules_present_or_only_the_sdk_listed_installs_nothing(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"dependencies": {"@aws-sdk/client-s3": "^3"}}')
+    assert dependencies.missing_node_dependencies(tmp_path) is None
+    (tmp_path / "package.json").write_text('{"dependencies": {"is-number": "7.0.0"}}')
+    assert dependencies.missing_node_dependencies(tmp_path) == (tmp_path / "package.json", ["is-number"])
+    (tmp_path / "node_modules").mkdir()
+    assert dependencies.missing_node_dependencies(tmp_path) is None
