@@ -258,7 +258,7 @@ def test_logs_reach_the_journal_attributed_to_the_invoke(rt: LocalRuntime, code:
     assert any(line.endswith(f"\t{result.request_id}\tINFO\tline one 7") for line in lines), lines
     assert any(f"\t{result.request_id}\tERROR\tto stderr 7" in line for line in lines), lines
     assert any(f"\t{result.request_id}\tWARN\ta warning" in line for line in lines), lines
-    assert f"INFO\tline one 7" in result.log_tail
+    assert "INFO\tline one 7" in result.log_tail
 
 
 def test_warm_invokes_reuse_one_process(rt: LocalRuntime, code: Path) -> None:
