@@ -113,7 +113,8 @@ class NodejsKind:
             node_path.append(str(deps))
         for layer in spec.layers:
             node_path += [str(layer / "nodejs" / f"node{major}" / "node_modules"), str(layer / "nodejs" / "node_modules")]
-        node_path += [str(sdk), str(ric_dir.parent), str(spec.code_dir)]
+        # Not the RIC's own node_modules: its dependencies (node-gyp, tar...) are not the function's.
+        node_path += [str(sdk), str(spec.code_dir)]
         environment = {
             "NODE_PATH": os.pathsep.join(node_path),
             "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
