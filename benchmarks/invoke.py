@@ -1,7 +1,8 @@
 """Benchmark: what a warm local invoke costs, and how long the embedded backend takes to start.
 
 Prints JSON. The overhead is the full wall time of invoking a no-op handler (so it includes the
-runtime's own Python bootstrap work, not just the harness), over ~1000 warm invokes.
+runtime's own bootstrap work, not just the harness), over ~1000 warm invokes, for a Python
+function (awslambdaric) and a Node.js one (nodejs24.x, aws-lambda-ric), interleaved, three rounds.
 Usage: python benchmarks/invoke.py [--invokes N]
 """
 
@@ -27,27 +28,52 @@ def _percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[idx]
 
 
-def measure_invoke(invokes: int) -> dict[str, float]:
+_NOOP = {
+    "python": ("noop.py", "def handler(event, context):\n    return None\n", "noop.handler", None),
+    "node": ("noop.js", "exports.handler = async () => null;\n", "noop.handler", "nodejs24.x"),
+}
+
+
+def _warm_samples(rt: LocalRuntime, name: str, invokes: int) -> list[float]:
+    samples = []
+    for _ in range(invokes):
+        began = time.perf_counter()
+        result = rt.invoke(name, b'{"k": "v"}')
+        samples.append((time.perf_counter() - began) * 1000.0)
+        if result.function_error is not None:
+            raise SystemExit(f"no-op handler {name} failed: {result.payload!r}")
+    return samples
+
+
+def measure_invoke(invokes: int, runs: int = 3) -> dict[str, float]:
+    """Python and Node no-op invokes, interleaved in `runs` rounds; each p50 is the median of the rounds.
+
+    Interleaving keeps a noisy neighbour on a shared machine from landing on one language only.
+    """
     with tempfile.TemporaryDirectory() as tmp:
-        code = Path(tmp)
-        (code / "noop.py").write_text("def handler(event, context):\n    return None\n")
         with LocalRuntime() as rt:
-            rt.register(FunctionSpec("noop", code, "noop.handler"))
-            for _ in range(50):  # warm-up: the cold start and first-call caches are not overhead
-                rt.invoke("noop", b"{}")
-            samples = []
-            for _ in range(invokes):
-                began = time.perf_counter()
-                result = rt.invoke("noop", b'{"k": "v"}')
-                samples.append((time.perf_counter() - began) * 1000.0)
-                if result.function_error is not None:
-                    raise SystemExit(f"no-op handler failed: {result.payload!r}")
-    samples.sort()
+            for lang, (fname, text, handler, runtime) in _NOOP.items():
+                code = Path(tmp) / lang
+                code.mkdir()
+                (code / fname).write_text(text)
+                kwargs = {"runtime": runtime} if runtime else {}
+                rt.register(FunctionSpec(f"noop-{lang}", code, handler, **kwargs))
+                for _ in range(50):  # warm-up: the cold start and first-call caches are not overhead
+                    rt.invoke(f"noop-{lang}", b"{}")
+            rounds: dict[str, list[list[float]]] = {lang: [] for lang in _NOOP}
+            for _ in range(runs):
+                for lang in _NOOP:
+                    rounds[lang].append(sorted(_warm_samples(rt, f"noop-{lang}", invokes)))
+    python = rounds["python"]
+    everything = sorted(v for r in python for v in r)
     return {
-        "invoke_overhead_ms_p50": round(_percentile(samples, 0.50), 3),
-        "invoke_overhead_ms_p99": round(_percentile(samples, 0.99), 3),
-        "invoke_overhead_ms_mean": round(statistics.fmean(samples), 3),
+        "invoke_overhead_ms_p50": round(statistics.median(_percentile(r, 0.50) for r in python), 3),
+        "invoke_overhead_ms_p99": round(statistics.median(_percentile(r, 0.99) for r in python), 3),
+        "invoke_overhead_ms_mean": round(statistics.fmean(everything), 3),
+        "invoke_overhead_node_ms_p50": round(statistics.median(_percentile(r, 0.50) for r in rounds["node"]), 3),
+        "invoke_overhead_node_ms_p99": round(statistics.median(_percentile(r, 0.99) for r in rounds["node"]), 3),
         "invokes": invokes,
+        "invoke_rounds": runs,
     }
 
 

@@ -6,13 +6,15 @@ credentials must never leak into function code that is meant to talk to a local 
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import secrets
-import sys
 import time
+from typing import TYPE_CHECKING
 
 from harness.runtime.spec import FunctionSpec, InvalidFunctionSpec
+
+if TYPE_CHECKING:
+    from harness.runtime.languages import Launch
 
 # Keys Lambda refuses in a function's configuration (CreateFunction fails with
 # "...contains reserved keys that are currently not supported for modification").
@@ -43,13 +45,6 @@ RESERVED_KEYS = frozenset(
 _PASSTHROUGH = ("PATH", "LD_LIBRARY_PATH", "SYSTEMROOT", "TMPDIR")
 
 
-def _runtime_dir() -> str:
-    """Where the bootstrap lives (Lambda's /var/runtime), found without importing it here."""
-    found = importlib.util.find_spec("awslambdaric")
-    origin = found.origin if found is not None else None
-    return os.path.dirname(os.path.dirname(origin)) if origin else ""
-
-
 def check_function_environment(spec: FunctionSpec) -> None:
     """Reject reserved keys the way Lambda does, naming the function and the keys."""
     bad = sorted(k for k in spec.environment if k in RESERVED_KEYS)
@@ -66,19 +61,18 @@ def log_stream_name() -> str:
 
 
 def worker_environment(
-    spec: FunctionSpec, *, base_environment: dict[str, str], runtime_api: str, region: str
+    spec: FunctionSpec, launch: Launch, *, base_environment: dict[str, str], runtime_api: str, region: str
 ) -> dict[str, str]:
     """Lambda's reserved variables, then the backend's (endpoint, region, fake credentials),
-    then the function's own; the variables the bootstrap depends on always win."""
+    then the function's own; the variables the bootstrap depends on, and the language's own
+    (PYTHONPATH / NODE_PATH, AWS_EXECUTION_ENV, LAMBDA_RUNTIME_DIR), always win."""
     env = {k: os.environ[k] for k in _PASSTHROUGH if k in os.environ}
     env.update(
         {
             "LANG": "en_US.UTF-8",
             "TZ": ":UTC",
-            "PYTHONUNBUFFERED": "1",
             "AWS_REGION": region,
             "AWS_DEFAULT_REGION": region,
-            "AWS_EXECUTION_ENV": f"AWS_Lambda_python{sys.version_info.major}.{sys.version_info.minor}",
             "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
             "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
             "AWS_LAMBDA_LOG_STREAM_NAME": log_stream_name(),
@@ -86,29 +80,18 @@ def worker_environment(
     )
     env.update(base_environment)
     env.update(spec.environment)
-    code_dir = str(spec.code_dir)
     env.update(
         {
             "AWS_LAMBDA_RUNTIME_API": runtime_api,
             "_HANDLER": spec.handler,
-            "LAMBDA_TASK_ROOT": code_dir,
-            "LAMBDA_RUNTIME_DIR": _runtime_dir(),
-            "PYTHONPATH": os.pathsep.join([code_dir, *_python_layer_paths(spec)]),
+            "LAMBDA_TASK_ROOT": str(spec.code_dir),
             "AWS_LAMBDA_FUNCTION_NAME": spec.name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         }
     )
+    env.update(launch.environment)
+    # aws-lambda-ric 4.x switches to its multi-concurrency mode when this is set at all.
+    env.pop("AWS_LAMBDA_MAX_CONCURRENCY", None)
     return env
 
-
-def _python_layer_paths(spec: FunctionSpec) -> list[str]:
-    """Lambda's /opt/python/lib/python3.X/site-packages then /opt/python, after the task root.
-
-    Lambda extracts the layers into one /opt in order, a later layer's file replacing an earlier
-    one's; with one folder per layer that is: site-packages before python, later layers first.
-    """
-    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    layers = [str(layer) for layer in reversed(spec.layers)]
-    return ([os.path.join(layer, "python", "lib", version, "site-packages") for layer in layers]
-            + [os.path.join(layer, "python") for layer in layers])

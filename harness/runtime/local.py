@@ -1,4 +1,5 @@
-"""LocalRuntime: run registered functions in warm awslambdaric processes, like Lambda would.
+"""LocalRuntime: run registered functions in warm runtime processes (awslambdaric for Python,
+aws-lambda-ric for Node.js), like Lambda would.
 
 It satisfies harness.invoke.Invoker, so the ESM engine, S3 notifications and replay can use it
 or the real Lambda Invoke API interchangeably.
@@ -13,6 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from harness.invoke import InvokeResult
+from harness.runtime import languages
 from harness.runtime.environment import check_function_environment
 from harness.runtime.pool import FunctionPool
 from harness.runtime.spec import FunctionNotFound, FunctionSpec, InvalidFunctionSpec, normalize_spec
@@ -79,7 +81,7 @@ class LocalRuntime:
         # Re-arm the pools so that a later start() serves the same functions again.
         with self._lock:
             for name, pool in list(self._pools.items()):
-                self._pools[name] = self._new_pool(pool.spec)
+                self._pools[name] = self._new_pool(pool.spec, pool.launch)
 
     def __enter__(self) -> "LocalRuntime":
         self.start()
@@ -89,17 +91,22 @@ class LocalRuntime:
         self.stop()
 
     # ---- functions -----------------------------------------------------------------------------
-    def _new_pool(self, spec: FunctionSpec) -> FunctionPool:
+    def _new_pool(self, spec: FunctionSpec, launch: languages.Launch) -> FunctionPool:
         return FunctionPool(
-            spec, base_environment=self._base_env, region=self.region,
+            spec, launch, base_environment=self._base_env, region=self.region,
             journal=self._journal, max_workers=self.max_workers,
         )
 
     def register(self, spec: FunctionSpec) -> None:
-        """Add or replace a function; replacing retires the old workers after their current invoke."""
+        """Add or replace a function; replacing retires the old workers after their current invoke.
+
+        The language kind picks the executable now (installing it once into the cache if needed)
+        and journals `runtime_selected`, so a missing tool fails here, naming the function.
+        """
         normalized = normalize_spec(spec, region=self.region, account_id=self.account_id)
         check_function_environment(normalized)
-        pool = self._new_pool(normalized)
+        launch = languages.prepare(normalized, journal=self._journal)
+        pool = self._new_pool(normalized, launch)
         with self._lock:
             old = self._pools.get(normalized.name)
             self._pools[normalized.name] = pool

@@ -14,6 +14,7 @@ from typing import Any
 from harness.invoke import InvokeResult, InvokeServiceError
 from harness.runtime.errors import error_type_of, init_timeout_error, timeout_error, timeout_message
 from harness.runtime.invocation import EXIT, INIT_ERROR, RESPONSE, STOPPED, TIMEOUT, Invocation
+from harness.runtime.languages import Launch
 from harness.runtime.spec import FunctionSpec
 from harness.runtime.worker import Worker
 
@@ -27,6 +28,7 @@ class FunctionPool:
     def __init__(
         self,
         spec: FunctionSpec,
+        launch: Launch,
         *,
         base_environment: dict[str, str],
         region: str,
@@ -34,6 +36,7 @@ class FunctionPool:
         max_workers: int,
     ) -> None:
         self.spec = spec
+        self.launch = launch
         self._base_env = dict(base_environment)
         self._region = region
         self._journal = journal
@@ -46,7 +49,7 @@ class FunctionPool:
     # ---- worker lifecycle -------------------------------------------------------------------
     def _spawn_locked(self) -> Worker:
         worker = Worker(
-            self.spec, base_environment=self._base_env, region=self._region,
+            self.spec, self.launch, base_environment=self._base_env, region=self._region,
             journal=self._journal, on_exit=self._on_worker_exit,
         )
         self._workers.add(worker)

@@ -7,6 +7,7 @@ function and the field, instead of surfacing later as a hung or mysterious invok
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -18,6 +19,9 @@ MIN_MEMORY_MB, MAX_MEMORY_MB = 128, 10240
 # CreateFunction's own pattern for Role (the Lambda API reference), so a value this accepts is one
 # a real Lambda would accept too: partition, empty region, 12-digit account, role/<path+name>.
 _ROLE_ARN_RE = re.compile(r"arn:aws[a-zA-Z-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-/]+")
+# The Runtime a FunctionSpec gets when its caller names none: the harness's own Python, so a
+# function registered without one runs exactly as it did before runtimes were selectable.
+DEFAULT_RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
 
 
 class InvalidFunctionSpec(ValueError):
@@ -44,7 +48,11 @@ class FunctionSpec:
     # process on this machine with the backend's own credentials, so there is no role to assume,
     # and the embedded backend does not evaluate IAM policies anyway. None: the runtime's default.
     role_arn: str | None = None
-    # Layer code directories, in the function's Layers order (what Lambda extracts into /opt).
+    # The template's Runtime ("python3.12", "nodejs24.x"): which language kind runs the function
+    # and on which version (harness/runtime/languages).
+    runtime: str = DEFAULT_RUNTIME
+    # Layer folders, in the template's order, each as Lambda extracts it under /opt (so a Python
+    # layer holds python/, a Node.js layer nodejs/node_modules/).
     layers: tuple[Path, ...] = ()
 
 
@@ -89,11 +97,19 @@ def normalize_spec(spec: FunctionSpec, *, region: str, account_id: str) -> Funct
         # It travels in the Lambda-Runtime-Invoked-Function-Arn header.
         raise InvalidFunctionSpec(f"function {name!r}: arn {arn!r} must be a single-line ASCII string")
     check_role_arn(name, spec.role_arn)
-    layers = tuple(Path(layer).expanduser().resolve() for layer in spec.layers or ())
-    for index, layer in enumerate(layers):
-        if not layer.is_dir():
-            raise InvalidFunctionSpec(f"function {name!r}: layers[{index}] {str(layer)!r} is not a directory")
-    return replace(spec, code_dir=code_dir.resolve(), environment=dict(env), timeout_s=timeout, arn=arn, layers=layers)
+    from harness.runtime.languages import kind_for  # here: the language kinds import this module
+
+    kind_for(spec.runtime, function=name)
+    if isinstance(spec.layers, (str, Path)) or not isinstance(spec.layers, (tuple, list)):
+        raise InvalidFunctionSpec(f"function {name!r}: layers must be a tuple of folders, got {spec.layers!r}")
+    layers = []
+    for index, layer in enumerate(spec.layers or ()):
+        folder = Path(layer).expanduser()
+        if not folder.is_dir():
+            raise InvalidFunctionSpec(f"function {name!r}: layers[{index}] {str(folder)!r} is not a directory")
+        layers.append(folder.resolve())
+    return replace(spec, code_dir=code_dir.resolve(), environment=dict(env), timeout_s=timeout, arn=arn,
+                   layers=tuple(layers))
 
 
 def check_role_arn(function_name: str, role_arn: object) -> None:

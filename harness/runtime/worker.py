@@ -1,4 +1,6 @@
-"""One warm `python -m awslambdaric <handler>` process and the Runtime API endpoint it polls.
+"""One warm runtime process (`python -m awslambdaric <handler>`, or Node's aws-lambda-ric) and the
+Runtime API endpoint it polls. The language kind (harness/runtime/languages) supplies the command
+line and the language's variables; everything else here is the same for every language.
 
 Each worker gets its own loopback listener: awslambdaric posts init errors through
 `http.client.HTTPConnection(AWS_LAMBDA_RUNTIME_API)`, which cannot carry a path prefix, and a
@@ -12,7 +14,6 @@ import select
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 import weakref
@@ -22,6 +23,7 @@ from harness.runtime.environment import worker_environment
 from harness.runtime.errors import exit_error
 from harness.runtime.http import HttpConnection, HttpProtocolError, Request
 from harness.runtime.invocation import ERROR, EXIT, INIT_ERROR, RESPONSE, STOPPED, Invocation
+from harness.runtime.languages import Launch
 from harness.runtime.spec import FunctionSpec
 
 NEXT_PATH = "/2018-06-01/runtime/invocation/next"
@@ -40,6 +42,7 @@ class Worker:
     def __init__(
         self,
         spec: FunctionSpec,
+        launch: Launch,
         *,
         base_environment: dict[str, str],
         region: str,
@@ -65,10 +68,11 @@ class Worker:
         self._listener.bind(("127.0.0.1", 0))
         self._listener.listen(16)
         self.runtime_api = "127.0.0.1:%d" % self._listener.getsockname()[1]
-        env = worker_environment(spec, base_environment=base_environment, runtime_api=self.runtime_api, region=region)
+        env = worker_environment(spec, launch, base_environment=base_environment, runtime_api=self.runtime_api,
+                                 region=region)
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "awslambdaric", spec.handler],
+                list(launch.argv),
                 cwd=str(spec.code_dir),
                 env=env,
                 stdin=subprocess.DEVNULL,

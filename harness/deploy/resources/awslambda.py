@@ -30,6 +30,7 @@ ALIAS = "AWS::Lambda::Alias"
 NATIVE_CUSTOM_TYPES = ("Custom::S3BucketNotifications",)
 
 from harness.runtime import FunctionSpec
+from harness.runtime.languages import UnsupportedRuntime, kind_for, supported_runtimes
 
 
 def function_name(ctx: DeployContext, lid: str, props: dict[str, Any]) -> str:
@@ -52,8 +53,11 @@ def _validate_function(lid: str, raw: dict[str, Any], ctx: DeployContext) -> Non
     if props.get("PackageType") == "Image" or "ImageUri" in props.get("Code", {}):
         raise DeployError(f"{lid} ({FUNCTION}): container-image functions are not supported by the local runtime")
     runtime = props.get("Runtime")
-    if not (isinstance(runtime, str) and runtime.startswith("python3")):
-        raise DeployError(f"{lid} ({FUNCTION}): runtime {runtime!r} is not supported; the local runtime runs python3.x only")
+    try:
+        kind_for(runtime, function=lid)
+    except UnsupportedRuntime:
+        raise DeployError(f"{lid} ({FUNCTION}): runtime {runtime!r} is not supported; the local runtime runs "
+                          f"{', '.join(supported_runtimes())}") from None
     if "Handler" not in props:
         raise DeployError(f"{lid} ({FUNCTION}): missing required property Handler")
     if provider_for_native_custom_resource(ctx, lid) is None and "ZipFile" not in props.get("Code", {}):
@@ -115,7 +119,9 @@ def create_function(ctx: DeployContext, lid: str, props: dict[str, Any], raw: di
         return Created(name, attributes)
     if "ZipFile" in props.get("Code", {}):
         code_dir = Path(tempfile.mkdtemp(prefix=f"harness-inline-{name[:40]}-"))
-        (code_dir / "index.py").write_text(props["Code"]["ZipFile"], encoding="utf-8")
+        # CloudFormation writes inline code to index.py, or index.js for Node.js runtimes.
+        inline = "index.js" if str(props.get("Runtime", "")).startswith("nodejs") else "index.py"
+        (code_dir / inline).write_text(props["Code"]["ZipFile"], encoding="utf-8")
     else:
         code_dir = asset_dir(ctx, lid, raw)
     environment = {k: _env_text(v) for k, v in (props.get("Environment", {}).get("Variables") or {}).items()}
@@ -132,6 +138,7 @@ def create_function(ctx: DeployContext, lid: str, props: dict[str, Any], raw: di
         # function because the reference orders it first. The runtime validates the value.
         role_arn=props.get("Role"),
         layers=layers,
+        runtime=props["Runtime"],
     )
     ctx.runtime.register(spec)
     ctx.ignore_unhandled(lid, FUNCTION, props, {"FunctionName", "Code", "Handler", "Runtime", "Role", "Environment",

@@ -177,10 +177,21 @@ def test_function_registered_with_runtime_not_moto(backend: Any, fakes: dict[str
     assert spec.timeout_s == 7.0 and spec.memory_mb == 256
     assert spec.environment == {"TOPIC": stack.resources["T"].physical_id, "FLAG": "true"}
     assert spec.arn == "arn:aws:lambda:us-east-1:123456789012:function:Unit-Fn"
+    assert spec.runtime == "python3.11"
     inline = fakes["runtime"].by_name("explicit")
     assert (Path(inline.code_dir) / "index.py").read_text().startswith("def handler")
+    assert inline.runtime == "python3.12"
     assert stack.functions == {"Fn": "Unit-Fn", "Named": "explicit"}
     assert stack.resources["Fn"].attributes["Arn"] == spec.arn
+
+
+def test_nodejs_function_gets_its_runtime_and_inline_code_as_index_js(backend: Any, fakes: dict[str, Any]) -> None:
+    deploy(backend, fakes, {"Fn": {"Type": "AWS::Lambda::Function", "Properties": {
+        "FunctionName": "node-inline", "Handler": "index.handler", "Runtime": "nodejs24.x",
+        "Code": {"ZipFile": "exports.handler = async () => 1;"}}}})
+    spec = fakes["runtime"].by_name("node-inline")
+    assert spec.runtime == "nodejs24.x"
+    assert (Path(spec.code_dir) / "index.js").read_text().startswith("exports.handler")
 
 
 def test_function_asset_found_through_assets_manifest_without_metadata(backend: Any, fakes: dict[str, Any],
@@ -192,7 +203,9 @@ def test_function_asset_found_through_assets_manifest_without_metadata(backend: 
 
 
 @pytest.mark.parametrize("props, fragment", [
-    ({"Runtime": "nodejs20.x", "Handler": "i.h", "Code": {"ZipFile": "x"}}, "runtime 'nodejs20.x' is not supported"),
+    ({"Runtime": "java21", "Handler": "i.h", "Code": {"ZipFile": "x"}},
+     "runtime 'java21' is not supported; the local runtime runs python3.x, nodejs18.x, nodejs20.x, nodejs22.x, nodejs24.x"),
+    ({"Runtime": "nodejs16.x", "Handler": "i.h", "Code": {"ZipFile": "x"}}, "runtime 'nodejs16.x' is not supported"),
     ({"Runtime": "python3.11", "Handler": "i.h", "Code": {"S3Bucket": "b", "S3Key": "nope.zip"}}, "cannot find the function's code"),
     ({"Runtime": "python3.11", "Handler": "i.h", "Code": {"ImageUri": "x"}}, "container-image functions"),
 ])

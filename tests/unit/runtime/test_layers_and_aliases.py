@@ -11,7 +11,7 @@ from typing import Callable
 import pytest
 
 from harness.runtime import FunctionNotFound, FunctionSpec, InvalidFunctionSpec, LocalRuntime
-from harness.runtime.environment import worker_environment
+from harness.runtime.languages import prepare
 from harness.runtime.spec import normalize_spec
 
 SITE = f"python/lib/python{sys.version_info.major}.{sys.version_info.minor}/site-packages"
@@ -31,7 +31,7 @@ def test_layer_paths_follow_the_task_root_later_layers_first(code_dir: Path, tmp
     first, second = _layer(tmp_path, "first", {"python/a.py": ""}), _layer(tmp_path, "second", {"python/b.py": ""})
     spec = normalize_spec(FunctionSpec("fn", code_dir, "app.ok", layers=(first, second)), region="us-east-1",
                           account_id="123456789012")
-    env = worker_environment(spec, base_environment={}, runtime_api="127.0.0.1:1", region="us-east-1")
+    env = prepare(spec).environment
     assert env["PYTHONPATH"].split(":") == [
         str(code_dir), str(second / SITE), str(first / SITE), str(second / "python"), str(first / "python")]
 

@@ -1,0 +1,76 @@
+"""A Node.js handler's unbundled AWS SDK for JavaScript v3 reaches the embedded backend through
+AWS_ENDPOINT_URL, as it reaches AWS on Lambda: the SDK is on the path the way the runtime ships it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+
+import pytest
+
+from harness.backends import get_backend
+from harness.runtime import FunctionSpec, LocalRuntime
+
+pytestmark = pytest.mark.skipif(shutil.which("npm") is None or shutil.which("node") is None,
+                                reason="Node.js and npm are needed for Node.js functions")
+
+# ES module: imports of bare names resolve from NODE_PATH as on Lambda (not from node_modules).
+WRITER_ESM = """
+import { S3Client, PutObjectCommand } from "@aws-sdk/client-s3";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
+
+const s3 = new S3Client({});  // no endpoint: AWS_ENDPOINT_URL decides, as on AWS
+const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+
+export const handler = async (event) => {
+  await s3.send(new PutObjectCommand({ Bucket: process.env.BUCKET, Key: event.key, Body: JSON.stringify(event) }));
+  await ddb.send(new PutCommand({ TableName: process.env.TABLE, Item: { pk: event.key, n: event.n } }));
+  return { written: event.key };
+};
+"""
+
+# CommonJS: require() reads NODE_PATH itself.
+READER_CJS = """
+const { S3Client, GetObjectCommand } = require("@aws-sdk/client-s3");
+const s3 = new S3Client({});
+exports.handler = async (event) => {
+  const out = await s3.send(new GetObjectCommand({ Bucket: process.env.BUCKET, Key: event.key }));
+  return JSON.parse(await out.Body.transformToString());
+};
+"""
+
+
+@pytest.fixture(scope="module")
+def backend():
+    with get_backend("embedded") as b:
+        yield b
+
+
+@pytest.mark.parametrize("runtime", ["nodejs20.x", "nodejs24.x"])
+def test_sdk_v3_writes_s3_and_dynamodb_on_the_embedded_backend(backend, tmp_path, runtime: str) -> None:
+    tag = runtime.replace(".", "")
+    bucket, table = f"node-sdk-{tag}", f"node-sdk-{tag}"
+    backend.client("s3").create_bucket(Bucket=bucket)
+    dynamodb = backend.client("dynamodb")
+    dynamodb.create_table(TableName=table, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                          AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                          BillingMode="PAY_PER_REQUEST")
+    code = tmp_path / "fn"
+    code.mkdir()
+    (code / "writer.mjs").write_text(textwrap.dedent(WRITER_ESM))
+    (code / "reader.js").write_text(textwrap.dedent(READER_CJS))
+    env = {"BUCKET": bucket, "TABLE": table}
+    with LocalRuntime(base_environment=backend.lambda_environment()) as rt:
+        rt.register(FunctionSpec("writer", code, "writer.handler", runtime=runtime, environment=env, timeout_s=20))
+        rt.register(FunctionSpec("reader", code, "reader.handler", runtime=runtime, environment=env, timeout_s=20))
+        written = rt.invoke("writer", b'{"key": "k1", "n": 5}')
+        assert written.function_error is None, written.payload
+        read = rt.invoke("reader", b'{"key": "k1"}')
+        assert read.function_error is None, read.payload
+    assert json.loads(read.payload) == {"key": "k1", "n": 5}
+    body = backend.client("s3").get_object(Bucket=bucket, Key="k1")["Body"].read()
+    assert json.loads(body) == {"key": "k1", "n": 5}
+    item = dynamodb.get_item(TableName=table, Key={"pk": {"S": "k1"}})["Item"]
+    assert item == {"pk": {"S": "k1"}, "n": {"N": "5"}}
