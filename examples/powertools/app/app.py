@@ -94,6 +94,7 @@ class GuardedS3Destination(sources.S3OnFailureDestination):
 
 
 app = cdk.App()
-rbif = str(app.node.try_get_context("reportBatchItemFailures") or "true").lower() != "false"
+setting = app.node.try_get_context("reportBatchItemFailures")
+rbif = setting is None or str(setting).lower() != "false"
 OrdersStack(app, "PowertoolsOrders", report_batch_item_failures=rbif)
 app.synth()
