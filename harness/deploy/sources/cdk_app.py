@@ -186,6 +186,34 @@ def _kill_group(proc: subprocess.Popen[str]) -> None:
         proc.kill()
 
 
+# What a CDK app writes to use NodejsFunction (TypeScript/JavaScript, Python, Java, .NET, Go names).
+NODEJS_FUNCTION_MARKERS = (b"aws-lambda-nodejs", b"aws_lambda_nodejs", b"awslambdanodejs", b"NodejsFunction")
+SOURCE_SUFFIXES = (".ts", ".mts", ".js", ".mjs", ".cjs", ".py", ".java", ".cs", ".go", ".kt")
+
+
+def uses_nodejs_function(app_dir: Path) -> bool:
+    """Whether the app's own source mentions CDK's NodejsFunction (its node_modules are not read)."""
+    for path in iter_files(app_dir):
+        if path.suffix in SOURCE_SUFFIXES and path.stat().st_size < 2_000_000:
+            data = path.read_bytes()
+            if any(marker in data for marker in NODEJS_FUNCTION_MARKERS):
+                return True
+    return False
+
+
+def bundler_path(app_dir: Path) -> tuple[Path, ...]:
+    """esbuild's folder when the app bundles NodejsFunction code: CDK bundles with a local esbuild
+    and falls back to Docker, which this machine does not have (installed once, pinned)."""
+    if not uses_nodejs_function(app_dir):
+        return ()
+    from harness import toolchain
+
+    try:
+        return (toolchain.esbuild().parent,)
+    except toolchain.ToolchainError as exc:
+        raise SynthError(f"{display_path(app_dir)} bundles NodejsFunction code, which needs esbuild: {exc}") from None
+
+
 class CdkAppSource:
     accepts_context = True
 
@@ -232,7 +260,7 @@ class CdkAppSource:
     def _synth_into(self, work: Path, command: str, ctx: dict[str, Any]) -> dict[str, Any]:
         began = time.perf_counter()
         outdir = work / "cdk.out"
-        env = app_environment(self.spec.path, outdir, ctx)
+        env = app_environment(self.spec.path, outdir, ctx, extra_path=bundler_path(self.spec.path))
         build = read_cdk_json(self.spec.path).get("build")
         if isinstance(build, str) and build.strip():  # the CLI runs cdk.json's `build` before the app
             run_command(build, self.spec.path, env, what=f"{self.label()} (build)")
