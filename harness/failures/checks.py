@@ -48,12 +48,14 @@ class SourceShape:
     stream_arn: re.Pattern[str]
     stream_label: str
     arrival_millis: bool  # approximateArrival* carry milliseconds
+    sequence: re.Pattern[str]  # a sequence number: DynamoDB's 21..40 digits, Kinesis's up to 129 (about 56)
 
 
 DYNAMODB = SourceShape("dynamodb", "DDBStreamBatchInfo", "dynamodb", "SequenceNumber", STREAM_ARN,
-                       "DynamoDB stream", False)
+                       "DynamoDB stream", False, SEQUENCE)
+# Kinesis API: SequenceNumber matches 0|([1-9]\d{0,128}).
 KINESIS = SourceShape("kinesis", "KinesisBatchInfo", "kinesis", "sequenceNumber", KINESIS_STREAM_ARN,
-                      "Kinesis stream", True)
+                      "Kinesis stream", True, re.compile(r"^\d{1,129}$"))
 SHAPES = (DYNAMODB, KINESIS)
 
 
@@ -235,7 +237,7 @@ def _check_envelope(env: dict[str, Any], check: FailureCheck) -> None:
         _require(info, "shardId", str, w, p)
         for name in ("startSequenceNumber", "endSequenceNumber"):
             seq = _require(info, name, str, w, p)
-            if seq is not None and not SEQUENCE.match(seq):
+            if seq is not None and not shape.sequence.match(seq):
                 p.append(f"{w}.{name} must be a string of digits (got {seq!r})")
         for name in ("approximateArrivalOfFirstRecord", "approximateArrivalOfLastRecord"):
             stamp = _require(info, name, str, w, p)
