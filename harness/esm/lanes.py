@@ -15,8 +15,8 @@ How the harness models it:
   restart, records of fast lanes past the checkpoint are delivered again.
 
 Decisions where AWS documents nothing ([GAP]):
-- DestinationConfig: one on-failure record per exhausted lane sub-batch. Its
-  DDBStreamBatchInfo start/endSequenceNumber are the first and last record *of that lane batch*;
+- DestinationConfig: one on-failure record per exhausted lane sub-batch. Its batch info's
+  (DDBStreamBatchInfo, KinesisBatchInfo) start/endSequenceNumber are the first and last record *of that lane batch*;
   records of other lanes may lie inside that range. The S3 key uses the shard ID (spec 4); lanes
   are not visible in it. Journal entries carry `lane`.
 - Metrics are per mapping as before; counts add up over lanes. IteratorAge is measured per invoke
