@@ -58,7 +58,7 @@ class MappingConfig(BaseModel):
     # Not API parameters: what the EventSourceArn names. `Source` is the stream kind (the key of
     # sources.registry.KINDS); `StreamArn` is the stream read, which for a Kinesis stream consumer
     # (enhanced fan-out) ARN is the consumer's stream (spec 10).
-    Source: Literal["dynamodb", "kinesis"] = "dynamodb"
+    Source: str = "dynamodb"
     StreamArn: str = ""
 
     @property
@@ -331,7 +331,8 @@ class EngineSettings:
     kinesis_poll_interval_s: float = 1.0
 
     def poll_interval(self, kind: StreamKind) -> float:
-        return float(getattr(self, kind.poll_setting))
+        """The kind's field above; a kind without one polls at its own documented rate."""
+        return float(getattr(self, kind.poll_setting, kind.default_poll_interval_s))
 
 
 def mapping_response(cfg: MappingConfig, uuid: str, region: str, account_id: str, state: str = "Creating",

@@ -138,7 +138,8 @@ DYNAMODB = StreamKind(
     name="dynamodb", label="DynamoDB stream", event_source="aws:dynamodb", record_key="dynamodb",
     arn_re=STREAM_ARN_RE, arn_shape="arn:aws:dynamodb:<region>:<account>:table/<t>/stream/<label>",
     starting_positions=("TRIM_HORIZON", "LATEST"), stream_arn_of=lambda arn: arn, check_filter=_any_filter,
-    client_service="dynamodbstreams", poll_setting="dynamodb_poll_interval_s", open_source=_open,
+    client_service="dynamodbstreams", poll_setting="dynamodb_poll_interval_s", default_poll_interval_s=0.25,
+    open_source=_open,
     seq=seq, seqs=seqs, arrival=arrival, item_key=item_key, size_hint=size_hint, filter_view=None,
     batch_info_key="DDBStreamBatchInfo", arrival_iso=iso_seconds,
 )

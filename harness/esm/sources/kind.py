@@ -35,6 +35,7 @@ class StreamKind:
     # -- reading (service.py) -----------------------------------------------------------------
     client_service: str  # boto3 service name of the reading client
     poll_setting: str  # the EngineSettings field holding this kind's poll interval (spec 7.1, 10)
+    default_poll_interval_s: float  # AWS's documented rate, used when EngineSettings has no such field
     open_source: Callable[..., Any]  # (client, stream_arn, region, *, invoke_identity_arn) -> StreamSource
     # -- record accessors (the hot path) -----------------------------------------------------
     seq: Callable[[Record], str]  # sequence number, a string of digits (compare as integers)

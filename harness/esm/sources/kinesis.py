@@ -300,7 +300,8 @@ KINESIS = StreamKind(
     name="kinesis", label="Kinesis stream", event_source=EVENT_SOURCE, record_key="kinesis",
     arn_re=ARN_RE, arn_shape="arn:aws:kinesis:<region>:<account>:stream/<name>[/consumer/<consumer>:<epoch>]",
     starting_positions=("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"), stream_arn_of=stream_arn_of,
-    check_filter=check_filter, client_service="kinesis", poll_setting="kinesis_poll_interval_s", open_source=_open,
+    check_filter=check_filter, client_service="kinesis", poll_setting="kinesis_poll_interval_s",
+    default_poll_interval_s=1.0, open_source=_open,
     seq=seq, seqs=seqs, arrival=arrival, item_key=item_key, size_hint=size_hint, filter_view=filter_view,
     batch_info_key="KinesisBatchInfo", arrival_iso=iso_millis,
 )

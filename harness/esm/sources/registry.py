@@ -1,7 +1,9 @@
 """The table of stream kinds: a mapping's kind is chosen once, from its EventSourceArn.
 
 Adding a stream kind is writing its module (a boto3 source plus a StreamKind, like
-dynamodb_streams.py and kinesis.py) and adding that StreamKind here.
+dynamodb_streams.py and kinesis.py) and adding that StreamKind here. The failure-record checks
+(harness/failures/checks.py) keep their own small table of record shapes, because they ship
+inside the failure-handler Lambda with the standard library only: add the kind's shape there too.
 """
 
 from __future__ import annotations
