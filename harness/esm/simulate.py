@@ -377,12 +377,12 @@ def _run(spec: dict, stream_records: list[dict[str, Any]] | None = None) -> dict
     else:
         per_shard, index_of = _dynamodb_records(items, keys, ids, leaves, arn=arn, region=region, start=start,
                                                 interval=interval)
-    # The report reads sequence numbers from the journal, per shard (Kinesis numbers repeat across shards).
-    index_by_shard: dict[str, dict[str, int]] = {sid: {} for sid in ids}
+    # The report reads sequence numbers from the journal, per shard (Kinesis numbers repeat across
+    # shards); positions follow the records, so one pass per shard pairs them up.
+    index_by_shard: dict[str, dict[str, int]] = {}
     for sid in ids:
-        by_seq = index_by_shard[sid]
-        for r in per_shard[sid]:
-            by_seq[kind.seq(r)] = index_of[r["eventID"]]
+        recs = per_shard[sid]
+        index_by_shard[sid] = dict(zip(kind.seqs(recs), [index_of[r["eventID"]] for r in recs]))
         try:
             source.append(sid, per_shard[sid])
         except ValueError as exc:
@@ -454,11 +454,15 @@ def _dynamodb_records(items: list[dict[str, Any]], keys: int | None, ids: list[s
                       region: str, start: float, interval: float) -> tuple[dict[str, list], dict[str, int]]:
     per_shard: dict[str, list[dict[str, Any]]] = {sid: [] for sid in ids}
     index_of: dict[str, int] = {}
+    single = leaves[0] if len(leaves) == 1 else None
     for i, item in enumerate(items):
         sn = str(SEQ_BASE + i * 100)
         event_id = f"{i + 1:032x}"
         index_of[event_id] = i
-        item, meta = _split_meta(item, i, {"$key", "$shard"})
+        if any(k.startswith("$") for k in item):
+            item, meta = _split_meta(item, i, {"$key", "$shard"})
+        else:
+            meta = {}
         try:
             image = {k: to_attribute_value(v) for k, v in item.items()}
         except ValueError as exc:
@@ -469,7 +473,10 @@ def _dynamodb_records(items: list[dict[str, Any]], keys: int | None, ids: list[s
             pk = str(meta["$key"])
         else:
             pk = f"item-{i % keys}" if keys else f"item-{i}"
-        sid = _shard_ref(meta["$shard"], ids, f"records[{i}].$shard") if "$shard" in meta else _route(pk, leaves)
+        if "$shard" in meta:
+            sid = _shard_ref(meta["$shard"], ids, f"records[{i}].$shard")
+        else:
+            sid = single or _route(pk, leaves)
         # SizeBytes from the plain item (names + printed values): close to DynamoDB's rule, and
         # a fifth of the cost of walking the AttributeValue tree for 100,000 records.
         size = 2 + len(pk) + sum(len(k) + len(str(v)) for k, v in item.items())
