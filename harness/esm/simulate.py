@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from base64 import b64encode
 import gc
 import json
 import uuid as uuidlib
@@ -505,14 +506,14 @@ def _kinesis_records(items: list[dict[str, Any]], keys: int | None, ids: list[st
                                           f"characters, got {pk!r}")
             if "data" not in item:
                 raise SimulationSpecError(f"records[{i}].data is required (a string, or any JSON value)")
-            data = item["data"]
+            try:
+                data_b64 = kinesis_records.encode_data(item["data"])
+            except (TypeError, ValueError) as exc:
+                raise SimulationSpecError(f"records[{i}].data cannot be sent as JSON: {exc}") from None
         else:
             pk = f"item-{i % keys}" if keys else f"item-{i}"
-            data = {"id": i}
-        try:
-            data_b64 = kinesis_records.encode_data(data)
-        except (TypeError, ValueError) as exc:
-            raise SimulationSpecError(f"records[{i}].data cannot be sent as JSON: {exc}") from None
+            # {"id": i} as encode_data writes it, without json.dumps per record (100,000-record runs).
+            data_b64 = b64encode(b'{"id":%d}' % i).decode("ascii")
         sid = _shard_ref(meta["$shard"], ids, f"records[{i}].$shard") if "$shard" in meta else _route(pk, leaves)
         sn = str(KINESIS_SEQ_BASE + i * 100)
         rec = kinesis_records.make_record(sequence_number=sn, arrival_s=start + i * interval, partition_key=pk,
