@@ -246,7 +246,7 @@ class EsmService:
             make: Callable[[], StreamSource] = lambda: self._source_factory(cfg.EventSourceArn)  # noqa: E731
         else:
             kind = cfg.kind
-            identity = self._identity(m) if kind.name == "kinesis" else None
+            identity = self._identity(m)  # only the kinds whose records carry it (Kinesis) use it
             key = (cfg.stream_arn, identity)
             make = lambda: kind.open_source(self._client(kind), cfg.stream_arn, self.region,  # noqa: E731
                                             invoke_identity_arn=identity)
