@@ -284,3 +284,14 @@ def test_spec_10_decoded_data_of_the_failure_payload_is_the_original():
               lambda idx, c: InvokeResult(200, b"{}", "Unhandled", "r"))
     payload = json.loads(out["deliveries"][0]["payload"])
     assert json.loads(base64.b64decode(payload["Records"][0]["kinesis"]["data"])) == {"amount": 7}
+
+
+def test_spec_10_retention_24_hours_by_default_and_longer_when_the_stream_keeps_more():
+    """Spec 10 / 8: Kinesis keeps records 24 h by default (up to 365 days): a record still
+    unprocessed past the retention is gone without a destination record (EngineSettings.retention_s)."""
+    spec = {"source": "kinesis", "records": 2, "clock": {"start_delay_s": 2 * 86400},
+            "mapping": {"DestinationConfig": DEST}}
+    gone = run_simulation(spec)
+    assert gone["trimmed"] == [0, 1] and gone["invocations"] == [] and gone["destination"] == []
+    kept = run_simulation({**spec, "engine": {"retention_s": 7 * 86400}})
+    assert kept["trimmed"] == [] and sorted(kept["processed"]) == [0, 1]
