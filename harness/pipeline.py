@@ -86,8 +86,15 @@ def _harness_esm(pipe: "LocalPipeline") -> Any:
     from harness.esm import Boto3Destinations, EsmService
 
     backend = pipe.backend
+
+    def role_of(function_name: str) -> str | None:
+        # Kinesis records carry the function's execution role (invokeIdentityArn, spec 10).
+        specs = pipe.runtime.functions() if hasattr(pipe.runtime, "functions") else []
+        return next((f.role_arn for f in specs if f.name == function_name), None)
+
     return EsmService(
-        streams_client=backend.client("dynamodbstreams"),
+        client=backend.client,  # 'dynamodbstreams' or 'kinesis', by the mapping's stream kind
+        role_of=role_of,
         invoker=pipe.runtime,
         destinations=Boto3Destinations(s3=backend.client("s3"), sqs=backend.client("sqs"), sns=backend.client("sns")),
         journal=pipe.journal,

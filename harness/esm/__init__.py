@@ -1,4 +1,4 @@
-"""The harness's event source mapping engine for DynamoDB Streams (spec: esm-semantics.md).
+"""The harness's event source mapping engine for DynamoDB Streams and Kinesis (spec: esm-semantics.md).
 
 Public surface: EsmService (the Lambda ESM API plus shard readers), run_simulation (the
 oracle behind `harness simulate`), the destination senders, and the error types.

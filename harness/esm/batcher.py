@@ -7,6 +7,8 @@ from collections import deque
 from dataclasses import dataclass
 
 from harness.esm.records import Record, size_bytes
+from harness.esm.sources.dynamodb_streams import DYNAMODB
+from harness.esm.sources.kind import StreamKind
 
 _OVERHEAD = len('{"Records":[]}')
 
@@ -21,10 +23,11 @@ class Batch:
 
 
 class Batcher:
-    def __init__(self, batch_size: int, window_s: float, max_bytes: int) -> None:
+    def __init__(self, batch_size: int, window_s: float, max_bytes: int, kind: StreamKind = DYNAMODB) -> None:
         self.batch_size = batch_size
         self.window_s = window_s
         self.max_bytes = max_bytes
+        self.kind = kind
 
     def ready(self, passing: int, first_polled_at: float | None, now: float, source_done: bool) -> bool:
         """Whether to close a batch now with what is buffered."""
@@ -43,10 +46,11 @@ class Batcher:
         """Pop the next batch from the head of `buffer` ((record, passes_filter) pairs). Filtered
         records are swallowed into the batch's coverage; they are never invoked."""
         records: list[Record] = []
-        covers_to = None
+        last = None
         total = _OVERHEAD
+        size_hint = self.kind.size_hint
         # Exact JSON sizing costs more than the rest of batching; do it only once a cheap
-        # over-estimate (2 x SizeBytes + 512 per record) reaches a quarter of the cap.
+        # over-estimate (2 x the record's size hint + 512 per record) reaches a quarter of the cap.
         estimate = 0
         exact = False
         while buffer:
@@ -55,7 +59,7 @@ class Batcher:
                 if len(records) >= self.batch_size:
                     break
                 if not exact:
-                    estimate += 2 * rec["dynamodb"].get("SizeBytes", 0) + 512
+                    estimate += 2 * size_hint(rec) + 512
                     if estimate * 4 > self.max_bytes:
                         exact = True
                         total += sum(size_bytes(r) for r in records)
@@ -66,7 +70,7 @@ class Batcher:
                     total += n
                 records.append(rec)
             buffer.popleft()
-            covers_to = rec["dynamodb"]["SequenceNumber"]
-        if covers_to is None:
+            last = rec
+        if last is None:
             return None
-        return Batch(records, covers_to)
+        return Batch(records, self.kind.seq(last))

@@ -7,6 +7,9 @@ constraint" wording, so a bad mapping fails the same way it would against Lambda
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -14,8 +17,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from harness.esm.errors import EsmValidationError
-
-STREAM_ARN_RE = re.compile(r"^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table/[^/]+/stream/.+$")
+from harness.esm.sources.dynamodb_streams import STREAM_ARN_RE  # noqa: F401 (kept importable here)
+from harness.esm.sources.kind import StreamKind
+from harness.esm.sources.registry import KINDS, kind_for_arn
 DEST_ARN_RE = re.compile(r"^arn:aws[a-z-]*:(sqs|sns|s3):")
 FUNCTION_ARN_RE = re.compile(r"^arn:aws[a-z-]*:lambda:([a-z0-9-]+):(\d{12}):function:([A-Za-z0-9_-]+)(:[\w$-]+)?$")
 FUNCTION_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -41,7 +45,8 @@ class MappingConfig(BaseModel):
     BatchSize: int = 100
     MaximumBatchingWindowInSeconds: int = 0
     ParallelizationFactor: int = 1
-    StartingPosition: Literal["TRIM_HORIZON", "LATEST"] = "TRIM_HORIZON"
+    StartingPosition: Literal["TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"] = "TRIM_HORIZON"
+    StartingPositionTimestamp: float | None = None  # epoch seconds, with AT_TIMESTAMP only (spec 10)
     OnFailureDestination: str | None = None
     MaximumRecordAgeInSeconds: int = -1
     BisectBatchOnFunctionError: bool = False
@@ -50,6 +55,11 @@ class MappingConfig(BaseModel):
     FunctionResponseTypes: tuple[str, ...] = ()
     Filters: tuple[str, ...] = ()  # raw pattern strings, echoed back as AWS does
     MetricsConfig: dict[str, Any] | None = None
+    # Not API parameters: what the EventSourceArn names. `Source` is the stream kind (the key of
+    # sources.registry.KINDS); `StreamArn` is the stream read, which for a Kinesis stream consumer
+    # (enhanced fan-out) ARN is the consumer's stream (spec 10).
+    Source: str = "dynamodb"
+    StreamArn: str = ""
 
     @property
     def report_batch_item_failures(self) -> bool:
@@ -60,6 +70,15 @@ class MappingConfig(BaseModel):
         """What the invoker is called with: `name:qualifier` for an alias or version ARN (spec 3.2)."""
         m = FUNCTION_ARN_RE.match(self.FunctionArn)
         return f"{self.FunctionName}{m.group(4)}" if m and m.group(4) else self.FunctionName
+
+    @property
+    def kind(self) -> StreamKind:
+        """How to read this mapping's records (sources/kind.py); look it up once, not per record."""
+        return KINDS[self.Source]
+
+    @property
+    def stream_arn(self) -> str:
+        return self.StreamArn or self.EventSourceArn
 
 
 def _constraint(value: Any, api_field: str, text: str) -> EsmValidationError:
@@ -136,7 +155,7 @@ def _destination(params: dict[str, Any]) -> str | None:
     return dest
 
 
-def _filters(params: dict[str, Any]) -> tuple[str, ...]:
+def _filters(params: dict[str, Any], kind: StreamKind) -> tuple[str, ...]:
     from harness.esm.filtering import compile_pattern
 
     fc = params.get("FilterCriteria")
@@ -151,35 +170,68 @@ def _filters(params: dict[str, Any]) -> tuple[str, ...]:
     for i, f in enumerate(filters):
         if not isinstance(f, dict) or not isinstance(f.get("Pattern"), str):
             raise EsmValidationError(f"FilterCriteria.Filters[{i}] must be {{'Pattern': '<json string>'}}")
-        compile_pattern(f["Pattern"], where=f"FilterCriteria.Filters[{i}].Pattern")
+        where = f"FilterCriteria.Filters[{i}].Pattern"
+        compile_pattern(f["Pattern"], where=where)
+        kind.check_filter(json.loads(f["Pattern"]), where)  # spec 10: Kinesis filters only on data
         patterns.append(f["Pattern"])
     return tuple(patterns)
 
 
-def parse_mapping(params: dict[str, Any], *, region: str = "us-east-1", account_id: str = "123456789012") -> MappingConfig:
-    """Validate CreateEventSourceMapping parameters; raise EsmValidationError naming the field."""
+def _timestamp(value: Any, now: float | None) -> float:
+    """StartingPositionTimestamp: Unix seconds (CloudFormation's Number) or a datetime (boto3)."""
+    if isinstance(value, dt.datetime):
+        ts = (value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)).timestamp()
+    elif isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0:
+        ts = float(value)
+    else:
+        raise EsmValidationError(
+            f"StartingPositionTimestamp {value!r} must be a time in Unix seconds (a number >= 0) or a datetime")
+    if now is not None and ts > now:
+        # DOC API_CreateEventSourceMapping: "StartingPositionTimestamp cannot be in the future."
+        raise EsmValidationError(f"StartingPositionTimestamp {ts} cannot be in the future (now is {now:.3f})")
+    return ts
+
+
+def _starting_position(params: dict[str, Any], kind: StreamKind, now: float | None) -> tuple[str, float | None]:
+    sp = params.get("StartingPosition")
+    if sp is None:
+        # spec 7.1: required for streams.
+        raise EsmValidationError(f"1 validation error detected: StartingPosition is required for {kind.label} event sources")
+    if sp == "AT_TIMESTAMP" and sp not in kind.starting_positions:
+        # spec 10 (DOC API_CreateEventSourceMapping), AWS's wording.
+        raise EsmValidationError(
+            "StartingPosition AT_TIMESTAMP is supported only for Amazon Kinesis streams, Amazon DocumentDB, Amazon MSK, and self-managed Apache Kafka."
+        )
+    if sp not in kind.starting_positions:
+        raise _constraint(sp, "startingPosition", f"Member must satisfy enum value set: [{', '.join(kind.starting_positions)}]")
+    ts = params.get("StartingPositionTimestamp")
+    if ts is not None and sp != "AT_TIMESTAMP":
+        # [GAP: AWS's exact text unknown] the timestamp means something only with AT_TIMESTAMP.
+        raise EsmValidationError("StartingPositionTimestamp is only valid with StartingPosition AT_TIMESTAMP")
+    if sp == "AT_TIMESTAMP":
+        if ts is None:
+            raise EsmValidationError("StartingPosition AT_TIMESTAMP needs StartingPositionTimestamp (the time to start reading from)")
+        return sp, _timestamp(ts, now)
+    return sp, None
+
+
+def parse_mapping(params: dict[str, Any], *, region: str = "us-east-1", account_id: str = "123456789012",
+                  now: float | None = None) -> MappingConfig:
+    """Validate CreateEventSourceMapping parameters; raise EsmValidationError naming the field.
+    `now` (epoch seconds) enables the "StartingPositionTimestamp cannot be in the future" check."""
     if not isinstance(params, dict):
         raise EsmValidationError("event source mapping parameters must be an object")
     unknown = set(params) - KNOWN_PARAMS
     if unknown:
         raise EsmValidationError(f"unknown event source mapping parameter(s): {', '.join(sorted(unknown))}")
     arn = params.get("EventSourceArn")
-    if not isinstance(arn, str) or not STREAM_ARN_RE.match(arn):
-        raise EsmValidationError(f"EventSourceArn {arn!r} is not a DynamoDB stream ARN (arn:aws:dynamodb:<region>:<account>:table/<t>/stream/<label>)")
+    kind = kind_for_arn(arn)
+    if kind is None:
+        shapes = " or a ".join(f"{k.label} ARN ({k.arn_shape})" for k in KINDS.values())
+        raise EsmValidationError(f"EventSourceArn {arn!r} is not a {shapes}")
     fname, farn = _function(params.get("FunctionName"), region, account_id)
 
-    sp = params.get("StartingPosition")
-    if sp is None:
-        # spec 7.1: required for streams.
-        raise EsmValidationError("1 validation error detected: StartingPosition is required for DynamoDB stream event sources")
-    if sp == "AT_TIMESTAMP":
-        raise EsmValidationError(
-            "StartingPosition AT_TIMESTAMP is supported only for Amazon Kinesis streams, Amazon DocumentDB, Amazon MSK, and self-managed Apache Kafka."
-        )
-    if sp not in ("TRIM_HORIZON", "LATEST"):
-        raise _constraint(sp, "startingPosition", "Member must satisfy enum value set: [TRIM_HORIZON, LATEST]")
-    if params.get("StartingPositionTimestamp") is not None:
-        raise EsmValidationError("StartingPositionTimestamp is only valid with StartingPosition AT_TIMESTAMP")
+    sp, sp_ts = _starting_position(params, kind, now)
 
     age = params.get("MaximumRecordAgeInSeconds", -1)
     if isinstance(age, bool) or not isinstance(age, int) or not (age == -1 or 60 <= age <= 604800):
@@ -213,14 +265,17 @@ def parse_mapping(params: dict[str, Any], *, region: str = "us-east-1", account_
         MaximumBatchingWindowInSeconds=_int(params, "MaximumBatchingWindowInSeconds", 0, 0, 300),
         ParallelizationFactor=pf,
         StartingPosition=sp,
+        StartingPositionTimestamp=sp_ts,
         OnFailureDestination=_destination(params),
         MaximumRecordAgeInSeconds=age,
         BisectBatchOnFunctionError=_bool(params, "BisectBatchOnFunctionError", False),
         MaximumRetryAttempts=_int(params, "MaximumRetryAttempts", -1, -1, 10000),
         TumblingWindowInSeconds=tw,
         FunctionResponseTypes=tuple(frt),
-        Filters=_filters(params),
+        Filters=_filters(params, kind),
         MetricsConfig=metrics,
+        Source=kind.name,
+        StreamArn=kind.stream_arn_of(arn),
     )
 
 
@@ -276,6 +331,14 @@ class EngineSettings:
     # journaled as dropped (reason retention), not counted in DroppedEventCount (spec 7.2), and
     # [GAP] not sent to the destination. This is what ends a -1/-1 mapping's blocked shard.
     retention_s: float = 86400.0
+    # Spec 7.1 / 10: how often a shard is polled: "a base rate of 4 times per second" for DynamoDB
+    # Streams, "once per second" per shard for Kinesis. Tests shorten them.
+    dynamodb_poll_interval_s: float = 0.25
+    kinesis_poll_interval_s: float = 1.0
+
+    def poll_interval(self, kind: StreamKind) -> float:
+        """The kind's field above; a kind without one polls at its own documented rate."""
+        return float(getattr(self, kind.poll_setting, kind.default_poll_interval_s))
 
 
 def mapping_response(cfg: MappingConfig, uuid: str, region: str, account_id: str, state: str = "Creating",
@@ -301,6 +364,8 @@ def mapping_response(cfg: MappingConfig, uuid: str, region: str, account_id: str
         "FunctionResponseTypes": list(cfg.FunctionResponseTypes),
         "EventSourceMappingArn": f"arn:aws:lambda:{region}:{account_id}:event-source-mapping:{uuid}",
     }
+    if cfg.StartingPositionTimestamp is not None:
+        resp["StartingPositionTimestamp"] = cfg.StartingPositionTimestamp
     if cfg.Filters:
         resp["FilterCriteria"] = {"Filters": [{"Pattern": p} for p in cfg.Filters]}
     if cfg.MetricsConfig is not None:

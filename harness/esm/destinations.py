@@ -2,6 +2,8 @@
 
 SQS and SNS get the envelope only (AWS key order); S3 gets the envelope plus `payload`, the
 original invocation event as a JSON *string*, with the object's keys sorted (spec 3.2, 3.5).
+The batch-info key and its arrival-time precision come from the stream kind: DDBStreamBatchInfo
+with whole seconds, KinesisBatchInfo with milliseconds (spec 10).
 """
 
 from __future__ import annotations
@@ -17,27 +19,20 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from harness.esm.errors import DestinationDeliveryError
-from harness.esm.records import Record, arrival, seq
+from harness.esm.isotime import iso_millis, iso_seconds
+from harness.esm.records import Record
+from harness.esm.sources.dynamodb_streams import DYNAMODB
+from harness.esm.sources.kind import StreamKind
 
 RETRY_EXHAUSTED = "RetryAttemptsExhausted"
 RECORD_AGE_EXCEEDED = "RecordAgeExceeded"
 
 
-def iso_millis(ts: float) -> str:
-    """Envelope `timestamp`: ISO-8601 UTC with milliseconds (spec 3.2)."""
-    d = dt.datetime.fromtimestamp(ts, dt.timezone.utc)
-    return d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{d.microsecond // 1000:03d}Z"
-
-
-def iso_seconds(epoch_s: float) -> str:
-    """DynamoDB approximateArrival*: whole seconds, no ms (spec 3.2)."""
-    return dt.datetime.fromtimestamp(int(epoch_s), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def build_envelope(*, request_id: str, function_arn: str, condition: str, approximate_invoke_count: int,
                    function_error: str | None, executed_version: str, timestamp: float, shard_id: str,
-                   records: list[Record], stream_arn: str) -> dict[str, Any]:
-    """The failure record in AWS key order. RecordAgeExceeded has no responseContext (spec 3.3)."""
+                   records: list[Record], stream_arn: str, kind: StreamKind = DYNAMODB) -> dict[str, Any]:
+    """The failure record in AWS key order. RecordAgeExceeded has no responseContext (spec 3.3).
+    `kind` names the batch-info key and formats the arrival times (spec 10)."""
     env: dict[str, Any] = {
         "requestContext": {
             "requestId": request_id,
@@ -50,12 +45,13 @@ def build_envelope(*, request_id: str, function_arn: str, condition: str, approx
         env["responseContext"] = {"statusCode": 200, "executedVersion": executed_version, "functionError": function_error}
     env["version"] = "1.0"
     env["timestamp"] = iso_millis(timestamp)
-    env["DDBStreamBatchInfo"] = {
+    seq, arrival, iso = kind.seq, kind.arrival, kind.arrival_iso
+    env[kind.batch_info_key] = {
         "shardId": shard_id,
         "startSequenceNumber": seq(records[0]),
         "endSequenceNumber": seq(records[-1]),
-        "approximateArrivalOfFirstRecord": iso_seconds(arrival(records[0])),
-        "approximateArrivalOfLastRecord": iso_seconds(arrival(records[-1])),
+        "approximateArrivalOfFirstRecord": iso(arrival(records[0]) or 0),
+        "approximateArrivalOfLastRecord": iso(arrival(records[-1]) or 0),
         "batchSize": len(records),
         "streamArn": stream_arn,
     }
@@ -79,6 +75,10 @@ class FailureRecord:
     shard_id: str
     envelope: dict[str, Any]
     records: list[Record]
+    kind: StreamKind = DYNAMODB
+
+    def sequence_numbers(self) -> list[str]:
+        return self.kind.seqs(self.records)
 
     def s3_body(self) -> str:
         payload = json.dumps({"Records": self.records})
@@ -137,7 +137,7 @@ class InMemoryDestinations(DestinationSender):
             key, body = s3_key(failure.esm_uuid, failure.shard_id, failure.envelope["timestamp"]), failure.s3_body()
         else:
             key, body = str(uuidlib.uuid4()), failure.message_body()
-        d = Delivery(arn, kind, key, body, json.loads(body), [seq(r) for r in failure.records])
+        d = Delivery(arn, kind, key, body, json.loads(body), failure.sequence_numbers())
         with self._lock:
             self.deliveries.append(d)
         return d
@@ -176,7 +176,7 @@ class Boto3Destinations(DestinationSender):
         except (ClientError, BotoCoreError) as exc:
             raise DestinationDeliveryError(f"destination {arn}: {exc}") from exc
         return Delivery(arn, kind, key, body, failure.envelope if kind != "s3" else json.loads(body),
-                        [seq(r) for r in failure.records])
+                        failure.sequence_numbers())
 
     def _queue_url(self, arn: str) -> str:
         if arn not in self._queue_urls:

@@ -107,14 +107,21 @@ def compile_pattern(pattern: str, *, where: str = "Pattern") -> Callable[[Any], 
 
 
 class RecordFilter:
-    """All filters of a mapping, ORed (spec 7.1); with no filters every record passes."""
+    """All filters of a mapping, ORed (spec 7.1); with no filters every record passes.
 
-    def __init__(self, patterns: tuple[str, ...] | list[str]) -> None:
+    `view` turns a record into what the patterns see: the record itself by default (DynamoDB);
+    for Kinesis `{"data": <data decoded as JSON>}` (spec 10, the StreamKind's filter_view)."""
+
+    def __init__(self, patterns: tuple[str, ...] | list[str], view: Callable[[Any], Any] | None = None) -> None:
         self._matchers = [compile_pattern(p, where=f"FilterCriteria.Filters[{i}].Pattern") for i, p in enumerate(patterns)]
+        self._view = view
 
     @property
     def active(self) -> bool:
         return bool(self._matchers)
 
     def passes(self, record: dict[str, Any]) -> bool:
-        return not self._matchers or any(m(record) for m in self._matchers)
+        if not self._matchers:
+            return True
+        seen = record if self._view is None else self._view(record)
+        return any(m(seen) for m in self._matchers)

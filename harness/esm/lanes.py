@@ -2,8 +2,10 @@
 shard in flight at once, "in-order processing at the item (partition and sort key) level".
 
 How the harness models it:
-- every polled record goes to lane `crc32(canonical dynamodb.Keys) % N`, so all changes of one
-  item key go through one lane, in stream order; each lane forms its own batches (BatchSize,
+- every polled record goes to lane `crc32(item key) % N`, so all changes of one item key go
+  through one lane, in stream order; the item key is the stream kind's (sources/kind.py): the
+  canonical dynamodb.Keys for DynamoDB, kinesis.partitionKey for Kinesis ("in-order processing
+  at the partition-key level"); each lane forms its own batches (BatchSize,
   MaximumBatchingWindowInSeconds, 6 MB) and runs one batch at a time through its own
   BatchProcessor, so retries, bisect, partial batch responses and record age apply per lane batch;
 - a failing item key blocks only its lane: the other lanes keep polling and invoking (in virtual
@@ -13,8 +15,8 @@ How the harness models it:
   restart, records of fast lanes past the checkpoint are delivered again.
 
 Decisions where AWS documents nothing ([GAP]):
-- DestinationConfig: one on-failure record per exhausted lane sub-batch. Its
-  DDBStreamBatchInfo start/endSequenceNumber are the first and last record *of that lane batch*;
+- DestinationConfig: one on-failure record per exhausted lane sub-batch. Its batch info's
+  (DDBStreamBatchInfo, KinesisBatchInfo) start/endSequenceNumber are the first and last record *of that lane batch*;
   records of other lanes may lie inside that range. The S3 key uses the shard ID (spec 4); lanes
   are not visible in it. Journal entries carry `lane`.
 - Metrics are per mapping as before; counts add up over lanes. IteratorAge is measured per invoke
@@ -35,33 +37,33 @@ time and steps run on the shard's thread one after another, so a run is determin
 
 from __future__ import annotations
 
-import json
 import threading
 import zlib
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from harness.esm.batcher import Batcher
 from harness.esm.processor import BatchProcessor
 from harness.esm.reader import FINISHED, IDLE, POLL_LIMIT, WAITING, WORKED, ShardReader
 from harness.esm.records import Record
+from harness.esm.sources.dynamodb_streams import item_key as _ddb_item_key
 
 MAX_BUFFERED = 20 * POLL_LIMIT
 COLLECT_WAIT_S = 0.05  # how long step() waits for a running lane step when it has nothing else to do
 
 
 def item_key(record: Record) -> str:
-    """The item key (partition + sort key) as a canonical string."""
-    keys = record["dynamodb"].get("Keys") or {}
-    return json.dumps(keys, sort_keys=True, separators=(",", ":"))
+    """A DynamoDB record's item key (partition + sort key) as a canonical string."""
+    return _ddb_item_key(record)
 
 
-def lane_of(record: Record, lanes: int) -> int:
-    """Stable across processes (unlike hash()), so a simulation routes the same way every run."""
+def lane_of(record: Record, lanes: int, key: Callable[[Record], str] = _ddb_item_key) -> int:
+    """Stable across processes (unlike hash()), so a simulation routes the same way every run.
+    `key` is the stream kind's item key (DynamoDB's by default)."""
     if lanes == 1:
         return 0
-    return zlib.crc32(item_key(record).encode()) % lanes
+    return zlib.crc32(key(record).encode()) % lanes
 
 
 class _LaneJournal:
@@ -112,7 +114,8 @@ class ParallelShardReader(ShardReader):
                                   invoker=kw["invoker"], destinations=kw["destinations"], clock=self.clock,
                                   metrics=self.metrics, journal=_LaneJournal(journal, i) if journal is not None else None,
                                   commit=self._lane_commit(i), sleep=self._sleep)
-            batcher = Batcher(m.BatchSize, m.MaximumBatchingWindowInSeconds, kw["settings"].max_payload_bytes)
+            batcher = Batcher(m.BatchSize, m.MaximumBatchingWindowInSeconds, kw["settings"].max_payload_bytes,
+                              self.kind)
             self.lanes.append(_Lane(i, batcher, proc))
         self._order: deque[str] = deque()  # polled sequence numbers not yet behind the checkpoint
         self._done: set[str] = set()
@@ -168,14 +171,15 @@ class ParallelShardReader(ShardReader):
         active = self.filter.active
         filtered = []
         order = self._order
+        seq, key = self.kind.seq, self.kind.item_key
         for r in records:
-            s = r["dynamodb"]["SequenceNumber"]
+            s = seq(r)
             order.append(s)
             if active and not self.filter.passes(r):
                 filtered.append(s)
                 self._done.add(s)
                 continue
-            lane = lanes[lane_of(r, n)]
+            lane = lanes[lane_of(r, n, key)]
             lane.buffer.append((r, True))
             lane.passing += 1
             if lane.first_polled_at is None:
@@ -204,7 +208,7 @@ class ParallelShardReader(ShardReader):
                 lane.passing -= len(batch.records)
                 lane.first_polled_at = now if lane.passing else None
                 with self._state:
-                    lane.seqs = [r["dynamodb"]["SequenceNumber"] for r in batch.records]
+                    lane.seqs = self.kind.seqs(batch.records)
                     lane.pos = 0
                 lane.batches += 1
                 lane.gen = lane.processor.steps(batch.records, f"{self.shard_id}#L{lane.index}#{lane.batches}")

@@ -30,6 +30,8 @@ from harness.esm.destinations import (
 from harness.esm.errors import DestinationDeliveryError
 from harness.esm.metrics import Metrics
 from harness.esm.records import Record
+from harness.esm.sources.dynamodb_streams import DYNAMODB
+from harness.esm.sources.kind import StreamKind
 from harness.esm.tumbling import MAX_STATE_BYTES, Window, read_state, state_size
 from harness.invoke import InvokeResult
 
@@ -55,9 +57,12 @@ class Outcome:
     state: dict[str, Any] | None = None  # tumbling windows: the state the function returned
 
 
-def classify(result: InvokeResult, records: list[Record], report_batch_item_failures: bool) -> Outcome:
+def classify(result: InvokeResult, records: list[Record], report_batch_item_failures: bool,
+             kind: StreamKind = DYNAMODB) -> Outcome:
     """Spec 2.2/2.3: the response is read only with ReportBatchItemFailures. Success: [] / null
-    list / {} / null / "" / []. Complete failure: empty-string, null, bad-key or unknown ids."""
+    list / {} / null / "" / []. Complete failure: empty-string, null, bad-key or unknown ids.
+    An itemIdentifier is the record's sequence number: dynamodb.SequenceNumber or
+    kinesis.sequenceNumber (spec 2.2, 10), as the stream kind reads it."""
     if result.function_error:
         return Outcome(FUNCTION_ERROR, function_error=result.function_error)
     if not report_batch_item_failures:
@@ -78,7 +83,7 @@ def classify(result: InvokeResult, records: list[Record], report_batch_item_fail
         return Outcome(SUCCESS)
     if not isinstance(items, list):
         return Outcome(INVALID, reason="batchItemFailures is not a list")
-    index = {r["dynamodb"]["SequenceNumber"]: i for i, r in enumerate(records)}
+    index = {s: i for i, s in enumerate(kind.seqs(records))}
     first = len(records)
     failed = []
     for item in items:
@@ -107,7 +112,8 @@ def _has_batch_item_failures(result: InvokeResult) -> bool:
     return isinstance(resp, dict) and isinstance(resp.get("batchItemFailures"), list) and bool(resp["batchItemFailures"])
 
 
-def classify_window(result: InvokeResult, records: list[Record], report_batch_item_failures: bool) -> Outcome:
+def classify_window(result: InvokeResult, records: list[Record], report_batch_item_failures: bool,
+                    kind: StreamKind = DYNAMODB) -> Outcome:
     """Spec 7.1 (services-ddb-windows): a window invoke's response "must contain a state
     property", else it is a failed invocation (counted like an invalid response, functionError
     null); `batchItemFailures` next to it is read as usual with ReportBatchItemFailures."""
@@ -116,7 +122,7 @@ def classify_window(result: InvokeResult, records: list[Record], report_batch_it
     ok, state, _resp, reason = read_state(result.payload)
     if not ok:
         return Outcome(INVALID, reason=reason)
-    outcome = classify(result, records, report_batch_item_failures)
+    outcome = classify(result, records, report_batch_item_failures, kind)
     outcome.state = state
     return outcome
 
@@ -150,6 +156,7 @@ class BatchProcessor:
         self.uuid = uuid
         self.shard_id = shard_id
         self.m = mapping
+        self.kind = mapping.kind  # record accessors of this stream kind (sources/kind.py)
         self.s = settings
         self.invoker = invoker
         self.destinations = destinations
@@ -177,7 +184,8 @@ class BatchProcessor:
         """Process one batch; yields each backoff (seconds) instead of sleeping through it.
         With `window`, every invoke is a tumbling-window invoke and `window.state` is carried."""
         fields: dict[str, Any] = {} if window is None else {"window_start": window.start}
-        self._j("batch_formed", batch_id=batch_id, sequence_numbers=[r["dynamodb"]["SequenceNumber"] for r in records],
+        seqs = self.kind.seqs
+        self._j("batch_formed", batch_id=batch_id, sequence_numbers=seqs(records),
                 **fields)
         work: deque[_Unit] = deque([_Unit(records)] if records else [])
         max_age = self.m.MaximumRecordAgeInSeconds
@@ -228,7 +236,7 @@ class BatchProcessor:
                     window.state = outcome.state  # [GAP, tumbling.py] adopted once the checkpoint moved
                 self.commit_records(done, "partial_success")
                 self._j("split", batch_id=batch_id, reason="partial_checkpoint",
-                        first=[r["dynamodb"]["SequenceNumber"] for r in rest], second=[])
+                        first=seqs(rest), second=[])
                 work[0] = _Unit(rest)
                 continue
             splittable = (self.m.BisectBatchOnFunctionError and len(u.records) > 1
@@ -245,8 +253,7 @@ class BatchProcessor:
                 work.appendleft(_Unit(b, *keep))
                 work.appendleft(_Unit(a, *keep))
                 self._j("split", batch_id=batch_id, reason=outcome.kind,
-                        first=[r["dynamodb"]["SequenceNumber"] for r in a],
-                        second=[r["dynamodb"]["SequenceNumber"] for r in b])
+                        first=seqs(a), second=seqs(b))
                 continue
             u.retries += 1
             if exhausted:
@@ -283,25 +290,29 @@ class BatchProcessor:
     def _trim(self, u: _Unit) -> None:
         """Spec 8: records past stream retention are gone; they leave without a destination record."""
         horizon = self.clock.now() - self.s.retention_s
+        arrival = self.kind.arrival
         k = 0
         for r in u.records:
-            if r["dynamodb"].get("ApproximateCreationDateTime", horizon) < horizon:
+            a = arrival(r)
+            if a is not None and a < horizon:
                 k += 1
             else:
                 break
         if k:
             self.flush()
             trimmed, u.records = u.records[:k], u.records[k:]
-            seqs = [r["dynamodb"]["SequenceNumber"] for r in trimmed]
+            seqs = self.kind.seqs(trimmed)
             self._j("dropped", condition=None, sequence_numbers=seqs, reason="trimmed by stream retention")
             self._commit(seqs[-1], "trimmed")
 
     def _expire(self, u: _Unit, max_age: int) -> None:
         """Spec 1 (record age), 3.3: discard only the expired prefix; fresh records go on."""
         now = self.clock.now()
+        arrival = self.kind.arrival
         k = 0
         for r in u.records:
-            if now - r["dynamodb"].get("ApproximateCreationDateTime", now) > max_age:
+            a = arrival(r)
+            if a is not None and now - a > max_age:
                 k += 1
             else:
                 break
@@ -312,7 +323,7 @@ class BatchProcessor:
     def _invoke(self, u: _Unit, batch_id: str, window: Window | None = None, final: bool = False,
                 early: bool = False) -> Outcome:
         records = u.records
-        seqs = [r["dynamodb"]["SequenceNumber"] for r in records]
+        seqs = self.kind.seqs(records)
         attempt = u.invokes + 1
         invocation_id = f"{batch_id}/{self._invocations}"
         self._invocations += 1
@@ -325,13 +336,13 @@ class BatchProcessor:
                 retries=u.retries, function_name=self.m.FunctionName, **wf)
         self.metrics.add("InvokedEventCount", len(records))
         if records:
-            last = records[-1]["dynamodb"].get("ApproximateCreationDateTime")
+            last = self.kind.arrival(records[-1])
             if last is not None:
                 self.metrics.iterator_age(max(0.0, (now - last) * 1000.0))
         if window is None:
             event: dict[str, Any] = {"Records": records}
         else:
-            event = window.event(records, shard_id=self.shard_id, stream_arn=self.m.EventSourceArn, final=final,
+            event = window.event(records, shard_id=self.shard_id, stream_arn=self.m.stream_arn, final=final,
                                  early=early)
             event["state"] = copy.deepcopy(window.state)  # an in-process handler must not edit ours
         try:
@@ -352,9 +363,9 @@ class BatchProcessor:
         u.request_id = result.request_id or str(uuidlib.uuid4())
         u.executed_version = result.executed_version or "$LATEST"
         if window is None:
-            outcome = classify(result, records, self.m.report_batch_item_failures)
+            outcome = classify(result, records, self.m.report_batch_item_failures, self.kind)
         else:
-            outcome = classify_window(result, records, self.m.report_batch_item_failures)
+            outcome = classify_window(result, records, self.m.report_batch_item_failures, self.kind)
             wf = {"window_start": window.start, "final": final, "early": early, "state_out": outcome.state}
         counted = outcome.kind in (FUNCTION_ERROR, INVALID) or (outcome.kind == PARTIAL and outcome.first_failed == 0)
         # harness lint (spec 2.2): failures the function reported that this mapping ignores; read only
@@ -373,7 +384,7 @@ class BatchProcessor:
     def commit_records(self, records: list[Record], reason: str) -> None:
         if records:
             self.flush()
-            self._commit(records[-1]["dynamodb"]["SequenceNumber"], reason)
+            self._commit(self.kind.seq(records[-1]), reason)
 
     def discard(self, records: list[Record], condition: str, u: _Unit) -> None:
         """Spec 1 (end of retries), 3: to the destination if any, else dropped; then past them."""
@@ -394,7 +405,7 @@ class BatchProcessor:
             return
         records, condition, count, request_id, function_error, executed_version = self._pending
         self._pending = None
-        seqs = [r["dynamodb"]["SequenceNumber"] for r in records]
+        seqs = self.kind.seqs(records)
         dest = self.m.OnFailureDestination
         if dest is None:
             self.metrics.add("DroppedEventCount", len(records))
@@ -404,8 +415,9 @@ class BatchProcessor:
         env = build_envelope(
             request_id=request_id or str(uuidlib.uuid4()), function_arn=self.m.FunctionArn, condition=condition,
             approximate_invoke_count=count, function_error=function_error, executed_version=executed_version,
-            timestamp=self.clock.now(), shard_id=self.shard_id, records=records, stream_arn=self.m.EventSourceArn)
-        failure = FailureRecord(dest, self.uuid, self.shard_id, env, records)
+            timestamp=self.clock.now(), shard_id=self.shard_id, records=records, stream_arn=self.m.stream_arn,
+            kind=self.kind)
+        failure = FailureRecord(dest, self.uuid, self.shard_id, env, records, self.kind)
         attempt = 0
         while True:
             attempt += 1

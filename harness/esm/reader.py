@@ -33,6 +33,7 @@ class ShardReader:
         self.uuid = uuid
         self.shard_id = shard_id
         self.m = mapping
+        self.kind = mapping.kind  # how to read this stream's records (sources/kind.py)
         self.cursor = cursor
         self.clock = clock
         self.metrics = metrics
@@ -52,7 +53,8 @@ class ShardReader:
         self._gen: Iterator[float] | None = None  # the batch in progress (non-blocking mode)
         self._wake_at = 0.0
         self._covers_to: str | None = None
-        self.batcher = Batcher(mapping.BatchSize, mapping.MaximumBatchingWindowInSeconds, settings.max_payload_bytes)
+        self.batcher = Batcher(mapping.BatchSize, mapping.MaximumBatchingWindowInSeconds, settings.max_payload_bytes,
+                               self.kind)
         self.processor = BatchProcessor(uuid=uuid, shard_id=shard_id, mapping=mapping, settings=settings,
                                         invoker=invoker, destinations=destinations, clock=clock, metrics=metrics,
                                         journal=journal, commit=self._commit, sleep=sleep)
@@ -82,7 +84,7 @@ class ShardReader:
                 if ok:
                     self.passing += 1
                 else:
-                    filtered.append(r["dynamodb"]["SequenceNumber"])
+                    filtered.append(self.kind.seq(r))
             if filtered:
                 self.metrics.add("FilteredOutEventCount", len(filtered))
                 if self.journal is not None:

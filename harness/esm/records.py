@@ -1,9 +1,10 @@
-"""Stream records in the shape Lambda delivers them (spec 6).
+"""DynamoDB stream records in the shape Lambda delivers them (spec 6).
 
 Records are plain dicts on the hot path (a simulation moves millions of them); this module
-is the single place that knows their shape. moto's GetRecords output differs from what Lambda
-sends (eventVersion "1.0", a datetime ApproximateCreationDateTime, no eventSourceARN), so
-every source passes records through `normalise` once, when they are read.
+knows the DynamoDB record's shape (Kinesis's is in sources/kinesis.py; the engine reads either
+only through the mapping's StreamKind, sources/kind.py). moto's GetRecords output differs from
+what Lambda sends (eventVersion "1.0", a datetime ApproximateCreationDateTime, no
+eventSourceARN), so every source passes records through `normalise` once, when they are read.
 """
 
 from __future__ import annotations

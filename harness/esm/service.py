@@ -1,5 +1,16 @@
 """EsmService: the Lambda ESM API surface (create/delete/list) plus the shard readers that run
-mappings against a real stream (any backend reached through a boto3 'dynamodbstreams' client).
+mappings against a real stream: a DynamoDB stream or a Kinesis stream (spec 10), on any backend
+reached through boto3. Each mapping's stream kind comes from its EventSourceArn
+(sources/registry.py) and says which client reads it ('dynamodbstreams' or 'kinesis'); the
+service gets clients from `client(service_name)`, or the older `streams_client` (DynamoDB only).
+
+Kinesis records carry `invokeIdentityArn`, the function's execution role: `role_of(function
+name)` tells the service; without it (or when it returns None) the record carries the
+documented stand-in (sources/kinesis.py `stand_in_role`).
+
+Polling: every shard is polled at its kind's rate (spec 7.1, 10: DynamoDB 4/s, Kinesis 1/s;
+EngineSettings.dynamodb_poll_interval_s / kinesis_poll_interval_s); `poll_interval_s` overrides
+both (tests).
 
 Threads: one coordinator per mapping (lists shards, starts children only after their parent
 is finished, spec 8) and one reader per (mapping, shard). `drain` is how tests and scenarios
@@ -23,12 +34,13 @@ from harness.esm.processor import Stopped
 from harness.esm.reader import FINISHED, IDLE, WAITING, ShardReader
 from harness.esm.readers import make_reader
 from harness.esm.sources import StreamSource, parent_first
-from harness.esm.sources.dynamodb_streams import DynamoDBStreamSource
+from harness.esm.sources.kinesis import stand_in_role
 
 
 @dataclass
 class _ReaderSlot:
     reader: ShardReader
+    position: str = "TRIM_HORIZON"  # where the reader started when it had no checkpoint
     thread: threading.Thread | None = None
     idle_since: float | None = None  # monotonic start of the last step that found nothing to do
     finished: bool = False
@@ -49,14 +61,19 @@ class _Mapping:
     started_at_creation: set[str] | None = None
     filter: RecordFilter | None = None
     halt: threading.Event = field(default_factory=threading.Event)  # set by delete or stop
+    poll_s: float = 0.25  # how long an idle shard waits before polling again (spec 7.1, 10)
 
 
 class EsmService:
-    def __init__(self, *, streams_client: Any, invoker: Any, destinations: Any, clock: Any = None,
-                 journal: Any = None, region: str = "us-east-1", account_id: str = "123456789012",
-                 poll_interval_s: float = 0.25, backoff: Backoff | None = None,
+    def __init__(self, *, invoker: Any, destinations: Any, streams_client: Any = None,
+                 client: Callable[[str], Any] | None = None, role_of: Callable[[str], str | None] | None = None,
+                 clock: Any = None, journal: Any = None, region: str = "us-east-1", account_id: str = "123456789012",
+                 poll_interval_s: float | None = None, backoff: Backoff | None = None,
                  settings: EngineSettings | None = None,
                  source_factory: Callable[[str], StreamSource] | None = None) -> None:
+        """`client(service)` gives a boto3 client ('dynamodbstreams', 'kinesis'); `streams_client`
+        alone still serves DynamoDB mappings. `source_factory(stream ARN)` replaces both (tests).
+        `role_of(function name)` is the function's execution role (Kinesis invokeIdentityArn)."""
         self.streams_client = streams_client
         self.invoker = invoker
         self.destinations = destinations
@@ -67,28 +84,34 @@ class EsmService:
         self.poll_interval_s = poll_interval_s
         settings = settings or EngineSettings()
         self.settings = replace(settings, backoff=backoff) if backoff is not None else settings
-        self._source_factory = source_factory or (lambda arn: DynamoDBStreamSource(streams_client, arn, region))
-        self._sources: dict[str, StreamSource] = {}
+        self._client_factory = client
+        self._clients: dict[str, Any] = {}
+        self._role_of = role_of
+        self._source_factory = source_factory
+        self._sources: dict[Any, StreamSource] = {}
         self._mappings: dict[str, _Mapping] = {}
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._running = False
         self._checkpoints: dict[tuple[str, str], str] = {}  # survives stop()/start()
-        self._open = threading.Event()  # cleared by hold(): readers keep their place and do not poll
-        self._open.set()
+        self._gate = threading.Event()  # cleared by hold(): readers keep their place and do not poll
+        self._gate.set()
         self._steps = threading.Condition()  # guards _stepping: readers inside a step() right now
         self._stepping = 0
 
     # -- the Lambda API surface ------------------------------------------------------------------
     def create_event_source_mapping(self, **params: Any) -> dict:
         """Validate like Lambda (EsmValidationError with AWS's text) and register the mapping."""
-        cfg = parse_mapping(params, region=self.region, account_id=self.account_id)
+        cfg = parse_mapping(params, region=self.region, account_id=self.account_id, now=self.clock.now())
+        if self._source_factory is None:
+            self._client(cfg.kind)  # no client for this kind of stream: refuse now, not in a reader thread
         uuid = str(uuidlib.uuid4())
         response = mapping_response(cfg, uuid, self.region, self.account_id, state="Creating",
                                     last_modified=self.clock.now())
         if not cfg.Enabled:
             response["State"] = "Disabled"
-        m = _Mapping(uuid, cfg, response, filter=RecordFilter(cfg.Filters))
+        poll_s = self.poll_interval_s if self.poll_interval_s is not None else self.settings.poll_interval(cfg.kind)
+        m = _Mapping(uuid, cfg, response, filter=RecordFilter(cfg.Filters, view=cfg.kind.filter_view), poll_s=poll_s)
         with self._lock:
             self._mappings[uuid] = m
             if self._running and cfg.Enabled:
@@ -164,7 +187,7 @@ class EsmService:
                 return
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"drain timed out after {timeout:.1f}s: {busy} is still busy")
-            time.sleep(min(0.02, self.poll_interval_s))
+            time.sleep(min(0.02, self.poll_interval_s if self.poll_interval_s is not None else 0.02))
 
     def hold(self) -> None:
         """Readers stop polling (and keep their shard iterators) until release().
@@ -174,13 +197,13 @@ class EsmService:
         writes see all of them, as the oracle assumes (spec 7.1: LATEST misses earlier records).
         """
         with self._steps:
-            self._open.clear()
+            self._gate.clear()
             while self._stepping:  # a poll already under way must end before the caller writes
                 self._steps.wait()
         self._journal("esm_held")
 
     def release(self) -> None:
-        self._open.set()
+        self._gate.set()
         self._journal("esm_released")
 
     def wait_at_tip(self, uuid: str, timeout: float) -> None:
@@ -242,11 +265,46 @@ class EsmService:
                     return f"mapping {m.uuid} shard {shard_id} ({why})"
         return None
 
-    def _source(self, arn: str) -> StreamSource:
+    def _client(self, kind: Any) -> Any:
+        """The boto3 client that reads this kind of stream; EsmValidationError when none was given."""
         with self._lock:
-            if arn not in self._sources:
-                self._sources[arn] = self._source_factory(arn)
-            return self._sources[arn]
+            if kind.client_service not in self._clients:
+                if kind.client_service == "dynamodbstreams" and self.streams_client is not None:
+                    self._clients[kind.client_service] = self.streams_client
+                elif self._client_factory is not None:
+                    self._clients[kind.client_service] = self._client_factory(kind.client_service)
+                else:
+                    raise EsmValidationError(
+                        f"this EsmService has no client to read a {kind.label} ({kind.client_service}): "
+                        "construct it with client=<factory of boto3 clients by service name>")
+            return self._clients[kind.client_service]
+
+    def _identity(self, m: _Mapping) -> str:
+        """Kinesis invokeIdentityArn: the function's execution role, else the stand-in (spec 10)."""
+        role = None
+        if self._role_of is not None:
+            try:
+                role = self._role_of(m.cfg.FunctionName)
+            except Exception as exc:  # noqa: BLE001 - a lookup failure must not stop the mapping
+                self._journal("reader_error", uuid=m.uuid, shard_id=None, error=f"role_of({m.cfg.FunctionName}): {exc}")
+        return role or stand_in_role(m.cfg.stream_arn.split(":")[4])
+
+    def _source(self, m: _Mapping) -> StreamSource:
+        """One source per stream (and, for Kinesis, per invoke identity the records carry)."""
+        cfg = m.cfg
+        if self._source_factory is not None:
+            key: Any = cfg.EventSourceArn
+            make: Callable[[], StreamSource] = lambda: self._source_factory(cfg.EventSourceArn)  # noqa: E731
+        else:
+            kind = cfg.kind
+            identity = self._identity(m)  # only the kinds whose records carry it (Kinesis) use it
+            key = (cfg.stream_arn, identity)
+            make = lambda: kind.open_source(self._client(kind), cfg.stream_arn, self.region,  # noqa: E731
+                                            invoke_identity_arn=identity)
+        with self._lock:
+            if key not in self._sources:
+                self._sources[key] = make()
+            return self._sources[key]
 
     def _start_mapping(self, m: _Mapping) -> None:
         m.halt.clear()
@@ -267,14 +325,18 @@ class EsmService:
         return sleep
 
     def _coordinate(self, m: _Mapping) -> None:
-        source = self._source(m.cfg.EventSourceArn)
+        try:
+            source = self._source(m)
+        except Exception as exc:  # noqa: BLE001 - e.g. a client that cannot be made; journaled
+            self._journal("reader_error", uuid=m.uuid, shard_id=None, error=str(exc))
+            return
         while self._alive(m):
             began = time.monotonic()
             try:
                 shards = parent_first(source.list_shards())
             except Exception as exc:  # noqa: BLE001 - a listing failure is retried, and journaled
                 self._journal("reader_error", uuid=m.uuid, shard_id=None, error=str(exc))
-                m.halt.wait(self.poll_interval_s)
+                m.halt.wait(m.poll_s)
                 continue
             if m.started_at_creation is None:
                 m.started_at_creation = {s.shard_id for s in shards}
@@ -283,27 +345,28 @@ class EsmService:
             for s in shards:
                 if s.shard_id in m.readers:
                     continue
-                parent = m.readers.get(s.parent_shard_id or "")
-                parent_listed = s.parent_shard_id in known
-                if parent_listed and (parent is None or not parent.finished):
-                    pending.append(s.shard_id)  # spec 8: parent before child
+                # Spec 8: parent before child; a Kinesis shard made by a merge waits for both parents.
+                waiting = [p for p in s.parents if p in known
+                           and (m.readers.get(p) is None or not m.readers[p].finished)]
+                if waiting:
+                    pending.append(s.shard_id)
                     continue
                 self._start_reader(m, s.shard_id, source)
             m.pending_shards = pending
             m.listed_at = began
-            m.halt.wait(self.poll_interval_s)
+            m.halt.wait(m.poll_s)
 
     def _start_reader(self, m: _Mapping, shard_id: str, source: StreamSource) -> None:
         # StartingPosition applies to the shards that existed when the mapping started; shards
         # born later (children, rollovers) are read from their start so nothing is skipped.
         position = m.cfg.StartingPosition if shard_id in (m.started_at_creation or ()) else "TRIM_HORIZON"
         checkpoint = self._checkpoints.get((m.uuid, shard_id))
-        cursor = source.open(shard_id, starting_position=position, after_sequence=checkpoint)
+        cursor = self._open(m, source, shard_id, position, checkpoint)
         reader = make_reader(uuid=m.uuid, shard_id=shard_id, mapping=m.cfg, settings=self.settings, cursor=cursor,
                              invoker=self.invoker, destinations=self.destinations, clock=self.clock,
                              metrics=m.metrics, journal=self.journal, record_filter=m.filter or RecordFilter(()),
                              sleep=self._sleep(m), checkpoint=checkpoint)
-        slot = _ReaderSlot(reader)
+        slot = _ReaderSlot(reader, position=position)
         slot.thread = threading.Thread(target=self._read, args=(m, slot), name=f"esm-{m.uuid[:8]}-{shard_id[-8:]}",
                                        daemon=True)
         m.readers[shard_id] = slot
@@ -314,11 +377,11 @@ class EsmService:
         try:
             while self._alive(m):
                 with self._steps:
-                    held = not self._open.is_set()
+                    held = not self._gate.is_set()
                     if not held:
                         self._stepping += 1
                 if held:
-                    self._open.wait(self.poll_interval_s)
+                    self._gate.wait(0.05)
                     continue
                 began = time.monotonic()
                 try:
@@ -334,12 +397,12 @@ class EsmService:
                     slot.error = str(exc)
                     self._journal("reader_error", uuid=m.uuid, shard_id=r.shard_id, error=str(exc),
                                   checkpoint=r.checkpoint)
-                    m.halt.wait(self.poll_interval_s)
+                    m.halt.wait(m.poll_s)
                     # At least once: whatever was buffered or mid-batch is re-read from the checkpoint.
                     try:
-                        r.rewind(self._source(m.cfg.EventSourceArn).open(
-                            r.shard_id, starting_position="TRIM_HORIZON" if r.checkpoint is None and r.seen_any
-                            else m.cfg.StartingPosition, after_sequence=r.checkpoint))
+                        r.rewind(self._open(m, self._source(m), r.shard_id,
+                                            "TRIM_HORIZON" if r.checkpoint is None and r.seen_any else slot.position,
+                                            r.checkpoint))
                     except Exception as exc2:  # noqa: BLE001
                         self._journal("reader_error", uuid=m.uuid, shard_id=r.shard_id, error=str(exc2))
                     continue
@@ -348,7 +411,7 @@ class EsmService:
                     return
                 if state == IDLE:
                     slot.idle_since = began
-                    m.halt.wait(self.poll_interval_s)
+                    m.halt.wait(m.poll_s)
                 elif state != "worked":
                     slot.idle_since = None
                     wake = r.retry_wake() if state == WAITING and not isinstance(self.clock, RealClock) else None
@@ -360,7 +423,7 @@ class EsmService:
                         except Stopped:
                             return
                     else:
-                        m.halt.wait(min(self.poll_interval_s, 0.05))
+                        m.halt.wait(min(m.poll_s, 0.05))
                 else:
                     slot.idle_since = None
         finally:
@@ -368,6 +431,14 @@ class EsmService:
             if r.checkpoint is not None:
                 with self._lock:
                     self._checkpoints[(m.uuid, r.shard_id)] = r.checkpoint
+
+    @staticmethod
+    def _open(m: _Mapping, source: StreamSource, shard_id: str, position: str, checkpoint: str | None) -> Any:
+        """A cursor after the checkpoint, else at `position`; AT_TIMESTAMP carries its time (spec 10)."""
+        if checkpoint is None and position == "AT_TIMESTAMP":
+            return source.open(shard_id, starting_position=position, after_sequence=None,  # type: ignore[call-arg]
+                               timestamp=m.cfg.StartingPositionTimestamp)
+        return source.open(shard_id, starting_position=position, after_sequence=checkpoint)
 
     def _journal(self, kind: str, **fields: Any) -> None:
         if self.journal is not None:

@@ -4,6 +4,33 @@ It is the oracle scenarios compare a backend against, so it runs the very same r
 processor as EsmService; only the source, the invoker and the clock differ. Output is built
 from the journal alone, the same way reports are.
 
+The stream kind (spec 10):
+- `source`: "dynamodb" (default) or "kinesis". A Kinesis simulation emits Kinesis event records
+  (`kinesis.{kinesisSchemaVersion, partitionKey, sequenceNumber (56 digits, like AWS's), data
+  (base64), approximateArrivalTimestamp}`, eventID `<shardId>:<sequenceNumber>`) and
+  KinesisBatchInfo envelopes; the default stream is `DEFAULT_KINESIS_STREAM`, shards are named
+  like AWS's (`shardId-000000000000`), and `mapping` may use AT_TIMESTAMP with
+  StartingPositionTimestamp and filters on `data`.
+- `records` for Kinesis: a count (record i: partitionKey `item-{i % keys}` or `item-{i}`, data
+  `{"id": i}`), or a list of `{"partitionKey": str, "data": <a string, sent as its UTF-8 bytes, or
+  any other JSON value, sent as its JSON text>}`, optionally with `$shard`.
+
+Replaying what a real stream held (Python only): `run_simulation(spec, stream_records=[...])`
+takes the Lambda-shaped records of either kind exactly as the backend delivered them (sequence
+numbers, arrival times, keys, images or data) and runs the engine over those instead of
+generating records. Then:
+- indexes in the output (and in `handler.fail`) are positions in that list;
+- `spec["records"]` must be absent or equal to the list's length; `clock.record_interval_s` must
+  be absent (the records carry their arrival times); `clock.start` defaults to the earliest
+  arrival;
+- the kind is the records' (`source`, if given, must agree), and the mapping's EventSourceArn
+  defaults to the first record's eventSourceARN;
+- shards: a Kinesis record goes to the shard its eventID names; without `shards`, the shards are
+  the distinct shard IDs of the eventIDs, in order of appearance. Other records (DynamoDB's
+  eventID names no shard) go to one shard, or are routed by item key among `shards` as usual;
+- eventIDs must be unique; within a shard, sequence numbers must increase and arrival times must
+  not go back, as on any stream.
+
 Input additions for lanes, windows and shards:
 - `mapping.ParallelizationFactor`, `mapping.TumblingWindowInSeconds` as in the Lambda API;
 - `keys`: with `records` as a count, the number of distinct item keys (record i gets key
@@ -29,6 +56,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from base64 import b64encode
 import gc
 import json
 import uuid as uuidlib
@@ -44,18 +72,25 @@ from harness.esm.metrics import Metrics
 from harness.esm.reader import FINISHED
 from harness.esm.readers import make_reader
 from harness.esm.records import make_record, to_attribute_value
+from harness.esm.sources import kinesis as kinesis_records
+from harness.esm.sources.kind import StreamKind
 from harness.esm.sources.memory import MemoryStreamSource
+from harness.esm.sources.registry import KINDS, kind_for_arn, kind_of_record
 from harness.invoke import InvokeResult
 from harness.journal import Journal
 
 DEFAULT_STREAM = "arn:aws:dynamodb:us-east-1:123456789012:table/simulated/stream/2024-01-01T00:00:00.000"
+DEFAULT_KINESIS_STREAM = "arn:aws:kinesis:us-east-1:123456789012:stream/simulated"
 DEFAULT_FUNCTION = "simulated-consumer"
 SHARD_ID = "shardId-00000001700000000000-00000001"
 MODES = ("raise", "partial", "partial-or-raise", "partial-malformed", "timeout")
 AGGREGATES = ("echo", "count", "none")
 MAX_SHARDS = 64
 SEQ_BASE = 10**20  # 21-digit sequence numbers (spec 6: 21..40 characters)
+# 56-digit Kinesis sequence numbers, like AWS's (spec 10); + 100 * 5,000,000 keeps 56 digits.
+KINESIS_SEQ_BASE = 49590338271490256608559692538361571095921575989136500000
 MAX_RECORDS = 5_000_000
+MAX_PARTITION_KEY = 256  # Kinesis: 1..256 Unicode characters
 
 
 class SimulationSpecError(ValueError):
@@ -64,11 +99,13 @@ class SimulationSpecError(ValueError):
 
 class ScriptedHandler:
     """The consumer function of a simulation. Implements the processor's in-process fast path
-    (`invoke_event`) so no JSON is built per invocation."""
+    (`invoke_event`) so no JSON is built per invocation. Records are known by eventID (unique
+    in a stream for both kinds; Kinesis sequence numbers are only unique per shard)."""
 
     def __init__(self, index_of: dict[str, int], fail: set[int], mode: str, fail_times: int | None,
-                 aggregate: str = "echo") -> None:
-        self.index_of = index_of
+                 aggregate: str = "echo", kind: StreamKind | None = None) -> None:
+        self.index_of = index_of  # eventID -> record index
+        self.seq = (kind or KINDS["dynamodb"]).seq
         self.fail = fail
         self.mode = mode
         self.fail_times = fail_times
@@ -79,8 +116,9 @@ class ScriptedHandler:
     def _failing(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out = []
         deliveries, fail, fail_times = self.deliveries, self.fail, self.fail_times
+        index_of = self.index_of
         for r in records:
-            i = self.index_of[r["dynamodb"]["SequenceNumber"]]
+            i = index_of[r["eventID"]]
             d = deliveries.get(i, 0) + 1
             deliveries[i] = d
             if i in fail and (fail_times is None or d <= fail_times):
@@ -99,7 +137,7 @@ class ScriptedHandler:
             failed = {f.get("itemIdentifier") for f in resp.get("batchItemFailures") or () if isinstance(f, dict)}
             ok = 0
             for r in event["Records"]:
-                if r["dynamodb"]["SequenceNumber"] in failed:
+                if self.seq(r) in failed:
                     break  # the engine commits only what precedes the lowest failed record
                 ok += 1
             state["count"] = state.get("count", 0) + ok
@@ -110,7 +148,7 @@ class ScriptedHandler:
         rid = f"00000000-0000-4000-8000-{self._n:012d}"
         failing = self._failing(event["Records"])
         if self.mode == "raise" and failing:
-            i = self.index_of[failing[0]["dynamodb"]["SequenceNumber"]]
+            i = self.index_of[failing[0]["eventID"]]
             body = {"errorMessage": f"poison record {i}", "errorType": "PoisonRecord"}
             return InvokeResult(200, json.dumps(body).encode(), "Unhandled", rid)
         if self.mode == "timeout" and failing:
@@ -119,12 +157,12 @@ class ScriptedHandler:
         if self.mode == "partial-or-raise" and failing and len(failing) == len(event["Records"]):
             # Powertools' BatchProcessor: a batch whose every record failed raises instead of
             # answering with batchItemFailures.
-            i = self.index_of[failing[0]["dynamodb"]["SequenceNumber"]]
+            i = self.index_of[failing[0]["eventID"]]
             body = {"errorMessage": f"All records failed processing. {len(failing)} individual errors logged "
                                     f"separately below. (poison record {i})", "errorType": "BatchProcessingError"}
             return InvokeResult(200, json.dumps(body).encode(), "Unhandled", rid)
         if self.mode in ("partial", "partial-or-raise"):
-            ids = [{"itemIdentifier": r["dynamodb"]["SequenceNumber"]} for r in failing]
+            ids = [{"itemIdentifier": self.seq(r)} for r in failing]
             return InvokeResult(200, json.dumps({"batchItemFailures": ids}).encode(), None, rid)
         if self.mode == "partial-malformed" and failing:
             return InvokeResult(200, b'{"batchItemFailures":[{"itemIdentifier":"123"}]}', None, rid)
@@ -141,17 +179,18 @@ def _num(spec: dict[str, Any], key: str, where: str, default: float, lo: float =
     return float(v)
 
 
-def _records(spec: Any) -> list[dict[str, Any]]:
+def _records(spec: Any, kind: StreamKind) -> list[dict[str, Any]]:
     if isinstance(spec, bool):
         raise SimulationSpecError("records must be a count or a list of items, got a boolean")
     if isinstance(spec, int):
         if not 0 <= spec <= MAX_RECORDS:
             raise SimulationSpecError(f"records must be between 0 and {MAX_RECORDS}, got {spec}")
-        return [{"id": i} for i in range(spec)]
+        return [{"id": i} for i in range(spec)] if kind.name == "dynamodb" else [{} for _ in range(spec)]
     if isinstance(spec, list):
+        what = "a NewImage-like item" if kind.name == "dynamodb" else "a {partitionKey, data} record"
         for i, item in enumerate(spec):
             if not isinstance(item, dict):
-                raise SimulationSpecError(f"records[{i}] must be an object (a NewImage-like item), got {item!r}")
+                raise SimulationSpecError(f"records[{i}] must be an object ({what}), got {item!r}")
         if len(spec) > MAX_RECORDS:
             raise SimulationSpecError(f"records has more than {MAX_RECORDS} items")
         return spec
@@ -222,46 +261,94 @@ def _setting(name: str, value: Any, default: Any) -> Any:
     return value
 
 
-def run_simulation(spec: dict) -> dict:
-    """Run one scripted scenario to the end of the stream; see the module doc for the shapes."""
+def run_simulation(spec: dict, *, stream_records: list[dict[str, Any]] | None = None) -> dict:
+    """Run one scripted scenario to the end of the stream; see the module doc for the shapes.
+    `stream_records`: Lambda-shaped records exactly as a backend delivered them, used instead of
+    generated ones (module doc, "Replaying what a real stream held")."""
     # A simulation allocates millions of small, long-lived dicts and frees nothing until the end;
     # the cyclic GC would rescan them over and over (half the run time at 100,000 records).
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _run(spec)
+        return _run(spec, stream_records)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _run(spec: dict) -> dict:
-    if not isinstance(spec, dict):
-        raise SimulationSpecError("the simulate spec must be a JSON object")
-    unknown = set(spec) - {"mapping", "records", "handler", "clock", "engine", "shards", "keys"}
-    if unknown:
-        raise SimulationSpecError(f"unknown top-level field(s): {', '.join(sorted(unknown))}")
+def _kind(spec: dict, stream_records: list[dict[str, Any]] | None) -> StreamKind:
+    """The stream kind: `source`, the records' own (stream_records), or DynamoDB."""
+    name = spec.get("source")
+    if name is not None and name not in KINDS:
+        raise SimulationSpecError(f"source must be one of {', '.join(KINDS)}, got {name!r}")
+    if stream_records is None:
+        return KINDS[name or "dynamodb"]
+    if not isinstance(stream_records, list):
+        raise SimulationSpecError(f"stream_records must be a list of Lambda-shaped records, got {type(stream_records).__name__}")
+    kinds = []
+    for i, r in enumerate(stream_records):
+        k = kind_of_record(r)
+        if k is None:
+            raise SimulationSpecError(f"stream_records[{i}] is not a Lambda-shaped stream record "
+                                      f"(no {' or '.join(repr(x.record_key) for x in KINDS.values())} object)")
+        if kinds and k is not kinds[0]:
+            raise SimulationSpecError(f"stream_records[{i}] is a {k.label} record but stream_records[0] is a "
+                                      f"{kinds[0].label} record: one simulation reads one stream")
+        kinds.append(k)
+    kind = kinds[0] if kinds else KINDS[name or "dynamodb"]
+    if name is not None and name != kind.name:
+        raise SimulationSpecError(f"source is {name!r} but stream_records are {kind.label} records")
+    return kind
+
+
+def _mapping(spec: dict, kind: StreamKind, stream_records: list[dict[str, Any]] | None) -> Any:
     mapping_spec = spec.get("mapping", {})
     if not isinstance(mapping_spec, dict):
         raise SimulationSpecError("mapping must be an object of Lambda API parameters")
-    params = {"EventSourceArn": DEFAULT_STREAM, "FunctionName": DEFAULT_FUNCTION,
+    default_arn = DEFAULT_STREAM if kind.name == "dynamodb" else DEFAULT_KINESIS_STREAM
+    if stream_records:
+        arn = stream_records[0].get("eventSourceARN")
+        if isinstance(arn, str) and kind_for_arn(arn) is kind:
+            default_arn = arn
+    params = {"EventSourceArn": default_arn, "FunctionName": DEFAULT_FUNCTION,
               "StartingPosition": "TRIM_HORIZON", **mapping_spec}
     try:
         mapping = parse_mapping(params)
     except EsmValidationError as exc:
         raise SimulationSpecError(f"mapping: {exc}") from None
-    shards = _shards(spec.get("shards", 1))
-    items = _records(spec.get("records", 0))
+    if mapping.kind is not kind:
+        raise SimulationSpecError(f"mapping.EventSourceArn {mapping.EventSourceArn!r} is a {mapping.kind.label} ARN "
+                                  f"but the simulation's source is {kind.name!r}")
+    return mapping
+
+
+def _run(spec: dict, stream_records: list[dict[str, Any]] | None = None) -> dict:
+    if not isinstance(spec, dict):
+        raise SimulationSpecError("the simulate spec must be a JSON object")
+    unknown = set(spec) - {"mapping", "records", "handler", "clock", "engine", "shards", "keys", "source"}
+    if unknown:
+        raise SimulationSpecError(f"unknown top-level field(s): {', '.join(sorted(unknown))}")
+    kind = _kind(spec, stream_records)
+    mapping = _mapping(spec, kind, stream_records)
     keys = spec.get("keys")
     if keys is not None and (isinstance(keys, bool) or not isinstance(keys, int) or keys < 1):
         raise SimulationSpecError(f"keys must be an integer >= 1, got {keys!r}")
-    fail, mode, fail_times, aggregate = _handler(spec.get("handler"), len(items))
     clock_spec = spec.get("clock") or {}
     if not isinstance(clock_spec, dict) or set(clock_spec) - {"start", "record_interval_s", "start_delay_s"}:
         raise SimulationSpecError("clock must be {start, record_interval_s, start_delay_s}")
-    start = _num(clock_spec, "start", "clock", 1_700_000_000.0)
-    interval = _num(clock_spec, "record_interval_s", "clock", 0.0)
-    delay = _num(clock_spec, "start_delay_s", "clock", 0.0)
+    if stream_records is not None:
+        given = spec.get("records")
+        if given is not None and (isinstance(given, bool) or given != len(stream_records)):
+            raise SimulationSpecError(f"records must be absent or {len(stream_records)} (the number of stream_records) "
+                                      f"when stream_records are given, got {given!r}")
+        if "record_interval_s" in clock_spec:
+            raise SimulationSpecError("clock.record_interval_s cannot be used with stream_records: "
+                                      "the records carry their own arrival times")
+        n = len(stream_records)
+    else:
+        items = _records(spec.get("records", 0), kind)
+        n = len(items)
+    fail, mode, fail_times, aggregate = _handler(spec.get("handler"), n)
     settings = _engine(spec.get("engine"))
     dest = mapping.OnFailureDestination or ""
     if settings.block_on_destination_failure and dest.endswith(".fifo"):
@@ -269,51 +356,45 @@ def _run(spec: dict) -> dict:
         raise SimulationSpecError(f"engine.block_on_destination_failure with the FIFO destination {dest} "
                                   "would block the shard forever (spec 3.1: FIFO always fails)")
 
-    clock = VirtualClock(start)
-    arn = mapping.EventSourceArn
+    arn = mapping.stream_arn
     region = arn.split(":")[3]
-    source = MemoryStreamSource(arn, now=clock.now)
+    if stream_records is not None:
+        arrivals = [kind.arrival(r) for r in stream_records]
+        first = min((a for a in arrivals if a is not None), default=1_700_000_000.0)
+        start = _num(clock_spec, "start", "clock", first)
+        shards = (_shards(spec["shards"], kind) if "shards" in spec
+                  else _shards_of_records(stream_records, kind))
+    else:
+        start = _num(clock_spec, "start", "clock", 1_700_000_000.0)
+        shards = _shards(spec.get("shards", 1), kind)
+    interval = _num(clock_spec, "record_interval_s", "clock", 0.0)
+    delay = _num(clock_spec, "start_delay_s", "clock", 0.0)
+
+    clock = VirtualClock(start)
+    source = MemoryStreamSource(arn, now=clock.now, kind=kind)
     ids = [sid for sid, _ in shards]
     for sid, parent in shards:
         source.add_shard(sid, parent)
     parents = {p for _, p in shards if p is not None}
     leaves = [sid for sid in ids if sid not in parents]
-    per_shard: dict[str, list[dict[str, Any]]] = {sid: [] for sid in ids}
-    index_of: dict[str, int] = {}
-    for i, item in enumerate(items):
-        sn = str(SEQ_BASE + i * 100)
-        index_of[sn] = i
-        if any(k.startswith("$") for k in item):
-            meta = {k: v for k, v in item.items() if k.startswith("$")}
-            item = {k: v for k, v in item.items() if not k.startswith("$")}
-        else:
-            meta = {}
-        unknown_meta = set(meta) - {"$key", "$shard"}
-        if unknown_meta:
-            raise SimulationSpecError(f"records[{i}]: unknown field(s) {', '.join(sorted(unknown_meta))} "
-                                      "(only $key and $shard)")
-        try:
-            image = {k: to_attribute_value(v) for k, v in item.items()}
-        except ValueError as exc:
-            raise SimulationSpecError(f"records[{i}]: {exc}") from None
-        if "$key" in meta:
-            if not isinstance(meta["$key"], (str, int)) or isinstance(meta["$key"], bool):
-                raise SimulationSpecError(f"records[{i}].$key must be a string or an integer")
-            pk = str(meta["$key"])
-        else:
-            pk = f"item-{i % keys}" if keys else f"item-{i}"
-        if "$shard" in meta:
-            sid = _shard_ref(meta["$shard"], ids, f"records[{i}].$shard")
-        else:
-            sid = leaves[zlib.crc32(pk.encode()) % len(leaves)] if len(leaves) > 1 else leaves[0]
-        # SizeBytes from the plain item (names + printed values): close to DynamoDB's rule, and
-        # a fifth of the cost of walking the AttributeValue tree for 100,000 records.
-        size = 2 + len(pk) + sum(len(k) + len(str(v)) for k, v in item.items())
-        per_shard[sid].append(make_record(sequence_number=sn, arrival_s=start + i * interval, new_image=image,
-                                          keys={"pk": {"S": pk}}, stream_arn=arn, region=region,
-                                          event_id=f"{i + 1:032x}", size=size))
+    if stream_records is not None:
+        per_shard, index_of = _place_stream_records(stream_records, kind, ids, leaves)
+    elif kind.name == "kinesis":
+        per_shard, index_of = _kinesis_records(items, keys, ids, leaves, arn=arn, region=region, start=start,
+                                               interval=interval)
+    else:
+        per_shard, index_of = _dynamodb_records(items, keys, ids, leaves, arn=arn, region=region, start=start,
+                                                interval=interval)
+    # The report reads sequence numbers from the journal, per shard (Kinesis numbers repeat across
+    # shards); positions follow the records, so one pass per shard pairs them up.
+    index_by_shard: dict[str, dict[str, int]] = {}
     for sid in ids:
-        source.append(sid, per_shard[sid])
+        recs = per_shard[sid]
+        index_by_shard[sid] = dict(zip(kind.seqs(recs), [index_of[r["eventID"]] for r in recs]))
+        try:
+            source.append(sid, per_shard[sid])
+        except ValueError as exc:
+            raise SimulationSpecError(f"stream_records of shard {sid}: {exc}") from None
         source.close_shard(sid)
     del per_shard
 
@@ -321,12 +402,15 @@ def _run(spec: dict) -> dict:
     journal = Journal()
     metrics = Metrics()
     destinations = InMemoryDestinations()
-    handler = ScriptedHandler(index_of, fail, mode, fail_times, aggregate)
+    handler = ScriptedHandler(index_of, fail, mode, fail_times, aggregate, kind)
     clock.advance_to(start + delay)
     parent_of = dict(shards)
     readers: dict[str, Any] = {}
     finished: set[str] = set()
-    record_filter = RecordFilter(mapping.Filters)
+    record_filter = RecordFilter(mapping.Filters, view=kind.filter_view)
+    open_kw: dict[str, Any] = {}
+    if mapping.StartingPosition == "AT_TIMESTAMP":
+        open_kw["timestamp"] = mapping.StartingPositionTimestamp
     while len(finished) < len(ids):
         progressed = False
         for sid in ids:  # round-robin; list order is parent first (_shards checks it)
@@ -339,7 +423,7 @@ def _run(spec: dict) -> dict:
                     continue  # spec 8: parent before child
                 reader = readers[sid] = make_reader(
                     uuid=uuid, shard_id=sid, mapping=mapping, settings=settings,
-                    cursor=source.open(sid, starting_position=mapping.StartingPosition), invoker=handler,
+                    cursor=source.open(sid, starting_position=mapping.StartingPosition, **open_kw), invoker=handler,
                     destinations=destinations, clock=clock, metrics=metrics, journal=journal,
                     record_filter=record_filter, sleep=clock.sleep, blocking=False)
             state = reader.step()
@@ -356,7 +440,145 @@ def _run(spec: dict) -> dict:
         if not wakes:
             break
         clock.advance_to(min(wakes))
-    return _report(journal, index_of, metrics, clock.now() - start, mapping, mode)
+    return _report(journal, index_by_shard, metrics, clock.now() - start, mapping, mode)
+
+
+def _route(pk: str, leaves: list[str]) -> str:
+    return leaves[zlib.crc32(pk.encode()) % len(leaves)] if len(leaves) > 1 else leaves[0]
+
+
+def _split_meta(item: dict[str, Any], i: int, allowed: set[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    if not any(k.startswith("$") for k in item):
+        return item, {}
+    meta = {k: v for k, v in item.items() if k.startswith("$")}
+    unknown_meta = set(meta) - allowed
+    if unknown_meta:
+        raise SimulationSpecError(f"records[{i}]: unknown field(s) {', '.join(sorted(unknown_meta))} "
+                                  f"(only {' and '.join(sorted(allowed))})")
+    return {k: v for k, v in item.items() if not k.startswith("$")}, meta
+
+
+def _dynamodb_records(items: list[dict[str, Any]], keys: int | None, ids: list[str], leaves: list[str], *, arn: str,
+                      region: str, start: float, interval: float) -> tuple[dict[str, list], dict[str, int]]:
+    per_shard: dict[str, list[dict[str, Any]]] = {sid: [] for sid in ids}
+    index_of: dict[str, int] = {}
+    single = leaves[0] if len(leaves) == 1 else None
+    for i, item in enumerate(items):
+        sn = str(SEQ_BASE + i * 100)
+        event_id = f"{i + 1:032x}"
+        index_of[event_id] = i
+        if any(k.startswith("$") for k in item):
+            item, meta = _split_meta(item, i, {"$key", "$shard"})
+        else:
+            meta = {}
+        try:
+            image = {k: to_attribute_value(v) for k, v in item.items()}
+        except ValueError as exc:
+            raise SimulationSpecError(f"records[{i}]: {exc}") from None
+        if "$key" in meta:
+            if not isinstance(meta["$key"], (str, int)) or isinstance(meta["$key"], bool):
+                raise SimulationSpecError(f"records[{i}].$key must be a string or an integer")
+            pk = str(meta["$key"])
+        else:
+            pk = f"item-{i % keys}" if keys else f"item-{i}"
+        if "$shard" in meta:
+            sid = _shard_ref(meta["$shard"], ids, f"records[{i}].$shard")
+        else:
+            sid = single or _route(pk, leaves)
+        # SizeBytes from the plain item (names + printed values): close to DynamoDB's rule, and
+        # a fifth of the cost of walking the AttributeValue tree for 100,000 records.
+        size = 2 + len(pk) + sum(len(k) + len(str(v)) for k, v in item.items())
+        per_shard[sid].append(make_record(sequence_number=sn, arrival_s=start + i * interval, new_image=image,
+                                          keys={"pk": {"S": pk}}, stream_arn=arn, region=region,
+                                          event_id=event_id, size=size))
+    return per_shard, index_of
+
+
+def _kinesis_records(items: list[dict[str, Any]], keys: int | None, ids: list[str], leaves: list[str], *, arn: str,
+                     region: str, start: float, interval: float) -> tuple[dict[str, list], dict[str, int]]:
+    """Kinesis records (spec 10) from `{partitionKey, data}` items, or `{}` for a counted record."""
+    per_shard: dict[str, list[dict[str, Any]]] = {sid: [] for sid in ids}
+    index_of: dict[str, int] = {}
+    identity = kinesis_records.stand_in_role(arn.split(":")[4])
+    for i, item in enumerate(items):
+        item, meta = _split_meta(item, i, {"$shard"})
+        if item:
+            unknown = set(item) - {"partitionKey", "data"}
+            if unknown:
+                raise SimulationSpecError(f"records[{i}]: unknown field(s) {', '.join(sorted(unknown))} "
+                                          "(a Kinesis record is {partitionKey, data})")
+            pk = item.get("partitionKey")
+            if not isinstance(pk, str) or not 1 <= len(pk) <= MAX_PARTITION_KEY:
+                raise SimulationSpecError(f"records[{i}].partitionKey must be a string of 1..{MAX_PARTITION_KEY} "
+                                          f"characters, got {pk!r}")
+            if "data" not in item:
+                raise SimulationSpecError(f"records[{i}].data is required (a string, or any JSON value)")
+            try:
+                data_b64 = kinesis_records.encode_data(item["data"])
+            except (TypeError, ValueError) as exc:
+                raise SimulationSpecError(f"records[{i}].data cannot be sent as JSON: {exc}") from None
+        else:
+            pk = f"item-{i % keys}" if keys else f"item-{i}"
+            # {"id": i} as encode_data writes it, without json.dumps per record (100,000-record runs).
+            data_b64 = b64encode(b'{"id":%d}' % i).decode("ascii")
+        sid = _shard_ref(meta["$shard"], ids, f"records[{i}].$shard") if "$shard" in meta else _route(pk, leaves)
+        sn = str(KINESIS_SEQ_BASE + i * 100)
+        rec = kinesis_records.make_record(sequence_number=sn, arrival_s=start + i * interval, partition_key=pk,
+                                          data_b64=data_b64, shard_id=sid, stream_arn=arn, region=region,
+                                          invoke_identity_arn=identity)
+        index_of[rec["eventID"]] = i
+        per_shard[sid].append(rec)
+    return per_shard, index_of
+
+
+def _event_shard(record: dict[str, Any], kind: StreamKind) -> str | None:
+    """The shard a Kinesis eventID (`<shardId>:<sequenceNumber>`) names; None for other kinds."""
+    if kind.name != "kinesis":
+        return None
+    event_id = record.get("eventID")
+    if isinstance(event_id, str) and ":" in event_id:
+        return event_id.rsplit(":", 1)[0]
+    return None
+
+
+def _shards_of_records(records: list[dict[str, Any]], kind: StreamKind) -> list[tuple[str, str | None]]:
+    seen: dict[str, None] = {}
+    for r in records:
+        sid = _event_shard(r, kind)
+        if sid:
+            seen.setdefault(sid)
+    if not seen:
+        return _shards(1, kind)
+    if len(seen) > MAX_SHARDS:
+        raise SimulationSpecError(f"stream_records span {len(seen)} shards; at most {MAX_SHARDS}")
+    return [(sid, None) for sid in seen]
+
+
+def _place_stream_records(records: list[dict[str, Any]], kind: StreamKind, ids: list[str], leaves: list[str]
+                          ) -> tuple[dict[str, list], dict[str, int]]:
+    per_shard: dict[str, list[dict[str, Any]]] = {sid: [] for sid in ids}
+    index_of: dict[str, int] = {}
+    for i, r in enumerate(records):
+        event_id = r.get("eventID")
+        if not isinstance(event_id, str) or not event_id:
+            raise SimulationSpecError(f"stream_records[{i}] has no eventID")
+        if event_id in index_of:
+            raise SimulationSpecError(f"stream_records[{i}] repeats the eventID {event_id!r} of "
+                                      f"stream_records[{index_of[event_id]}]")
+        try:
+            seq = kind.seq(r)
+            ok = isinstance(seq, str) and seq.isdigit() and isinstance(kind.arrival(r), (int, float))
+        except (KeyError, TypeError):
+            ok = False
+        if not ok:
+            raise SimulationSpecError(f"stream_records[{i}] has no digit-string sequence number or no numeric "
+                                      f"arrival time where a {kind.label} record has them")
+        index_of[event_id] = i
+        sid = _event_shard(r, kind)
+        if sid not in per_shard:
+            sid = _route(kind.item_key(r), leaves)
+        per_shard[sid].append(r)
+    return per_shard, index_of
 
 
 def _shard_ref(ref: Any, ids: list[str], where: str, before: int | None = None) -> str:
@@ -370,12 +592,18 @@ def _shard_ref(ref: Any, ids: list[str], where: str, before: int | None = None) 
     raise SimulationSpecError(f"{where} = {ref!r} is not {what}")
 
 
-def _shards(spec: Any) -> list[tuple[str, str | None]]:
+def _shard_name(kind: StreamKind, k: int) -> str:
+    """AWS's shard ID shapes: DynamoDB's timestamped IDs, Kinesis's shardId-000000000000."""
+    return f"shardId-00000001700000000000-{k + 1:08d}" if kind.name == "dynamodb" else f"shardId-{k:012d}"
+
+
+def _shards(spec: Any, kind: StreamKind | None = None) -> list[tuple[str, str | None]]:
     """(shard id, parent id) in an order where every parent comes before its children."""
+    kind = kind or KINDS["dynamodb"]
     if isinstance(spec, int) and not isinstance(spec, bool):
         if not 1 <= spec <= MAX_SHARDS:
             raise SimulationSpecError(f"shards must be between 1 and {MAX_SHARDS}, got {spec}")
-        return [(f"shardId-00000001700000000000-{k + 1:08d}", None) for k in range(spec)]
+        return [(_shard_name(kind, k), None) for k in range(spec)]
     if not isinstance(spec, list) or not 1 <= len(spec) <= MAX_SHARDS:
         raise SimulationSpecError(f"shards must be a count or a list of 1..{MAX_SHARDS} shard objects")
     out: list[tuple[str, str | None]] = []
@@ -383,7 +611,7 @@ def _shards(spec: Any) -> list[tuple[str, str | None]]:
     for k, sh in enumerate(spec):
         if not isinstance(sh, dict) or set(sh) - {"id", "parent"}:
             raise SimulationSpecError(f"shards[{k}] must be an object with optional id and parent")
-        sid = sh.get("id", f"shardId-00000001700000000000-{k + 1:08d}")
+        sid = sh.get("id", _shard_name(kind, k))
         if not isinstance(sid, str) or not sid or sid in ids:
             raise SimulationSpecError(f"shards[{k}].id {sid!r} must be a unique non-empty string")
         ids.append(sid)
@@ -392,9 +620,10 @@ def _shards(spec: Any) -> list[tuple[str, str | None]]:
     return out
 
 
-def _report(journal: Journal, index_of: dict[str, int], metrics: Metrics, elapsed: float, mapping: Any,
-            mode: str) -> dict:
-    def idx(seqs: list[str] | None) -> list[int]:
+def _report(journal: Journal, index_by_shard: dict[str, dict[str, int]], metrics: Metrics, elapsed: float,
+            mapping: Any, mode: str) -> dict:
+    def idx(seqs: list[str] | None, shard_id: str) -> list[int]:
+        index_of = index_by_shard[shard_id]
         return [index_of[s] for s in seqs or ()]
 
     invocations, destination, processed, dropped, filtered, trimmed = [], [], [], [], [], []
@@ -406,7 +635,7 @@ def _report(journal: Journal, index_of: dict[str, int], metrics: Metrics, elapse
             if "state_in" in e:
                 state_in[e["invocation_id"]] = e["state_in"]
         elif kind == "invoke_result":
-            inv = {"records": idx(e["sequence_numbers"]), "result": e["outcome"], "attempt": e["attempt"],
+            inv = {"records": idx(e["sequence_numbers"], e["shard_id"]), "result": e["outcome"], "attempt": e["attempt"],
                    "request_id": e["request_id"], "shard": e["shard_id"]}
             if "lane" in e:
                 inv["lane"] = e["lane"]
@@ -421,19 +650,19 @@ def _report(journal: Journal, index_of: dict[str, int], metrics: Metrics, elapse
             if e.get("function_error"):
                 inv["function_error"] = e["function_error"]
             if e.get("failed_sequence_numbers"):
-                inv["failed"] = idx(e["failed_sequence_numbers"])
+                inv["failed"] = idx(e["failed_sequence_numbers"], e["shard_id"])
             invocations.append(inv)
-            processed.extend(idx(e.get("committed_sequence_numbers")))
+            processed.extend(idx(e.get("committed_sequence_numbers"), e["shard_id"]))
         elif kind == "destination_write":
             destination.append({"key": e["key"], "destination": e["destination"], "condition": e["condition"],
-                                "records": idx(e["sequence_numbers"]), "envelope": e["envelope"],
+                                "records": idx(e["sequence_numbers"], e["shard_id"]), "envelope": e["envelope"],
                                 "shard": e["shard_id"]})
         elif kind == "window_abandoned":
             abandoned.append({"shard": e["shard_id"], "window_start": e["window_start"], "reason": e["reason"]})
         elif kind == "dropped":
-            (trimmed if e.get("condition") is None else dropped).extend(idx(e["sequence_numbers"]))
+            (trimmed if e.get("condition") is None else dropped).extend(idx(e["sequence_numbers"], e["shard_id"]))
         elif kind == "filtered":
-            filtered.extend(idx(e["sequence_numbers"]))
+            filtered.extend(idx(e["sequence_numbers"], e["shard_id"]))
     discarded = sorted([i for d in destination for i in d["records"]] + dropped)
     warnings = []
     if mode.startswith("partial") and not mapping.report_batch_item_failures:

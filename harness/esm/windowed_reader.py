@@ -18,7 +18,6 @@ from typing import Any
 
 from harness.esm.batcher import Batcher
 from harness.esm.reader import FINISHED, IDLE, POLL_LIMIT, WAITING, WORKED, ShardReader
-from harness.esm.records import arrival
 from harness.esm.tumbling import Window, window_start
 
 
@@ -49,10 +48,11 @@ class WindowedShardReader(ShardReader):
         now = self.clock.now()
         width = self.width
         head = None
+        arrival = self.kind.arrival
         if self.passing:
             for r, ok in self.buffer:
                 if ok:
-                    head = window_start(arrival(r), width)
+                    head = window_start(arrival(r) or 0, width)
                     break
         w = self.window
         if w is not None and (head is None or head > w.start):
@@ -75,7 +75,7 @@ class WindowedShardReader(ShardReader):
         for r, ok in self.buffer:
             if not ok:
                 continue
-            if window_start(arrival(r), width) != w.start:
+            if window_start(arrival(r) or 0, width) != w.start:
                 later = True
                 break
             count += 1
@@ -88,7 +88,7 @@ class WindowedShardReader(ShardReader):
         if not ready:
             return WAITING
         take = min(count, size)
-        batch = Batcher(take, 0, self.batcher.max_bytes).take(self.buffer)
+        batch = Batcher(take, 0, self.batcher.max_bytes, self.kind).take(self.buffer)
         assert batch is not None
         known_complete = later or self.source_done or (closed and self.caught_up)
         if count <= size and len(batch.records) == take and known_complete and (closed or self.source_done):

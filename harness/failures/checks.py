@@ -1,4 +1,7 @@
-"""Validation of an ESM on-failure record (spec §3.2, §3.3, §3.5, §4): the one set of rules.
+"""Validation of an ESM on-failure record (spec §3.2, §3.3, §3.5, §4, §10): the one set of rules,
+for both stream kinds: a DynamoDB stream's record (`DDBStreamBatchInfo`, `dynamodb.SequenceNumber`
+in the payload) and a Kinesis stream's (`KinesisBatchInfo`, `kinesis.sequenceNumber`; arrival
+times with milliseconds; `streamArn` a Kinesis stream ARN).
 
 Standard library only, on purpose: this module is shipped inside the failure-handler Lambda
 (infra/bundle.py copies it in as `failure_record.py`), and the harness's typed model
@@ -31,6 +34,47 @@ ASYNC_KEY = re.compile(r"^aws/lambda/async/")
 TIMESTAMP = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})T(?P<time>\d{2}:\d{2}:\d{2})(?P<frac>\.\d{1,9})?Z$")
 SEQUENCE = re.compile(r"^\d{1,40}$")
 STREAM_ARN = re.compile(r"^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table/[^/]+/stream/.+$")
+KINESIS_STREAM_ARN = re.compile(r"^arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream/[A-Za-z0-9_.-]{1,128}$")
+
+
+@dataclass(frozen=True)
+class SourceShape:
+    """What differs between the two kinds of failure record (spec §10)."""
+
+    name: str  # "dynamodb" | "kinesis"
+    batch_info: str  # the envelope's batch-info key
+    record_key: str  # the payload records' own sub-object
+    seq_field: str  # its sequence-number field
+    stream_arn: re.Pattern[str]
+    stream_label: str
+    arrival_millis: bool  # approximateArrival* carry milliseconds
+    sequence: re.Pattern[str]  # a sequence number: DynamoDB's 21..40 digits, Kinesis's up to 129 (about 56)
+
+
+DYNAMODB = SourceShape("dynamodb", "DDBStreamBatchInfo", "dynamodb", "SequenceNumber", STREAM_ARN,
+                       "DynamoDB stream", False, SEQUENCE)
+# Kinesis API: SequenceNumber matches 0|([1-9]\d{0,128}).
+KINESIS = SourceShape("kinesis", "KinesisBatchInfo", "kinesis", "sequenceNumber", KINESIS_STREAM_ARN,
+                      "Kinesis stream", True, re.compile(r"^\d{1,129}$"))
+SHAPES = (DYNAMODB, KINESIS)
+
+
+def shape_of(envelope: Any) -> SourceShape | None:
+    """The kind of failure record, by its batch-info key; None when it has neither (or both)."""
+    if not isinstance(envelope, dict):
+        return None
+    found = [s for s in SHAPES if s.batch_info in envelope]
+    return found[0] if len(found) == 1 else None
+
+
+def record_sequence_number(record: Any) -> str | None:
+    """A payload record's sequence number, whichever kind it is (None when it has none)."""
+    if isinstance(record, dict):
+        for shape in SHAPES:
+            inner = record.get(shape.record_key)
+            if isinstance(inner, dict) and isinstance(inner.get(shape.seq_field), str):
+                return inner[shape.seq_field]
+    return None
 
 
 @dataclass
@@ -48,8 +92,19 @@ class FailureCheck:
         return not self.problems
 
     @property
+    def shape(self) -> SourceShape:
+        """The record's kind (DynamoDB when it cannot tell, as before Kinesis existed)."""
+        return shape_of(self.envelope) or DYNAMODB
+
+    @property
+    def source(self) -> str | None:
+        """"dynamodb" or "kinesis" by the batch-info key; None when it has neither or both."""
+        shape = shape_of(self.envelope)
+        return shape.name if shape else None
+
+    @property
     def batch_info(self) -> dict[str, Any]:
-        info = (self.envelope or {}).get("DDBStreamBatchInfo")
+        info = (self.envelope or {}).get(self.shape.batch_info)
         return info if isinstance(info, dict) else {}
 
     @property
@@ -131,9 +186,8 @@ def check_key(key: str, check: FailureCheck, *, async_layout: str = "problem") -
 
 def _check_envelope(env: dict[str, Any], check: FailureCheck) -> None:
     p = check.problems
-    if "KinesisBatchInfo" in env and "DDBStreamBatchInfo" not in env:
-        p.append("foreign record: KinesisBatchInfo, not a DynamoDB stream failure (spec §3.2)")
-        return
+    if all(s.batch_info in env for s in SHAPES):
+        p.append("both DDBStreamBatchInfo and KinesisBatchInfo: a failure record is of one stream (spec §3.2, §10)")
     ctx = env.get("requestContext")
     if "requestPayload" in env or (isinstance(ctx, dict) and isinstance(ctx.get("condition"), str)
                                       and ctx["condition"] in ASYNC_CONDITIONS):
@@ -172,22 +226,33 @@ def _check_envelope(env: dict[str, Any], check: FailureCheck) -> None:
                 p.append("responseContext.functionError must be a string or null")
     elif ctx is not None and ctx.get("condition") == "RetryAttemptsExhausted":
         check.notes.append("responseContext is absent although the function was invoked (spec §3.3)")
-    info = _require(env, "DDBStreamBatchInfo", dict, "", p)
+    shape = check.shape
+    w = shape.batch_info
+    if w not in env:
+        others = [s.batch_info for s in SHAPES if s is not shape]
+        p.append(f"{w} is missing (or {', '.join(others)} for a Kinesis stream's record, spec §10)")
+        return
+    info = _require(env, w, dict, "", p)
     if info is not None:
-        w = "DDBStreamBatchInfo"
         _require(info, "shardId", str, w, p)
         for name in ("startSequenceNumber", "endSequenceNumber"):
             seq = _require(info, name, str, w, p)
-            if seq is not None and not SEQUENCE.match(seq):
+            if seq is not None and not shape.sequence.match(seq):
                 p.append(f"{w}.{name} must be a string of digits (got {seq!r})")
         for name in ("approximateArrivalOfFirstRecord", "approximateArrivalOfLastRecord"):
-            _require(info, name, str, w, p)
+            stamp = _require(info, name, str, w, p)
+            if stamp is not None and shape.arrival_millis:
+                m = TIMESTAMP.match(stamp)
+                if not m:
+                    p.append(f"{w}.{name} must be ISO-8601 UTC like 2019-11-14T00:38:04.835Z (got {stamp!r})")
+                elif not m.group("frac"):
+                    check.notes.append(f"{w}.{name} has no milliseconds; AWS writes them for Kinesis (spec §10)")
         size = _require(info, "batchSize", int, w, p)
         if size is not None and size < 1:
             p.append(f"{w}.batchSize must be >= 1 (got {size})")
         arn = _require(info, "streamArn", str, w, p)
-        if arn is not None and not STREAM_ARN.match(arn):
-            p.append(f"{w}.streamArn is not a DynamoDB stream ARN (got {arn!r})")
+        if arn is not None and not shape.stream_arn.match(arn):
+            p.append(f"{w}.streamArn is not a {shape.stream_label} ARN (got {arn!r})")
 
 
 def _check_payload(env: dict[str, Any], check: FailureCheck, *, require_payload: bool = True) -> None:
@@ -215,26 +280,28 @@ def _check_payload(env: dict[str, Any], check: FailureCheck, *, require_payload:
         p.append("payload must hold a non-empty {\"Records\":[...]} list")
         return
     check.records = records
+    shape = check.shape
+    w, rk, sf = shape.batch_info, shape.record_key, shape.seq_field
     seqs = []
     for i, rec in enumerate(records):
-        ddb = rec.get("dynamodb") if isinstance(rec, dict) else None
-        seq = ddb.get("SequenceNumber") if isinstance(ddb, dict) else None
+        inner = rec.get(rk) if isinstance(rec, dict) else None
+        seq = inner.get(sf) if isinstance(inner, dict) else None
         if not isinstance(seq, str):
-            p.append(f"payload.Records[{i}].dynamodb.SequenceNumber is missing")
+            p.append(f"payload.Records[{i}].{rk}.{sf} is missing")
             return
         seqs.append(seq)
     info = check.batch_info
     if _is_int(info.get("batchSize")) and info["batchSize"] != len(records):
-        p.append(f"DDBStreamBatchInfo.batchSize is {info['batchSize']} but payload holds {len(records)} records")
+        p.append(f"{w}.batchSize is {info['batchSize']} but payload holds {len(records)} records")
     if isinstance(info.get("startSequenceNumber"), str) and info["startSequenceNumber"] != seqs[0]:
-        p.append(f"DDBStreamBatchInfo.startSequenceNumber {info['startSequenceNumber']} != first record's {seqs[0]}")
+        p.append(f"{w}.startSequenceNumber {info['startSequenceNumber']} != first record's {seqs[0]}")
     if isinstance(info.get("endSequenceNumber"), str) and info["endSequenceNumber"] != seqs[-1]:
-        p.append(f"DDBStreamBatchInfo.endSequenceNumber {info['endSequenceNumber']} != last record's {seqs[-1]}")
+        p.append(f"{w}.endSequenceNumber {info['endSequenceNumber']} != last record's {seqs[-1]}")
 
 
 def check_failure_object(key: str | None, body: bytes | str, *, require_payload: bool = True,
                          async_layout: str = "problem") -> FailureCheck:
-    """Judge one object: is it an ESM on-failure record for a DynamoDB stream?
+    """Judge one object: is it an ESM on-failure record for a DynamoDB or Kinesis stream?
 
     `key=None` judges the body alone (an SQS/SNS message has no key); `require_payload=False`
     accepts the metadata-only SQS/SNS shape; `async_layout` is passed to `check_key`.
@@ -256,7 +323,7 @@ def check_failure_object(key: str | None, body: bytes | str, *, require_payload:
     _check_payload(env, check, require_payload=require_payload)
     info = check.batch_info
     if match and isinstance(info.get("shardId"), str) and match.group("shard") != info["shardId"]:
-        check.problems.append(f"key shard {match.group('shard')!r} != DDBStreamBatchInfo.shardId {info['shardId']!r}")
+        check.problems.append(f"key shard {match.group('shard')!r} != {check.shape.batch_info}.shardId {info['shardId']!r}")
     ts = env.get("timestamp")
     tm = TIMESTAMP.match(ts) if isinstance(ts, str) else None
     if match and tm:

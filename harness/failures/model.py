@@ -1,4 +1,7 @@
-"""The ESM failure record (spec sections 3 and 4) as typed models.
+"""The ESM failure record (spec sections 3, 4 and 10) as typed models, for both stream kinds:
+a DynamoDB stream's (`DDBStreamBatchInfo`) and a Kinesis stream's (`KinesisBatchInfo`). Use
+`envelope.batch_info` and `record.source` to read either; `envelope.DDBStreamBatchInfo` is None
+on a Kinesis record.
 
 Validity is decided in one place, `harness.failures.checks` (standard library only, shipped
 inside the failure-handler Lambda too), so the Lambda, the CLI and replay never disagree. This
@@ -13,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from harness.failures.checks import CONDITIONS, check_failure_object
+from harness.failures.checks import CONDITIONS, check_failure_object, record_sequence_number
 from harness.failures.keys import FailureKey, KeyLayoutError, parse_key
 
 
@@ -49,15 +52,38 @@ class DDBStreamBatchInfo(_Model):
     streamArn: str
 
 
+class KinesisBatchInfo(DDBStreamBatchInfo):
+    """The same fields (spec 10: "All of the fields ... will always be present"); arrival times
+    carry milliseconds and streamArn is a Kinesis stream ARN."""
+
+
+_DDBInfo = DDBStreamBatchInfo  # the field names below shadow the class names inside the class body
+_KinesisInfo = KinesisBatchInfo
+
+
 class FailureEnvelope(_Model):
-    """The S3 object body (or SQS/SNS message, where `payload` is absent)."""
+    """The S3 object body (or SQS/SNS message, where `payload` is absent). Exactly one of the
+    batch infos is set (checks.py refuses both or neither)."""
 
     requestContext: RequestContext
     responseContext: ResponseContext | None = None
     version: str
     timestamp: str
-    DDBStreamBatchInfo: DDBStreamBatchInfo
+    DDBStreamBatchInfo: _DDBInfo | None = None
+    KinesisBatchInfo: _KinesisInfo | None = None
     payload: str | dict[str, Any] | None = None
+
+    @property
+    def batch_info(self) -> _DDBInfo:
+        """The batch info, whichever kind of stream wrote the record."""
+        info = self.DDBStreamBatchInfo or self.KinesisBatchInfo
+        assert info is not None, "checks.py guarantees one batch info"
+        return info
+
+    @property
+    def source(self) -> str:
+        """"dynamodb" or "kinesis" (spec 10)."""
+        return "kinesis" if self.KinesisBatchInfo is not None else "dynamodb"
 
 
 class FailureRecord(BaseModel):
@@ -74,8 +100,14 @@ class FailureRecord(BaseModel):
         return self.envelope.requestContext.condition
 
     @property
+    def source(self) -> str:
+        """"dynamodb" or "kinesis": which kind of stream the failed records came from."""
+        return self.envelope.source
+
+    @property
     def sequence_numbers(self) -> list[str]:
-        return [r["dynamodb"]["SequenceNumber"] for r in self.records]
+        """The payload records' sequence numbers (dynamodb.SequenceNumber or kinesis.sequenceNumber)."""
+        return [str(record_sequence_number(r)) for r in self.records]
 
 
 def parse_failure_record(body: bytes | str | dict[str, Any], key: str | None = None) -> FailureRecord:
@@ -105,6 +137,6 @@ def parse_failure_record(body: bytes | str | dict[str, Any], key: str | None = N
 
 
 __all__ = [
-    "CONDITIONS", "FailureEnvelope", "FailureRecord", "FailureRecordError", "parse_failure_record",
+    "CONDITIONS", "DDBStreamBatchInfo", "FailureEnvelope", "FailureRecord", "KinesisBatchInfo", "FailureRecordError", "parse_failure_record",
     "KeyLayoutError", "FailureKey", "parse_key",
 ]

@@ -15,6 +15,8 @@ third account is left to S3's own ExpectedBucketOwner check.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -46,7 +48,8 @@ class FailureFilters:
 
     `since`/`until` bound the envelope timestamp (time of failure; LastModified for malformed
     objects); `function` is a function name or ARN; `match` maps attribute names to the string
-    form of their value, compared against the record's Keys, NewImage and OldImage.
+    form of their value, compared against a DynamoDB record's Keys, NewImage and OldImage, or a
+    Kinesis record's partitionKey and the top-level fields of its data (when the data is JSON).
     """
 
     since: datetime | None = None
@@ -125,10 +128,30 @@ def attribute_text(value: dict[str, Any]) -> str:
     return json.dumps(plain, default=str, sort_keys=True)
 
 
+def _kinesis_fields(record: dict[str, Any]) -> dict[str, str]:
+    """A Kinesis record's matchable fields: partitionKey, and the data's top-level fields as text."""
+    kin = record.get("kinesis") or {}
+    out: dict[str, str] = {}
+    try:
+        data = json.loads(base64.b64decode(kin.get("data") or "", validate=True))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        data = None
+    if isinstance(data, dict):
+        for name, value in data.items():
+            out[name] = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    if isinstance(kin.get("partitionKey"), str):
+        out["partitionKey"] = kin["partitionKey"]
+    return out
+
+
 def record_matches(record: dict[str, Any], match: dict[str, str]) -> bool:
-    """True when every `name=value` pair is found in the record's Keys, NewImage or OldImage."""
+    """True when every `name=value` pair is found in the record's Keys, NewImage or OldImage
+    (DynamoDB), or in its partitionKey or data fields (Kinesis: `partitionKey=order-1`, `type=buy`)."""
     if not match:
         return True
+    if "kinesis" in record:
+        fields = _kinesis_fields(record)
+        return all(name in fields and _text_equals(fields[name], wanted) for name, wanted in match.items())
     ddb = record.get("dynamodb") or {}
     for name, wanted in match.items():
         found = False
@@ -145,6 +168,16 @@ def record_matches(record: dict[str, Any], match: dict[str, str]) -> bool:
         if not found:
             return False
     return True
+
+
+def _text_equals(text: str, wanted: str) -> bool:
+    """Numbers compare by value (`7.5` matches `7.50`), everything else by its text."""
+    if text == wanted:
+        return True
+    try:
+        return Decimal(text) == Decimal(wanted)
+    except ArithmeticError:
+        return False
 
 
 def _value_equals(attr: dict[str, Any], wanted: str) -> bool:
@@ -333,7 +366,7 @@ def _selected(listed: Listed, f: FailureFilters) -> bool:
     env = rec.envelope
     if f.condition and env.requestContext.condition != f.condition:
         return False
-    if f.shard and env.DDBStreamBatchInfo.shardId != f.shard:
+    if f.shard and env.batch_info.shardId != f.shard:
         return False
     if f.function and function_name_of(env.requestContext.functionArn) != function_name_of(f.function):
         return False

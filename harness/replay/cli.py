@@ -31,7 +31,7 @@ from harness.failures.model import CONDITIONS
 from harness.failures.store import FailureFilters, FailureStore, Listed, StoreError, function_name_of, parse_match
 from harness.replay.lambda_invoker import LambdaApiInvoker
 from harness.replay.replayer import FAILING, Replayer, ReplayProgress, ReplaySummary
-from harness.replay.targets import ConsumerTarget, SqsTarget, TableTarget, TargetError
+from harness.replay.targets import ConsumerTarget, KinesisTarget, SqsTarget, TableTarget, TargetError
 from harness.replay.targets.table import REMOVE_RULES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -153,9 +153,9 @@ def listed_row(item: Listed) -> dict[str, Any]:
         return {"key": item.key, "ok": False, "error": item.error,
                 "last_modified": item.last_modified.isoformat(), "size": item.size}
     env = item.record.envelope
-    info = env.DDBStreamBatchInfo
+    info = env.batch_info
     return {
-        "key": item.key, "ok": True, "time": env.timestamp,
+        "key": item.key, "ok": True, "source": env.source, "time": env.timestamp,
         "function": function_name_of(env.requestContext.functionArn),
         "condition": env.requestContext.condition, "shard": info.shardId,
         "sequence_range": [info.startSequenceNumber, info.endSequenceNumber],
@@ -166,16 +166,16 @@ def listed_row(item: Listed) -> dict[str, Any]:
 
 def _list_table(items: list[Listed]) -> Table:
     table = Table(title=f"{len(items)} failure object(s)", show_lines=False)
-    for col in ("time", "function", "condition", "shard", "sequence range", "batch", "invokes", "key"):
+    for col in ("time", "source", "function", "condition", "shard", "sequence range", "batch", "invokes", "key"):
         table.add_column(col, overflow="fold")
     for item in items:
         row = listed_row(item)
         if not row["ok"]:
-            table.add_row(row["last_modified"], "", "[red]MALFORMED[/]", "", escape(str(row["error"])), "", "",
+            table.add_row(row["last_modified"], "", "", "[red]MALFORMED[/]", "", escape(str(row["error"])), "", "",
                           escape(item.key))
             continue
         lo, hi = row["sequence_range"]
-        table.add_row(row["time"], escape(row["function"]), row["condition"], escape(row["shard"]),
+        table.add_row(row["time"], row["source"], escape(row["function"]), row["condition"], escape(row["shard"]),
                       lo if lo == hi else f"{lo}..{hi}", str(row["batch_size"]), str(row["invoke_count"]),
                       escape(item.key))
     return table
@@ -238,7 +238,7 @@ def cmd_failures_show(args: argparse.Namespace) -> int:
         console.print(f"[red]MALFORMED[/] {escape(item.key)}: {escape(str(item.error))}")
         return 1
     row = listed_row(item)
-    for name in ("key", "time", "function", "condition", "shard", "batch_size", "invoke_count"):
+    for name in ("key", "source", "time", "function", "condition", "shard", "batch_size", "invoke_count"):
         console.print(f"[bold]{name}[/]: {escape(str(row[name]))}")
     resp = item.record.envelope.responseContext
     console.print(f"[bold]responseContext[/]: {escape(resp.model_dump_json()) if resp else 'absent'}")
@@ -251,8 +251,8 @@ def cmd_failures_show(args: argparse.Namespace) -> int:
         table.add_column(col, overflow="fold")
     from harness.replay.plan import item_key_of, PlannedRecord
 
-    for pos, rec in enumerate(item.record.records):
-        p = PlannedRecord(item.key, rec, str(rec["dynamodb"]["SequenceNumber"]), item_key_of(rec), pos)
+    for pos, (rec, seq) in enumerate(zip(item.record.records, item.record.sequence_numbers)):
+        p = PlannedRecord(item.key, rec, seq, item_key_of(rec), pos)
         table.add_row(p.seq, p.event_name, escape(p.item_key), escape(p.replay_of or ""))
     console.print(table)
     return 0
@@ -275,6 +275,10 @@ def _target(args: argparse.Namespace, conn: Connection) -> Any:
         if not args.table:
             raise ReplayCliError("--target table needs --table")
         return TableTarget(conn.client("dynamodb"), args.table, removes=args.removes)
+    if args.target == "kinesis":
+        if not args.stream:
+            raise ReplayCliError("--target kinesis needs --stream (a stream name or ARN)")
+        return KinesisTarget(conn.client("kinesis"), args.stream)
     if not args.queue_url:
         raise ReplayCliError("--target sqs needs --queue-url")
     return SqsTarget(conn.client("sqs"), args.queue_url)
@@ -328,10 +332,11 @@ def _add_common(p: argparse.ArgumentParser, *, filters: bool = True) -> None:
     p.add_argument("--since", help="failures at or after this time (ISO-8601, or an age like 2h)")
     p.add_argument("--until", help="failures at or before this time (ISO-8601, or an age like 30m)")
     p.add_argument("--condition", choices=CONDITIONS, help="requestContext.condition (spec 3.3)")
-    p.add_argument("--shard", help="DDBStreamBatchInfo.shardId")
+    p.add_argument("--shard", help="the batch info's shardId (DDBStreamBatchInfo or KinesisBatchInfo)")
     p.add_argument("--function", help="function name or ARN that failed")
     p.add_argument("--match", action="append", metavar="ATTR=VALUE",
-                   help="record attribute in Keys/NewImage/OldImage, e.g. pk=order#1 (repeatable, all must match)")
+                   help="record attribute in Keys/NewImage/OldImage, e.g. pk=order#1, or a Kinesis record's "
+                        "partitionKey or data field, e.g. partitionKey=order-1 (repeatable, all must match)")
 
 
 def register(subparsers: Any) -> None:
@@ -348,7 +353,8 @@ def register(subparsers: Any) -> None:
 
     p = subparsers.add_parser("replay", help="replay failure records (dry run unless --execute)")
     _add_common(p)
-    p.add_argument("--target", choices=("consumer", "table", "sqs"), required=True, help="where records go")
+    p.add_argument("--target", choices=("consumer", "table", "sqs", "kinesis"), required=True,
+                   help="where records go")
     p.add_argument("--function-name", help="consumer function to invoke (--target consumer)")
     p.add_argument("--lambda-endpoint-url", help="Lambda Invoke API to use with --target consumer on the embedded "
                    "backend (default: .harness/up.json's, printed by `harness up`)")
@@ -356,6 +362,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--removes", choices=REMOVE_RULES, default="skip",
                    help="REMOVE events for --target table: skip (default) or re-issue DeleteItem on Keys")
     p.add_argument("--queue-url", help="queue to send records to (--target sqs)")
+    p.add_argument("--stream", help="Kinesis stream name or ARN to put records to (--target kinesis)")
     p.add_argument("--execute", action="store_true", help="act; without it, only print what would happen")
     p.add_argument("--force", action="store_true", help="replay records already in the ledger or marked replayOf")
     p.add_argument("--rate", type=float, help="at most this many records per second")

@@ -4,6 +4,11 @@ Why global sequence order: replaying must keep the order of changes to one item 
 processing at the item (partition and sort key) level"), also across failure objects, since
 bisect consolidation (spec 2.1) can make two objects' sequence ranges interleave. Sorting every
 selected record by sequence number keeps each item's changes in order whatever the objects hold.
+
+Kinesis records (spec 10) are planned the same way: the "item" is the partition key (Kinesis
+keeps order per partition key), the sequence number is kinesis.sequenceNumber, and there is no
+image: a Kinesis record is replayed by putting its original partition key and data back
+(targets/kinesis.py), so no replayOf marker can travel with it; the ledger alone prevents a repeat.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from harness.failures.checks import record_sequence_number
 from harness.failures.store import Listed, attribute_text, record_matches
 
 REPLAY_MARKER = "replayOf"
@@ -36,6 +42,23 @@ class PlannedRecord:
         return str(self.record.get("eventName", ""))
 
     @property
+    def source(self) -> str:
+        """"kinesis" for a Kinesis record, else "dynamodb"."""
+        return "kinesis" if isinstance(self.record.get("kinesis"), dict) else "dynamodb"
+
+    @property
+    def partition_key(self) -> str | None:
+        """A Kinesis record's partition key (None for DynamoDB records)."""
+        pk = (self.record.get("kinesis") or {}).get("partitionKey")
+        return pk if isinstance(pk, str) else None
+
+    @property
+    def data_b64(self) -> str | None:
+        """A Kinesis record's data, base64 as the event carries it (None for DynamoDB records)."""
+        data = (self.record.get("kinesis") or {}).get("data")
+        return data if isinstance(data, str) else None
+
+    @property
     def new_image(self) -> dict[str, Any] | None:
         return (self.record.get("dynamodb") or {}).get("NewImage")
 
@@ -55,7 +78,12 @@ class PlannedRecord:
 
 
 def item_key_of(record: dict[str, Any]) -> str:
-    """A canonical text for the item's primary key, e.g. `pk=order#1|sk=line#2`."""
+    """A canonical text for the item's primary key, e.g. `pk=order#1|sk=line#2`; for a Kinesis
+    record its partition key, `partitionKey=order-1`."""
+    kin = record.get("kinesis")
+    if isinstance(kin, dict):
+        pk = kin.get("partitionKey")
+        return f"partitionKey={pk}" if isinstance(pk, str) else f"<no partitionKey: eventID {record.get('eventID', '?')}>"
     keys = (record.get("dynamodb") or {}).get("Keys") or {}
     if not keys:
         return f"<no Keys: eventID {record.get('eventID', '?')}>"
@@ -80,7 +108,7 @@ def build_plan(listed: Iterable[Listed], match: dict[str, str] | None = None
         for pos, rec in enumerate(item.record.records):
             if match and not record_matches(rec, match):
                 continue
-            seq = str((rec.get("dynamodb") or {}).get("SequenceNumber", ""))
+            seq = str(record_sequence_number(rec) or "")
             planned.append(PlannedRecord(item.key, rec, seq, item_key_of(rec), pos))
     planned.sort(key=lambda p: (_seq_sort_key(p.seq), p.object_key, p.position))
     seen: dict[tuple[str, str], PlannedRecord] = {}

@@ -262,7 +262,7 @@ def _s3_objects(pipe: Any, bucket: str, idx: Any) -> list[FailureObject]:
 
 def _from_record(key: str, kind: str, rec: Any, records: list[int]) -> FailureObject:
     env = rec.envelope
-    info = rec.batch_info if hasattr(rec, "batch_info") else env.DDBStreamBatchInfo
+    info = env.batch_info
     return FailureObject(
         key=key, records=records, kind=kind, condition=rec.condition,
         approximate_invoke_count=env.requestContext.approximateInvokeCount,

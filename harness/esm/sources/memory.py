@@ -1,4 +1,5 @@
-"""An in-memory stream: the simulation's source, and a stand-in for DynamoDB Streams in tests.
+"""An in-memory stream: the simulation's source, and a stand-in for a DynamoDB or Kinesis
+stream in tests (its StreamKind says how to read its records; by default the one its ARN names).
 
 Records become visible at their arrival time on the given clock, so batching windows and record
 age behave as on a live stream. Shards may be closed and may have parents (spec 8).
@@ -11,8 +12,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import Callable
 
-from harness.esm.records import Record, arrival, seq
+from harness.esm.records import Record
 from harness.esm.sources import ShardInfo
+from harness.esm.sources.kind import StreamKind
 
 
 @dataclass
@@ -28,8 +30,12 @@ class _Shard:
 class MemoryStreamSource:
     """Thread-safe; `append` models a table write, `close_shard` a shard rollover."""
 
-    def __init__(self, stream_arn: str, now: Callable[[], float] | None = None) -> None:
+    def __init__(self, stream_arn: str, now: Callable[[], float] | None = None, kind: StreamKind | None = None) -> None:
+        from harness.esm.sources.dynamodb_streams import DYNAMODB
+        from harness.esm.sources.registry import kind_for_arn
+
         self.stream_arn = stream_arn
+        self.kind = kind or kind_for_arn(stream_arn) or DYNAMODB
         self._now = now
         self._shards: dict[str, _Shard] = {}
         self._lock = threading.Lock()
@@ -46,15 +52,17 @@ class MemoryStreamSource:
             sh = self._shard(shard_id)
             if sh.closed:
                 raise ValueError(f"shard {shard_id!r} is closed")
+            seq, arrival = self.kind.seq, self.kind.arrival
             for r in records:
                 n = int(seq(r))
+                t = arrival(r) or 0
                 if sh.seqs and n <= sh.seqs[-1]:
                     raise ValueError(f"sequence number {seq(r)} is not after {sh.seqs[-1]} in shard {shard_id!r}")
-                if sh.arrivals and arrival(r) < sh.arrivals[-1]:
+                if sh.arrivals and t < sh.arrivals[-1]:
                     raise ValueError(f"record {seq(r)} arrives before its predecessor in shard {shard_id!r}")
                 sh.records.append(r)
                 sh.seqs.append(n)
-                sh.arrivals.append(arrival(r))
+                sh.arrivals.append(t)
 
     def close_shard(self, shard_id: str) -> None:
         with self._lock:
@@ -83,13 +91,17 @@ class MemoryStreamSource:
         with self._lock:
             return [ShardInfo(s.shard_id, s.parent_shard_id, s.closed) for s in self._shards.values()]
 
-    def open(self, shard_id: str, *, starting_position: str, after_sequence: str | None = None) -> "MemoryCursor":
+    def open(self, shard_id: str, *, starting_position: str, after_sequence: str | None = None,
+             timestamp: float | None = None) -> "MemoryCursor":
         with self._lock:
             sh = self._shard(shard_id)
             if after_sequence is not None:
                 pos = bisect.bisect_right(sh.seqs, int(after_sequence))
             elif starting_position == "LATEST":
                 pos = len(sh.records)
+            elif starting_position == "AT_TIMESTAMP":
+                # The first record that arrived at or after the timestamp (GetShardIterator AT_TIMESTAMP).
+                pos = bisect.bisect_left(sh.arrivals, timestamp if timestamp is not None else 0.0)
             else:
                 pos = 0
         return MemoryCursor(self, sh, pos)

@@ -59,6 +59,9 @@ class TableTarget:
         self.key_names = [k["AttributeName"] for k in desc["KeySchema"]]
 
     def check(self, record: PlannedRecord) -> Verdict | None:
+        if record.source != "dynamodb":
+            return Verdict("fail", f"a {record.source} record holds no table item to re-put; replay it to its "
+                                   "stream instead (--target kinesis)")
         if record.event_name == "REMOVE":
             if self.removes == "skip":
                 return Verdict("skip", "REMOVE event: deletes are not re-issued by default (a replayed delete could "

@@ -119,6 +119,30 @@ def test_valid_record_is_archived_and_alerted(stack) -> None:  # type: ignore[no
     assert alert["Subject"].startswith("ESM failure: consumer RetryAttemptsExhausted 2 record(s)")
 
 
+def test_spec_10_kinesis_failure_record_is_archived_and_alerted(stack) -> None:  # type: ignore[no-untyped-def]
+    """The shipped checks (failure_record.py = harness/failures/checks.py) accept a Kinesis record."""
+    kshard, karn = "shardId-000000000006", "arn:aws:kinesis:us-east-2:123456789012:stream/lambda-stream"
+    seq = "49590338271490256608559692538361571095921575989136588898"
+    record = {"kinesis": {"kinesisSchemaVersion": "1.0", "partitionKey": "1", "sequenceNumber": seq,
+                          "data": "SGVsbG8sIHRoaXMgaXMgYSB0ZXN0Lg==", "approximateArrivalTimestamp": 1573690399.835},
+              "eventSource": "aws:kinesis", "eventVersion": "1.0", "eventID": f"{kshard}:{seq}",
+              "eventName": "aws:kinesis:record", "invokeIdentityArn": "arn:aws:iam::123456789012:role/lambda-role",
+              "awsRegion": "us-east-2", "eventSourceARN": karn}
+    env = envelope([seq])
+    env.pop("DDBStreamBatchInfo")
+    env["KinesisBatchInfo"] = {"approximateArrivalOfFirstRecord": "2019-11-14T00:13:19.835Z",
+                               "approximateArrivalOfLastRecord": "2019-11-14T00:13:19.835Z", "batchSize": 1,
+                               "endSequenceNumber": seq, "shardId": kshard, "startSequenceNumber": seq,
+                               "streamArn": karn}
+    env["payload"] = json.dumps({"Records": [record]})
+    key = stack.put(f"aws/lambda/{ESM}/{kshard}/2019/11/14/2019-11-14T00.13.49-{uuid.uuid4()}", env)
+    result = app.handler(s3_event(stack.bucket, key))
+    assert result["results"][0]["kind"] == "failure"
+    [alert] = stack.alerts()
+    assert alert["problems"] == [] and alert["shard"] == kshard and alert["streamArn"] == karn
+    assert alert["sequenceRange"] == {"start": seq, "end": seq}
+
+
 def test_object_payload_is_accepted_but_flagged(stack) -> None:  # type: ignore[no-untyped-def]
     key = stack.put(esm_key(".json"), envelope(["800000000003126276362"], payload_as_string=False))
     app.handler(s3_event(stack.bucket, key))
