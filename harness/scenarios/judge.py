@@ -167,7 +167,7 @@ def handler_checks(scenario: Scenario, obs: Observation) -> list[Check]:
 def replay_checks(obs: Observation, expect: Mapping[str, Any]) -> list[Check]:
     """After replay steps: every record of every failure object replayed (or already, by the
     ledger) and nothing failed; `expect.replayed` names exactly which items were replayed."""
-    summaries = obs.extra.get("replay") or []
+    summaries = obs.extra.get("replay_steps") or []
     if not summaries:
         return []
     index_of = {s.seq: s.index for s in obs.stream}

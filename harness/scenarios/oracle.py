@@ -16,6 +16,7 @@ from typing import Any
 from harness.esm import EngineSettings, run_simulation
 from harness.scenarios.model import Scenario
 from harness.scenarios.observe import Observation
+from harness.scenarios.streams import StreamRecord
 from harness.verdict import Check, check
 
 ORACLE_BUCKET = "arn:aws:s3:::oracle-failure-bucket"
@@ -29,12 +30,14 @@ def report_batch_item_failures(mapping: dict[str, Any]) -> bool:
     return "ReportBatchItemFailures" in (mapping.get("FunctionResponseTypes") or [])
 
 
-def build_spec(scenario: Scenario, mapping: dict[str, Any], settings: EngineSettings, count: int,
-               clock: dict[str, float] | None = None) -> dict[str, Any]:
-    """The `run_simulation` spec for this scenario; `mapping` is the deployed mapping's description.
+def build_spec(scenario: Scenario, mapping: dict[str, Any], settings: EngineSettings,
+               stream: list[StreamRecord], clock: dict[str, float] | None = None) -> dict[str, Any]:
+    """The `run_simulation` spec for this scenario; `mapping` is the deployed mapping's description and
+    `stream` the records the stream really held (the simulation replays exactly those, see predict).
 
     StartingPosition is TRIM_HORIZON whatever the mapping says: the runner writes a LATEST mapping's
     items only once it reads at the tip (spec 7.1), so it sees every item, as from the horizon.
+    `handler.fail` holds stream positions: the records written by the poison items.
     """
     missing = [k for k in ("BatchSize", "MaximumRetryAttempts") if k not in mapping]
     if missing:
@@ -46,30 +49,38 @@ def build_spec(scenario: Scenario, mapping: dict[str, Any], settings: EngineSett
         (mapping.get("DestinationConfig") or {}).get("OnFailure", {}).get("Destination")) else {}
     engine = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings) if f.name != "backoff"}
     engine["backoff"] = dataclasses.asdict(settings.backoff)
-    handler: dict[str, Any] = {"fail": sorted(scenario.poison),
+    poison = set(scenario.poison)
+    handler: dict[str, Any] = {"fail": [pos for pos, s in enumerate(stream) if s.index in poison],
                                "mode": scenario.handler_mode(report_batch_item_failures(mapping))}
     if scenario.fail_times is not None:
         handler["fail_times"] = scenario.fail_times
-    spec: dict[str, Any] = {"mapping": m, "records": count, "handler": handler, "engine": engine}
+    spec: dict[str, Any] = {"mapping": m, "handler": handler, "engine": engine}
     if clock:
         spec["clock"] = clock
     return spec
 
 
-def predict(spec: dict[str, Any]) -> dict[str, Any]:
-    """Run the oracle and reduce its output to the fields a scenario compares."""
-    sim = run_simulation(spec)
+def predict(spec: dict[str, Any], stream: list[StreamRecord]) -> dict[str, Any]:
+    """Run the oracle over the stream's own records and reduce its output to the fields a scenario
+    compares, with stream positions turned back into item indexes."""
+    sim = run_simulation(spec, stream_records=[s.record for s in stream])
+    index = [s.index if s.index is not None else -1 for s in stream]
+
+    def items(positions: list[int]) -> list[int]:
+        return [index[p] for p in positions]
+
     destination = []
     for d in sim["destination"]:
         env = d["envelope"]
         rc = env.get("responseContext")
         info = next(v for k, v in env.items() if k.endswith("BatchInfo"))
-        destination.append({"records": d["records"], "condition": d["condition"],
+        destination.append({"records": items(d["records"]), "condition": d["condition"],
                             "approximateInvokeCount": env["requestContext"]["approximateInvokeCount"],
                             "functionError": rc.get("functionError") if rc else None,
                             "batchSize": info["batchSize"]})
-    out = {"destination": destination, "processed": sim["processed"], "dropped": sim["dropped"],
-           "filtered": sim["filtered"], "invocations": [i["records"] for i in sim["invocations"]],
+    out = {"destination": destination, "processed": sorted(items(sim["processed"])),
+           "dropped": sorted(items(sim["dropped"])), "filtered": sorted(items(sim["filtered"])),
+           "invocations": [items(i["records"]) for i in sim["invocations"]],
            "invocation_count": len(sim["invocations"]), "metrics": sim["metrics"]}
     if sim.get("warnings"):
         out["warnings"] = sim["warnings"]

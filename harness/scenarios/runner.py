@@ -193,7 +193,7 @@ def _run(scenario: Scenario, source: Any, backend: str, mutation: Mutation | Non
                 pipe.settle(timeout=settle_timeout)
             obs = observe(pipe, pipe.journal, target, run.stream, inboxes=inboxes)
             obs.extra.update(run.facts)
-            predicted = predict(build_spec(scenario, obs.mapping, settings, len(writes), oracle_clock))
+            predicted = predict(build_spec(scenario, obs.mapping, settings, run.stream, oracle_clock), run.stream)
             checks, blame = _judge(run, obs, predicted)
             cons = conservation(obs)
             checks.extend(conservation_checks(cons))
@@ -291,17 +291,15 @@ def _judge(run: ScenarioRun, obs: Observation, predicted: dict[str, Any]) -> tup
 def _align_virtual_clock(run: ScenarioRun) -> dict[str, float]:
     """Put the engine's virtual 'now' at the records' arrival and tell the oracle the offset.
 
-    Arrival times come from the stream (whole seconds, spec 6); the oracle places every record at
-    the first poison record's arrival, the one whose age decides the scenario.
+    The oracle replays the stream's own records with their arrival times (whole seconds for
+    DynamoDB, spec 6); its clock starts at the earliest arrival and waits as long as the engine's did.
     """
     assert run.clock is not None
     if not run.stream:
         raise RuntimeError(f"scenario {run.scenario.name!r}: the stream is empty after the writes")
     run.clock.advance_to(max(s.arrival for s in run.stream))
-    by_index = {s.index: s for s in run.stream if s.index is not None}
-    first_fail = min(run.scenario.poison, default=0)
-    anchor = by_index[first_fail].arrival
-    return {"start": float(anchor), "start_delay_s": run.clock.now() - anchor}
+    first = min(s.arrival for s in run.stream)
+    return {"start": float(first), "start_delay_s": run.clock.now() - first}
 
 
 def _check_dict(c: Check) -> dict[str, Any]:

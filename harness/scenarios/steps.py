@@ -8,7 +8,7 @@ a team must be able to prove it in a scenario file. Steps run in order once the 
       - code: {function: OrdersConsumer, path: fixed/, handler: index.handler}  # a fix by code (path: beside the file)
       - replay: consumer                                                         # every failure record, into the consumer
 
-`function` is a logical id of the template. Each replay step's summary is kept (`obs.extra["replay"]`)
+`function` is a logical id of the template. Each replay step's summary is kept (`obs.extra["replay_steps"]`)
 and judged: every failure record must have been replayed and succeeded, or be already replayed
 (the ledger: a second replay is a no-op).
 """
@@ -85,7 +85,7 @@ def _replay(run: Any, arg: Any) -> None:
     store = FailureStore(run.pipe.backend.client("s3"), run.target.bucket)
     target = ConsumerTarget(run.pipe.runtime, run.target.consumer)
     summary = Replayer(store, target, execute=True, journal=run.pipe.journal).run()
-    run.facts.setdefault("replay", []).append(summary.as_dict())
+    run.facts.setdefault("replay_steps", []).append(summary.as_dict())
 
 
 STEPS: dict[str, Callable[[Any, Any], None]] = {"environment": _environment, "code": _code, "replay": _replay}

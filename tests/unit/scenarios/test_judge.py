@@ -31,6 +31,22 @@ def scenario(**kw) -> Scenario:
     return Scenario(**base)
 
 
+ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/2024-01-01T00:00:00.000"
+
+
+def stream(count: int = 10, order: list[int] | None = None) -> list[StreamRecord]:
+    """The stream the oracle replays: real Lambda-shaped records, item i written by write i (or in `order`)."""
+    from harness.esm.records import make_record
+
+    out = []
+    for pos, i in enumerate(order if order is not None else range(count)):
+        rec = make_record(sequence_number=str(10**20 + pos), arrival_s=1_700_000_000, new_image={"PK": {"S": f"k{i}"}},
+                          keys={"PK": {"S": f"k{i}"}}, stream_arn=ARN, region="us-east-1", event_id=f"e{pos}")
+        out.append(StreamRecord(seq=str(10**20 + pos), shard="sh", key=f"k{i}", arrival=1_700_000_000.0,
+                                event="INSERT", index=i, record=rec))
+    return out
+
+
 def observation(processed, failure_records=(), dropped=(), filtered=(), count=10, invocations=(), keys=None,
                 mapping=MAPPING, commits=None) -> Observation:
     keys = keys or [f"k{i}" for i in range(count)]
@@ -181,10 +197,10 @@ def test_explicit_expectations_become_named_checks() -> None:
 
 
 def test_oracle_spec_follows_the_deployed_mapping_and_the_scenario() -> None:
-    spec = build_spec(scenario(context={"bisect": False}), MAPPING, EngineSettings(), 10)
+    spec = build_spec(scenario(context={"bisect": False}), MAPPING, EngineSettings(), stream())
     assert spec["mapping"]["BisectBatchOnFunctionError"] is True  # the mapping as deployed, not the context
     assert spec["handler"] == {"fail": [4], "mode": "raise"}
-    predicted = predict(spec)
+    predicted = predict(spec, stream())
     assert predicted["destination"] == [{"records": [4], "condition": "RetryAttemptsExhausted",
                                          "approximateInvokeCount": 3, "functionError": "Unhandled", "batchSize": 1}]
     assert predicted["processed"] == [0, 1, 2, 3, 5, 6, 7, 8, 9]
@@ -192,14 +208,25 @@ def test_oracle_spec_follows_the_deployed_mapping_and_the_scenario() -> None:
 
 def test_oracle_handler_default_follows_the_deployed_function_response_types() -> None:
     rbif = {**MAPPING, "FunctionResponseTypes": ["ReportBatchItemFailures"]}
-    assert build_spec(scenario(), rbif, EngineSettings(), 10)["handler"]["mode"] == "partial"
-    assert build_spec(scenario(handler="partial-or-raise", fail_times=2), rbif, EngineSettings(), 10)["handler"] == {
+    assert build_spec(scenario(), rbif, EngineSettings(), stream())["handler"]["mode"] == "partial"
+    assert build_spec(scenario(handler="partial-or-raise", fail_times=2), rbif, EngineSettings(), stream())["handler"] == {
         "fail": [4], "mode": "partial-or-raise", "fail_times": 2}
+
+
+def test_oracle_replays_the_stream_in_its_own_order_and_reports_item_indexes() -> None:
+    """Stream positions are not item indexes when the stream's order differs from the writes'
+    (several shards): the oracle fails the positions the poison items wrote and answers in items."""
+    order = [3, 4, 0, 1, 2]
+    spec = build_spec(scenario(items=ITEMS[:5], poison=(0,)), MAPPING, EngineSettings(), stream(order=order))
+    assert spec["handler"]["fail"] == [2]  # item 0 is the stream's third record
+    predicted = predict(spec, stream(order=order))
+    assert [d["records"] for d in predicted["destination"]] == [[0]]
+    assert predicted["invocations"][0] == order and predicted["processed"] == [1, 2, 3, 4]
 
 
 def test_oracle_comparison_passes_a_faithful_observation_and_fails_a_wrong_one() -> None:
     sc = scenario()
-    predicted = predict(build_spec(sc, MAPPING, EngineSettings(), 10))
+    predicted = predict(build_spec(sc, MAPPING, EngineSettings(), stream()), stream())
     good = observation([0, 1, 2, 3, 5, 6, 7, 8, 9], failure_records=[[4]],
                        invocations=[inv(r) for r in predicted["invocations"]])
     assert all(c.passed for c in compare(sc, predicted, good))
@@ -211,7 +238,7 @@ def test_oracle_comparison_passes_a_faithful_observation_and_fails_a_wrong_one()
 
 def test_spec_7_3_unavailable_destination_compares_drops_with_what_aws_would_have_written() -> None:
     sc = scenario(destination_available=False)
-    predicted = predict(build_spec(sc, MAPPING, EngineSettings(), 10))
+    predicted = predict(build_spec(sc, MAPPING, EngineSettings(), stream()), stream())
     obs = observation([0, 1, 2, 3, 5, 6, 7, 8, 9], dropped=[
         {"records": [4], "condition": "RetryAttemptsExhausted", "reason": "destination delivery failed"}])
     checks = {c.name: c for c in compare(sc, predicted, obs)}
