@@ -182,7 +182,7 @@ def _run(scenario: Scenario, source: Any, backend: str, mutation: Mutation | Non
                 if hook is not None:
                     hook(run)
             _write(run, writer, settle_timeout)
-            oracle_clock = _align_virtual_clock(run) if clock is not None else None
+            oracle_clock = _oracle_clock(run)
             pipe.start_polling()
             pipe.settle(timeout=settle_timeout)
             if scenario.steps:
@@ -288,17 +288,20 @@ def _judge(run: ScenarioRun, obs: Observation, predicted: dict[str, Any]) -> tup
     return checks, blame
 
 
-def _align_virtual_clock(run: ScenarioRun) -> dict[str, float]:
-    """Put the engine's virtual 'now' at the records' arrival and tell the oracle the offset.
+def _oracle_clock(run: ScenarioRun) -> dict[str, float]:
+    """When the oracle's first poll happens: as the engine's, after every record arrived.
 
     The oracle replays the stream's own records with their arrival times (whole seconds for
-    DynamoDB, spec 6); its clock starts at the earliest arrival and waits as long as the engine's did.
+    DynamoDB, spec 6) and makes each visible only from its arrival, so its clock starts at the
+    earliest arrival and waits until the last one (writes can straddle a second). With a virtual
+    clock the engine's 'now' is first moved to the last arrival, and the oracle waits as long.
     """
-    assert run.clock is not None
     if not run.stream:
         raise RuntimeError(f"scenario {run.scenario.name!r}: the stream is empty after the writes")
-    run.clock.advance_to(max(s.arrival for s in run.stream))
-    first = min(s.arrival for s in run.stream)
+    first, last = min(s.arrival for s in run.stream), max(s.arrival for s in run.stream)
+    if run.clock is None:
+        return {"start": float(first), "start_delay_s": last - first}
+    run.clock.advance_to(last)
     return {"start": float(first), "start_delay_s": run.clock.now() - first}
 
 
