@@ -30,7 +30,8 @@ SUFFIXES = DATA_SUFFIXES + (".py",)
 # YAML/JSON field -> Scenario field, where they differ.
 FIELDS = {"name": "name", "title": "title", "description": "description", "items": "items", "poison": "poison",
           "context": "context", "table": "table", "mapping": "mapping", "handler": "handler", "expect": "expect",
-          "fail_times": "fail_times", "clock": "clock", "spec": "spec_sections", "after": "steps"}
+          "fail_times": "fail_times", "clock": "clock", "spec": "spec_sections", "after": "steps",
+          "rules": "rules"}
 REQUIRED = ("name", "items")
 
 
@@ -138,6 +139,8 @@ def _from_mapping(entry: Any, where: str, path: Path) -> Scenario:
         if not isinstance(kwargs["steps"], list):
             raise ScenarioError(f"{where}: field 'after' must be a list of steps, got {kwargs['steps']!r}")
         kwargs["steps"] = tuple(kwargs["steps"])
+    if "rules" in kwargs:
+        kwargs["rules"] = _rules(kwargs["rules"], where)
     for key in ("poison", "spec_sections"):
         if key in kwargs:
             value = kwargs[key]
@@ -158,6 +161,18 @@ def _from_mapping(entry: Any, where: str, path: Path) -> Scenario:
         raise
     except TypeError as exc:  # a field of the wrong type deep in a constructor
         raise ScenarioError(f"{where}: {exc}") from None
+
+
+def _rules(value: Any, where: str) -> tuple[tuple[str, str], ...]:
+    """`rules: [{rule: ..., spec: ...}]`: the fidelity-matrix rows the scenario exercises."""
+    if not isinstance(value, list):
+        raise ScenarioError(f"{where}: field 'rules' must be a list of {{rule, spec}} objects")
+    out = []
+    for n, r in enumerate(value):
+        if not isinstance(r, dict) or set(r) != {"rule", "spec"} or not isinstance(r["rule"], str) or not r["rule"]:
+            raise ScenarioError(f"{where}: rules[{n}] must be an object with a 'rule' (text) and a 'spec' (section)")
+        out.append((r["rule"], str(r["spec"])))
+    return tuple(out)
 
 
 def _plain(value: Any) -> Any:

@@ -23,7 +23,7 @@ class Target:
     pipeline: Pipeline
     kind: str  # stream kind: "dynamodb" | "kinesis"
     stream_name: str  # the table name (DynamoDB) or the stream name (Kinesis)
-    stream_arn: str  # what the mapping reads (DynamoDB stream ARN, Kinesis stream ARN)
+    stream_arn: str  # the stream the items go to and are read back from (a table's stream, a Kinesis stream)
     mapping_uuid: str
     consumer: str  # function name the mapping invokes
     destination_arn: str | None  # as deployed (the mapping's DestinationConfig)
@@ -63,10 +63,10 @@ def resolve_target(pipeline: Pipeline, stack: Any, esm: Any) -> Target:
         raise TargetError(f"event source mapping {mapping_lid} reads {deployed.get('EventSourceArn')}, which is not a "
                           "stream of this template: the harness can only write into a stream it deployed")
     created = resource(stream.logical_id, "stream source")
-    if stream.kind == "dynamodb":
-        stream_name = created.physical_id
-    else:
-        stream_name = created.attributes.get("Name") or created.physical_id
+    stream_name = created.physical_id  # a table's Ref, a Kinesis stream's Ref: its name
+    # What the scenario writes into and reads back: the table's stream, or the Kinesis stream itself
+    # (a mapping on a stream consumer reads the consumer's stream, spec 10).
+    stream_arn = created.attributes.get("StreamArn" if stream.kind == "dynamodb" else "Arn") or deployed["EventSourceArn"]
     consumer = stack.functions.get(pipeline.consumer.logical_id)
     if consumer is None:
         raise TargetError(f"consumer function {pipeline.consumer.logical_id} is not registered with the runtime")
@@ -82,6 +82,6 @@ def resolve_target(pipeline: Pipeline, stack: Any, esm: Any) -> Target:
         elif alert.kind == "sqs":
             queues.append(res.physical_id)  # a queue's Ref is its URL
     return Target(pipeline=pipeline, kind=stream.kind, stream_name=stream_name,
-                  stream_arn=deployed["EventSourceArn"], mapping_uuid=mapping_uuid, consumer=consumer,
+                  stream_arn=stream_arn, mapping_uuid=mapping_uuid, consumer=consumer,
                   destination_arn=destination, failure_handlers=handlers, alert_topics=tuple(dict.fromkeys(topics)),
                   alert_queues=tuple(dict.fromkeys(queues)))

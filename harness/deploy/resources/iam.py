@@ -14,8 +14,22 @@ from botocore.exceptions import ClientError
 from harness.deploy.resources.base import Created, DeployContext, ResourceType, physical_name
 
 ROLE = "AWS::IAM::Role"
+# IAM itself takes a policy without Version (it then reads the 2008-10-17 language); moto refuses
+# anything older than 2012-10-17. The two differ only in policy variables, which the embedded
+# backend never evaluates (it enforces no IAM), so 2012-10-17 is what is stored locally.
+LOCAL_POLICY_VERSION = "2012-10-17"
 POLICY = "AWS::IAM::Policy"
 MANAGED_POLICY = "AWS::IAM::ManagedPolicy"
+
+
+def policy_text(ctx: DeployContext, lid: str, document: Any) -> str:
+    """The policy to store. A document without Version (SAM's inline `Policies: [{Statement: ...}]`)
+    is valid on AWS but refused by moto: it is stored with Version 2012-10-17, and a note says so."""
+    if isinstance(document, dict) and "Version" not in document:
+        ctx.note(lid, f"policy document has no Version (AWS reads it as 2008-10-17); stored locally as "
+                      f"{LOCAL_POLICY_VERSION}, which the backend requires")
+        document = {"Version": LOCAL_POLICY_VERSION, **document}
+    return json.dumps(document)
 
 
 def create_role(ctx: DeployContext, lid: str, props: dict[str, Any], raw: dict[str, Any]) -> Created:
@@ -23,7 +37,7 @@ def create_role(ctx: DeployContext, lid: str, props: dict[str, Any], raw: dict[s
     client = ctx.client("iam")
     params: dict[str, Any] = {
         "RoleName": name,
-        "AssumeRolePolicyDocument": json.dumps(props["AssumeRolePolicyDocument"]),
+        "AssumeRolePolicyDocument": policy_text(ctx, lid, props["AssumeRolePolicyDocument"]),
         "Path": props.get("Path", "/"),
     }
     for key in ("Description", "MaxSessionDuration", "PermissionsBoundary"):
@@ -39,7 +53,7 @@ def create_role(ctx: DeployContext, lid: str, props: dict[str, Any], raw: dict[s
             ctx.note(lid, f"managed policy {arn} could not be attached locally: {exc}", policy_arn=arn)
     for policy in props.get("Policies", []):
         client.put_role_policy(RoleName=name, PolicyName=policy["PolicyName"],
-                               PolicyDocument=json.dumps(policy["PolicyDocument"]))
+                               PolicyDocument=policy_text(ctx, lid, policy["PolicyDocument"]))
     ctx.ignore_unhandled(lid, ROLE, props, {"RoleName", "AssumeRolePolicyDocument", "Path", "Description",
                                             "MaxSessionDuration", "PermissionsBoundary", "Tags",
                                             "ManagedPolicyArns", "Policies"})
@@ -49,7 +63,7 @@ def create_role(ctx: DeployContext, lid: str, props: dict[str, Any], raw: dict[s
 def create_policy(ctx: DeployContext, lid: str, props: dict[str, Any], raw: dict[str, Any]) -> Created:
     client = ctx.client("iam")
     name = props["PolicyName"]
-    document = json.dumps(props["PolicyDocument"])
+    document = policy_text(ctx, lid, props["PolicyDocument"])
     for role in props.get("Roles", []):
         client.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=document)
     for user in props.get("Users", []):
@@ -63,7 +77,7 @@ def create_policy(ctx: DeployContext, lid: str, props: dict[str, Any], raw: dict
 def create_managed_policy(ctx: DeployContext, lid: str, props: dict[str, Any], raw: dict[str, Any]) -> Created:
     client = ctx.client("iam")
     name = props.get("ManagedPolicyName") or physical_name(ctx.stack_name, lid, max_length=128)
-    params: dict[str, Any] = {"PolicyName": name, "PolicyDocument": json.dumps(props["PolicyDocument"]),
+    params: dict[str, Any] = {"PolicyName": name, "PolicyDocument": policy_text(ctx, lid, props["PolicyDocument"]),
                               "Path": props.get("Path", "/")}
     if "Description" in props:
         params["Description"] = props["Description"]

@@ -65,9 +65,9 @@ WriterFactory = Callable[..., StreamWriter]
 
 def writer_for(kind: str) -> WriterFactory:
     """The writer class of a stream kind; ValueError listing the kinds there are."""
-    from harness.scenarios.streams import dynamodb
+    from harness.scenarios.streams import dynamodb, kinesis
 
-    writers: dict[str, WriterFactory] = {"dynamodb": dynamodb.DynamoDBWriter}
+    writers: dict[str, WriterFactory] = {"dynamodb": dynamodb.DynamoDBWriter, "kinesis": kinesis.KinesisWriter}
     try:
         return writers[kind]
     except KeyError:

@@ -147,6 +147,22 @@ def test_role_and_policy_in_iam(backend: Any, fakes: dict[str, Any], journal: An
     assert stored["Statement"][0]["Condition"] == {"StringEquals": {"s3:ResourceAccount": "123456789012"}}
 
 
+def test_a_policy_without_version_is_accepted_as_aws_does_with_a_note(backend: Any, fakes: dict[str, Any],
+                                                                       journal: Any) -> None:
+    """SAM writes inline `Policies: [{Statement: [...]}]` with no Version; IAM accepts that, moto does not."""
+    stack = deploy(backend, fakes, {
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {
+            "AssumeRolePolicyDocument": {"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                        "Principal": {"Service": "lambda.amazonaws.com"}}]},
+            "Policies": [{"PolicyName": "p", "PolicyDocument": {"Statement": [
+                {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}]}}]}},
+    }, journal)
+    stored = backend.client("iam").get_role_policy(RoleName=stack.resources["Role"].physical_id, PolicyName="p")
+    assert stored["PolicyDocument"]["Version"] == "2012-10-17"
+    notes = [e["note"] for e in journal.entries("deploy_note") if e["logical_id"] == "Role"]
+    assert sum("has no Version (AWS reads it as 2008-10-17)" in n for n in notes) == 2  # trust and inline policy
+
+
 def test_alarm_in_cloudwatch_and_log_group_recorded(backend: Any, fakes: dict[str, Any], journal: Any) -> None:
     stack = deploy(backend, fakes, {
         "Alarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {

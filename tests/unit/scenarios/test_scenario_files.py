@@ -106,3 +106,35 @@ def test_the_sample_scenarios_load_on_the_same_model() -> None:
     scenarios = load_scenarios(folder)
     assert len(scenarios) == 13 and all(s.items for s in scenarios)
     assert not any(p.name.startswith("_") for p in scenario_files(folder))
+
+
+@pytest.mark.parametrize("item, message", [
+    ({"partitionKey": "k"}, "items[0]: field 'data' is required"),
+    ({"data": 1}, "items[0]: field 'partitionKey' must be a string of 1 to 256 characters"),
+    ({"partitionKey": "k" * 257, "data": 1}, "field 'partitionKey' must be a string of 1 to 256"),
+    ({"partitionKey": "k", "data": 1, "shard": 0}, "items[0]: field 'shard' is not a record field"),
+    ({"$delete": {"PK": "a"}}, "items[0]: field '$delete': a Kinesis stream takes records"),
+    ({"partitionKey": "k", "data": 1, "explicitHashKey": "abc"}, "field 'explicitHashKey' must be a decimal string"),
+])
+def test_spec_10_a_kinesis_item_is_a_record_and_a_bad_one_is_named(item: dict, message: str) -> None:
+    from harness.scenarios.streams.kinesis import KinesisWriter
+
+    with pytest.raises(ScenarioError) as err:
+        KinesisWriter().prepare([item], where="k.yaml")
+    assert message in str(err.value)
+
+
+def test_spec_10_kinesis_data_is_sent_as_utf8_text_or_json() -> None:
+    from harness.scenarios.streams.kinesis import KinesisWriter, data_bytes
+
+    writes = KinesisWriter().prepare([{"partitionKey": "a", "data": {"amount": Decimal("1.50")}},
+                                      {"partitionKey": "a", "data": "plain"}], where="k.yaml")
+    assert [w.key for w in writes] == ["a", "a"] and writes[0].event == "aws:kinesis:record"
+    assert data_bytes(writes[0].item["data"]) == b'{"amount":1.5}' and data_bytes("plain") == b"plain"
+
+
+def test_yaml_rules_become_fidelity_rows(tmp_path: Path) -> None:
+    (sc,) = load_file(write(tmp_path, "r.yaml", "name: r\nitems: [{PK: a}]\nrules:\n  - {rule: bisect isolates, spec: 2.1}\n"))
+    assert sc.rules == (("bisect isolates", "2.1"),)
+    with pytest.raises(ScenarioError, match="rules\\[0\\] must be an object with a 'rule'"):
+        load_file(write(tmp_path, "bad.yaml", "name: r\nitems: [{PK: a}]\nrules: [bisect]\n"))
