@@ -29,7 +29,7 @@ from rich.table import Table
 
 from harness.failures.model import CONDITIONS
 from harness.failures.store import FailureFilters, FailureStore, Listed, StoreError, function_name_of, parse_match
-from harness.replay.lambda_invoker import LambdaApiInvoker
+from harness.invoke import LambdaApiInvoker
 from harness.replay.replayer import FAILING, Replayer, ReplayProgress, ReplaySummary
 from harness.replay.targets import ConsumerTarget, SqsTarget, TableTarget, TargetError
 from harness.replay.targets.table import REMOVE_RULES
