@@ -2,7 +2,8 @@
 
 The stack's Lambda code and the ESM engine run inside the `up` process, so `harness deploy`
 (another process) cannot deploy by itself: it asks the running `up` over a loopback control
-port, whose address `up` writes to `.harness/up.json`.
+port, whose address `up` writes to `.harness/up.json`. That file also tells `harness failures`
+and `harness replay` where the backend is; `read_up_state` is its one reader.
 """
 
 from __future__ import annotations
@@ -21,10 +22,43 @@ from rich.console import Console
 from harness.pipeline import PROJECT_ROOT, LocalPipeline
 
 STATE_FILE = PROJECT_ROOT / ".harness" / "up.json"  # where `up` says how to reach it
+_STRING_FIELDS = ("endpoint_url", "control_url", "lambda_endpoint_url", "region", "journal")
 
 
 class UpNotRunning(RuntimeError):
     pass
+
+
+class UpStateError(UpNotRunning):
+    """up.json exists but is not what `harness up` writes (corrupt, unreadable, wrong shape)."""
+
+
+def read_up_state(state_file: Path = STATE_FILE) -> dict[str, Any] | None:
+    """The running `harness up`'s state, or None when no `up` runs (no file).
+
+    A file that exists but cannot be read as `up` writes it raises UpStateError naming the file,
+    never None: a caller that falls back to AWS on None would send a command meant for the local
+    stack to a real account.
+    """
+    try:
+        text = state_file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise UpStateError(f"{state_file} cannot be read ({exc.strerror or exc}); "
+                           "restart `harness up` to rewrite it") from None
+    try:
+        state = json.loads(text)
+    except ValueError as exc:
+        raise UpStateError(f"{state_file} is not JSON ({exc}); restart `harness up` to rewrite it") from None
+    if not isinstance(state, dict):
+        raise UpStateError(f"{state_file} is not a `harness up` state (a JSON object), it holds a "
+                           f"{type(state).__name__}; restart `harness up` to rewrite it")
+    for name in _STRING_FIELDS:
+        if name in state and not isinstance(state[name], str):
+            raise UpStateError(f"{state_file}: {name} must be a string, got {type(state[name]).__name__}; "
+                               "restart `harness up` to rewrite it")
+    return state
 
 
 def serve(*, context: dict[str, object], deploy: bool, port: int, console: Console,
@@ -103,14 +137,11 @@ def _handler(do_deploy: Any) -> type[BaseHTTPRequestHandler]:
 
 
 def request_deploy(context: dict[str, object], *, state_file: Path = STATE_FILE, timeout: float = 300) -> dict[str, str]:
-    try:
-        state = json.loads(state_file.read_text())
-    except FileNotFoundError:
-        raise UpNotRunning("no `harness up` is running (no .harness/up.json): start one in another shell") from None
-    except ValueError as exc:
-        raise UpNotRunning(f"{state_file} is not JSON ({exc}); restart `harness up` to rewrite it") from None
-    if not isinstance(state, dict) or not isinstance(state.get("control_url"), str):
-        raise UpNotRunning(f"{state_file} has no control_url; restart `harness up` to rewrite it")
+    state = read_up_state(state_file)
+    if state is None:
+        raise UpNotRunning(f"no `harness up` is running (no {state_file}): start one in another shell")
+    if "control_url" not in state:
+        raise UpStateError(f"{state_file} has no control_url; restart `harness up` to rewrite it")
     req = urllib.request.Request(state["control_url"] + "/deploy", data=json.dumps(context).encode(), method="POST",
                                  headers={"Content-Type": "application/json"})
     try:

@@ -6,8 +6,9 @@ Wiring (harness/cli.py, in build_parser, after the other subcommands):
 Each subcommand sets `func`, returns its exit status and prints its own one-line errors (exit 2),
 so the main CLI needs nothing else.
 
-Connection: --endpoint-url/--region, defaulting to `.harness/up.json` (written by `harness up`)
-when it exists, else AWS's own endpoints and the usual credential chain.
+Connection: --endpoint-url/--region, defaulting to `.harness/up.json` (written by `harness up`,
+read through `harness.up.read_up_state`) when it exists, else AWS's own endpoints and the usual
+credential chain.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import re
 import urllib.error
 import urllib.request
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any, Callable
 
 from rich.console import Console
@@ -33,9 +33,6 @@ from harness.invoke import LambdaApiInvoker
 from harness.replay.replayer import FAILING, Replayer, ReplayProgress, ReplaySummary
 from harness.replay.targets import ConsumerTarget, SqsTarget, TableTarget, TargetError
 from harness.replay.targets.table import REMOVE_RULES
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
-STATE_FILE = PROJECT_ROOT / ".harness" / "up.json"  # the same file harness/up.py writes
 
 err_console = Console(stderr=True)
 
@@ -74,29 +71,18 @@ def _filters(args: argparse.Namespace) -> FailureFilters:
         raise ReplayCliError(str(exc)) from None
 
 
-def _up_state(state_file: Path | None = None) -> dict[str, Any]:
+def _up_state() -> dict[str, Any]:
     """`harness up`'s state; {} when there is none (then the default is AWS, as documented).
 
     A file that exists but cannot be read as `harness up` writes it is an error, not {}: falling
     back to AWS there would send a replay meant for the local stack to a real account.
     """
-    path = state_file or STATE_FILE
+    from harness import up
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}
-    except OSError as exc:
-        raise ReplayCliError(f"{path} cannot be read ({exc.strerror or exc}); fix it, delete it to use AWS, "
-                             "or pass --endpoint-url") from None
-    try:
-        state = json.loads(text)
-    except ValueError as exc:
-        raise ReplayCliError(f"{path} is not valid JSON ({exc}); it is written by `harness up`: restart it, "
-                             "delete the file to use AWS, or pass --endpoint-url") from None
-    if not isinstance(state, dict) or not isinstance(state.get("endpoint_url", ""), str):
-        raise ReplayCliError(f"{path} is not a `harness up` state (expected an object with endpoint_url); "
-                             "restart `harness up`, delete the file to use AWS, or pass --endpoint-url")
-    return state
+        return up.read_up_state(up.STATE_FILE) or {}
+    except up.UpStateError as exc:
+        raise ReplayCliError(f"{exc}, delete the file to use AWS, or pass --endpoint-url") from None
 
 
 class Connection:

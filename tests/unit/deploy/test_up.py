@@ -11,7 +11,7 @@ import pytest
 from rich.console import Console
 
 from harness.deploy.synth import SynthError
-from harness.up import UpNotRunning, request_deploy, serve
+from harness.up import UpNotRunning, UpStateError, read_up_state, request_deploy, serve
 
 
 def test_a_failed_first_deploy_leaves_no_state_file_and_closes_the_control_port(tmp_path: Path) -> None:
@@ -112,3 +112,51 @@ def test_control_port_answers_bad_requests_with_the_reason_and_deploys_nothing(t
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_read_up_state_is_none_without_a_running_up_and_the_state_when_there_is_one(tmp_path: Path) -> None:
+    state_file = tmp_path / "up.json"
+    assert read_up_state(state_file) is None
+    state_file.write_text(json.dumps({"endpoint_url": "http://127.0.0.1:1", "region": "eu-west-1"}))
+    assert read_up_state(state_file) == {"endpoint_url": "http://127.0.0.1:1", "region": "eu-west-1"}
+
+
+@pytest.mark.parametrize(("content", "reason"), [
+    ("{not json", "is not JSON"),
+    ("[1, 2]", "it holds a list"),
+    ('{"endpoint_url": 5}', "endpoint_url must be a string, got int"),
+    ('{"control_url": null}', "control_url must be a string, got NoneType"),
+])
+def test_read_up_state_names_the_file_and_says_to_restart_up(tmp_path: Path, content: str, reason: str) -> None:
+    state_file = tmp_path / "up.json"
+    state_file.write_text(content)
+    with pytest.raises(UpStateError, match=f"^{state_file}.*{reason}.*restart `harness up`"):
+        read_up_state(state_file)
+
+
+def test_an_unreadable_state_file_is_an_error_not_no_up(tmp_path: Path) -> None:
+    state_file = tmp_path / "up.json"
+    state_file.mkdir()  # reading a directory fails with an OSError other than FileNotFoundError
+    with pytest.raises(UpStateError, match=f"^{state_file} cannot be read.*restart `harness up`"):
+        read_up_state(state_file)
+
+
+def test_deploy_and_replay_cli_report_a_corrupt_state_file_in_the_same_words(tmp_path: Path, monkeypatch,
+                                                                             capsys) -> None:
+    """One reader: `harness deploy` and `harness failures` must not disagree about the same file."""
+    import argparse
+
+    from harness import up
+    from harness.replay.cli import register
+
+    state_file = tmp_path / "up.json"
+    state_file.write_text('{"endpoint_url": ')
+    with pytest.raises(UpNotRunning) as deploy_error:
+        request_deploy({}, state_file=state_file)
+    monkeypatch.setattr(up, "STATE_FILE", state_file)
+    parser = argparse.ArgumentParser(prog="harness")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["failures", "list", "--bucket", "b"])
+    assert args.func(args) == 2
+    err = " ".join(capsys.readouterr().err.split())  # rich wraps long lines
+    assert str(deploy_error.value) in err

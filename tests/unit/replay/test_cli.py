@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from harness import up as harness_up
 from harness.replay import cli as replay_cli
 from harness.replay.cli import ReplayCliError, parse_time, register
 from replay_objects import BUCKET, TABLE, put_failure, stream_record
@@ -22,7 +23,7 @@ def run(argv: list[str]) -> int:
 
 @pytest.fixture
 def conn(aws, monkeypatch, tmp_path):
-    monkeypatch.setattr(replay_cli, "STATE_FILE", tmp_path / "absent.json")
+    monkeypatch.setattr(harness_up, "STATE_FILE", tmp_path / "absent.json")
     monkeypatch.setenv("COLUMNS", "300")  # rich folds narrow tables
     return ["--bucket", BUCKET, "--endpoint-url", aws.endpoint_url]
 
@@ -104,7 +105,7 @@ def test_foreign_owner_refused_by_cli(aws, conn, capsys):
 def test_default_endpoint_comes_from_harness_up_state(aws, monkeypatch, tmp_path, capsys):
     state = tmp_path / "up.json"
     state.write_text(json.dumps({"endpoint_url": aws.endpoint_url, "region": "us-east-1"}))
-    monkeypatch.setattr(replay_cli, "STATE_FILE", state)
+    monkeypatch.setattr(harness_up, "STATE_FILE", state)
     put_failure(aws.client("s3"), [stream_record(1, "a")])
     assert run(["failures", "list", "--bucket", BUCKET, "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)) == 1
@@ -115,7 +116,7 @@ def test_a_corrupt_harness_up_state_is_an_error_naming_the_file_not_a_silent_swi
         monkeypatch, tmp_path, capsys, content):
     state = tmp_path / "up.json"
     state.write_text(content)
-    monkeypatch.setattr(replay_cli, "STATE_FILE", state)
+    monkeypatch.setattr(harness_up, "STATE_FILE", state)
     monkeypatch.setattr(replay_cli.Connection, "client", lambda *a, **k: pytest.fail("no AWS call may be made"))
     assert run(["failures", "list", "--bucket", BUCKET, "--json"]) == 2
     err = capsys.readouterr().err
@@ -123,7 +124,7 @@ def test_a_corrupt_harness_up_state_is_an_error_naming_the_file_not_a_silent_swi
 
 
 def test_no_harness_up_state_means_the_documented_aws_default(monkeypatch, tmp_path):
-    monkeypatch.setattr(replay_cli, "STATE_FILE", tmp_path / "absent.json")
+    monkeypatch.setattr(harness_up, "STATE_FILE", tmp_path / "absent.json")
     assert replay_cli.Connection(None, "eu-west-1").endpoint_url is None
 
 
