@@ -8,7 +8,7 @@ so the main CLI needs nothing else.
 
 Connection: --endpoint-url/--region, defaulting to `.harness/up.json` (written by `harness up`,
 read through `harness.up.read_up_state`) when it exists, else AWS's own endpoints and the usual
-credential chain.
+credential chain. --bucket defaults to the failure bucket of the stack deployed in that `up`.
 """
 
 from __future__ import annotations
@@ -123,9 +123,35 @@ class Connection:
             return False
 
 
+def default_bucket(conn: Connection) -> str:
+    """The failure bucket of the stack deployed in the running `harness up`, when that is unambiguous.
+
+    Only for a connection to that `up`'s backend: its buckets mean nothing on another endpoint.
+    """
+    state = _up_state()
+    if not state:
+        raise ReplayCliError("--bucket is required: no `harness up` is running (no .harness/up.json) "
+                             "whose stack's failure bucket it could default to")
+    if conn.endpoint_url != state.get("endpoint_url"):
+        raise ReplayCliError(f"--bucket is required: --endpoint-url {conn.endpoint_url} is not the running "
+                             f"`harness up`'s ({state.get('endpoint_url')}), whose failure bucket is the default")
+    buckets = state.get("failure_buckets")
+    if buckets is None:
+        raise ReplayCliError("--bucket is required: the running `harness up` has no stack deployed yet "
+                             "(`harness deploy`), so it has no failure bucket to default to")
+    if not buckets:
+        raise ReplayCliError("--bucket is required: the stack deployed in the running `harness up` has no "
+                             "S3 on-failure destination")
+    if len(buckets) > 1:
+        raise ReplayCliError(f"the stack deployed in the running `harness up` has {len(buckets)} failure buckets "
+                             f"({', '.join(buckets)}); pass --bucket with one of them")
+    return buckets[0]
+
+
 def _store(args: argparse.Namespace, conn: Connection) -> FailureStore:
+    bucket = args.bucket if args.bucket is not None else default_bucket(conn)
     try:
-        return FailureStore(conn.client("s3"), args.bucket, prefix=args.prefix, expected_owner=args.expected_owner,
+        return FailureStore(conn.client("s3"), bucket, prefix=args.prefix, expected_owner=args.expected_owner,
                             sts_client=conn.client("sts") if args.expected_owner else None)
     except ValueError as exc:
         raise ReplayCliError(str(exc)) from None
@@ -303,7 +329,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
 # -- registration ------------------------------------------------------------------------------
 
 def _add_common(p: argparse.ArgumentParser, *, filters: bool = True) -> None:
-    p.add_argument("--bucket", required=True, help="the S3 on-failure destination bucket")
+    p.add_argument("--bucket", help="the S3 on-failure destination bucket (default: the one of the stack "
+                   "deployed in the running `harness up`)")
     p.add_argument("--prefix", default="aws/lambda/", help="key prefix of failure objects (default aws/lambda/)")
     p.add_argument("--endpoint-url", help="backend endpoint (default: .harness/up.json's, else AWS)")
     p.add_argument("--region", help="AWS region (default: .harness/up.json's, AWS_REGION, or us-east-1)")
@@ -348,5 +375,5 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=cmd_replay)
 
 
-__all__ = ["Connection", "ReplayCliError", "cmd_failures_list", "cmd_failures_show", "cmd_replay",
+__all__ = ["Connection", "ReplayCliError", "cmd_failures_list", "default_bucket", "cmd_failures_show", "cmd_replay",
            "listed_row", "parse_time", "register"]
