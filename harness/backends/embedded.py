@@ -21,6 +21,7 @@ from typing import Any
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import ThreadedWSGIServer, make_server
 
+from harness.backends import moto_streams
 from harness.backends.base import Backend, BackendError, BackendInfo
 
 SERVICES = ("dynamodb", "dynamodbstreams", "s3", "sqs", "sns", "iam", "sts", "cloudwatch")
@@ -178,6 +179,7 @@ class EmbeddedBackend(Backend):
         if self._server is not None:
             return
         began = time.perf_counter()
+        moto_streams.install()  # GetRecords without moto's per-value serializer, same bytes
         # werkzeug logs every request at INFO; that drowns the harness's own progress output.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         try:
