@@ -48,6 +48,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scenarios"))  # the sample stack's own helpers (_sample: its orders)
 
 from harness.esm import EngineSettings, run_simulation  # noqa: E402
 from harness.esm.config import Backoff  # noqa: E402
@@ -216,7 +217,7 @@ def e2e_load(records: int = 10_000, *, run: str = "load", timeout: float | None 
         with tempfile.TemporaryDirectory(prefix="harness-load-") as tmp:
             return e2e_load(records, run=run, timeout=timeout, progress_every_s=progress_every_s,
                             journal_path=Path(tmp) / "journal.jsonl")
-    from harness.injector import orders
+    from _sample.orders import orders
     from harness.notifications import NotificationService
     from harness.pipeline import LocalPipeline
 

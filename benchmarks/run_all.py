@@ -20,7 +20,8 @@ HERE = Path(__file__).resolve().parent
 PEAK_KEYS = ("peak_rss_mb", "peak_rss_children_mb")
 REQUIRED_KEYS = ("invoke_overhead_ms_p50", "invoke_overhead_ms_p99", "invoke_overhead_node_ms_p50", "backend_start_s",
                  "esm_sim_records_per_s", "esm_sim_kinesis_records_per_s",
-                 "e2e_records_per_s", "e2e_ceiling_records_per_s", "e2e_ratio", "suite_wall_s",
+                 "e2e_records_per_s", "e2e_ceiling_records_per_s", "e2e_ratio", "e2e_engine_ratio",
+                 "e2e_noop_consumer_ratio", "suite_wall_s",
                  "replay_records_per_s", "peak_rss_mb")
 
 

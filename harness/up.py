@@ -2,7 +2,9 @@
 
 The stack's Lambda code and the ESM engine run inside the `up` process, so `harness deploy`
 (another process) cannot deploy by itself: it asks the running `up` over a loopback control
-port, whose address `up` writes to `.harness/up.json`.
+port, whose address `up` writes to `.harness/up.json`. That file also tells `harness failures`
+and `harness replay` where the backend is and, once a stack is deployed, its failure buckets;
+`read_up_state` is its one reader.
 """
 
 from __future__ import annotations
@@ -21,10 +23,73 @@ from rich.console import Console
 from harness.pipeline import PROJECT_ROOT, LocalPipeline
 
 STATE_FILE = PROJECT_ROOT / ".harness" / "up.json"  # where `up` says how to reach it
+_STRING_FIELDS = ("endpoint_url", "control_url", "lambda_endpoint_url", "region", "journal")
 
 
 class UpNotRunning(RuntimeError):
     pass
+
+
+class UpStateError(UpNotRunning):
+    """up.json exists but is not what `harness up` writes (corrupt, unreadable, wrong shape)."""
+
+
+def read_up_state(state_file: Path = STATE_FILE) -> dict[str, Any] | None:
+    """The running `harness up`'s state, or None when no `up` runs (no file).
+
+    A file that exists but cannot be read as `up` writes it raises UpStateError naming the file,
+    never None: a caller that falls back to AWS on None would send a command meant for the local
+    stack to a real account. `failure_buckets` (a list of names) is present once `up` has
+    deployed a stack.
+    """
+    try:
+        text = state_file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise UpStateError(f"{state_file} cannot be read ({exc.strerror or exc}); "
+                           "restart `harness up` to rewrite it") from None
+    try:
+        state = json.loads(text)
+    except ValueError as exc:
+        raise UpStateError(f"{state_file} is not JSON ({exc}); restart `harness up` to rewrite it") from None
+    if not isinstance(state, dict):
+        raise UpStateError(f"{state_file} is not a `harness up` state (a JSON object), it holds a "
+                           f"{type(state).__name__}; restart `harness up` to rewrite it")
+    for name in _STRING_FIELDS:
+        if name in state and not isinstance(state[name], str):
+            raise UpStateError(f"{state_file}: {name} must be a string, got {type(state[name]).__name__}; "
+                               "restart `harness up` to rewrite it")
+    buckets = state.get("failure_buckets", [])
+    if not isinstance(buckets, list) or not all(isinstance(b, str) for b in buckets):
+        raise UpStateError(f"{state_file}: failure_buckets must be a list of bucket names; "
+                           "restart `harness up` to rewrite it")
+    return state
+
+
+def failure_buckets(stack: Any, esm: Any) -> list[str]:
+    """The S3 on-failure destinations of `stack`'s event source mappings, sorted, each once.
+
+    Read from the ESM (the mappings as created, their destinations resolved) and limited to the
+    stack's own mapping UUIDs; SQS and SNS destinations are not buckets and are left out.
+    """
+    uuids = set(stack.mappings.values())
+    buckets: set[str] = set()
+    for mapping in esm.list_event_source_mappings():
+        if mapping.get("UUID") not in uuids:
+            continue
+        arn = ((mapping.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination") or ""
+        parts = arn.split(":", 5)  # arn:<partition>:s3:::<bucket>
+        if len(parts) == 6 and parts[0] == "arn" and parts[2] == "s3" and parts[5]:
+            buckets.add(parts[5])
+    return sorted(buckets)
+
+
+def _write_state(state_file: Path, state: dict[str, Any]) -> None:
+    """Replace up.json whole: it is rewritten while others may read it, and must never be half there."""
+    tmp = state_file.with_name(state_file.name + ".tmp")
+    tmp.write_text(json.dumps(state, indent=2))
+    tmp.replace(state_file)
 
 
 def serve(*, context: dict[str, object], deploy: bool, port: int, console: Console,
@@ -35,12 +100,15 @@ def serve(*, context: dict[str, object], deploy: bool, port: int, console: Conso
     journal_path = PROJECT_ROOT / ".harness" / "up-journal.jsonl"
     with LocalPipeline(EmbeddedBackend(port=port), journal_path=journal_path, progress=console.log) as pipe:
         lock = threading.Lock()
+        state: dict[str, Any] = {}
 
         def do_deploy(ctx: dict[str, object]) -> dict[str, Any]:
             with lock:
                 if pipe.stack is not None:
                     raise RuntimeError("a stack is already deployed in this `harness up`; restart it to deploy again")
                 stack = pipe.deploy(ctx)
+                state["failure_buckets"] = failure_buckets(stack, pipe.esm)
+                _write_state(state_file, state)  # `harness failures` takes its default bucket from here
                 return dict(stack.outputs)
 
         control = ThreadingHTTPServer(("127.0.0.1", 0), _handler(do_deploy))
@@ -49,11 +117,11 @@ def serve(*, context: dict[str, object], deploy: bool, port: int, console: Conso
         # control port and up.json must go with it, or `harness deploy` would find a dead `up`.
         try:
             state_file.parent.mkdir(parents=True, exist_ok=True)
-            state = {"endpoint_url": pipe.backend.endpoint_url,
-                     "control_url": f"http://127.0.0.1:{control.server_port}",
-                     "lambda_endpoint_url": pipe.lambda_api.endpoint_url,
-                     "region": pipe.backend.region, "journal": str(journal_path)}
-            state_file.write_text(json.dumps(state, indent=2))
+            state.update({"endpoint_url": pipe.backend.endpoint_url,
+                          "control_url": f"http://127.0.0.1:{control.server_port}",
+                          "lambda_endpoint_url": pipe.lambda_api.endpoint_url,
+                          "region": pipe.backend.region, "journal": str(journal_path)})
+            _write_state(state_file, state)
             console.print(f"[bold]embedded backend up[/] at {pipe.backend.endpoint_url}  (region {pipe.backend.region})")
             console.print(f"  try: aws --endpoint-url {pipe.backend.endpoint_url} dynamodb list-tables")
             console.print(f"  Lambda Invoke API (local runtime): {pipe.lambda_api.endpoint_url}")
@@ -103,14 +171,11 @@ def _handler(do_deploy: Any) -> type[BaseHTTPRequestHandler]:
 
 
 def request_deploy(context: dict[str, object], *, state_file: Path = STATE_FILE, timeout: float = 300) -> dict[str, str]:
-    try:
-        state = json.loads(state_file.read_text())
-    except FileNotFoundError:
-        raise UpNotRunning("no `harness up` is running (no .harness/up.json): start one in another shell") from None
-    except ValueError as exc:
-        raise UpNotRunning(f"{state_file} is not JSON ({exc}); restart `harness up` to rewrite it") from None
-    if not isinstance(state, dict) or not isinstance(state.get("control_url"), str):
-        raise UpNotRunning(f"{state_file} has no control_url; restart `harness up` to rewrite it")
+    state = read_up_state(state_file)
+    if state is None:
+        raise UpNotRunning(f"no `harness up` is running (no {state_file}): start one in another shell")
+    if "control_url" not in state:
+        raise UpStateError(f"{state_file} has no control_url; restart `harness up` to rewrite it")
     req = urllib.request.Request(state["control_url"] + "/deploy", data=json.dumps(context).encode(), method="POST",
                                  headers={"Content-Type": "application/json"})
     try:

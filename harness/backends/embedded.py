@@ -21,6 +21,7 @@ from typing import Any
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import ThreadedWSGIServer, make_server
 
+from harness.backends import moto_streams
 from harness.backends.base import Backend, BackendError, BackendInfo
 from harness.backends.moto_events import install as install_event_targets
 
@@ -180,6 +181,7 @@ class EmbeddedBackend(Backend):
             return
         began = time.perf_counter()
         install_event_targets()  # EventBridge -> SNS targets, which moto alone cannot deliver
+        moto_streams.install()  # GetRecords without moto's per-value serializer, same bytes
         # werkzeug logs every request at INFO; that drowns the harness's own progress output.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         try:

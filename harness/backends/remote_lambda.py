@@ -27,8 +27,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
-from harness.invoke import InvokeResult
-from harness.replay.lambda_invoker import LambdaApiInvoker
+from harness.invoke import InvokeResult, LambdaApiInvoker
 from harness.runtime.environment import check_function_environment
 from harness.runtime.errors import error_type_of
 from harness.runtime.spec import FunctionSpec, InvalidFunctionSpec, normalize_spec

@@ -6,8 +6,9 @@ Wiring (harness/cli.py, in build_parser, after the other subcommands):
 Each subcommand sets `func`, returns its exit status and prints its own one-line errors (exit 2),
 so the main CLI needs nothing else.
 
-Connection: --endpoint-url/--region, defaulting to `.harness/up.json` (written by `harness up`)
-when it exists, else AWS's own endpoints and the usual credential chain.
+Connection: --endpoint-url/--region, defaulting to `.harness/up.json` (written by `harness up`,
+read through `harness.up.read_up_state`) when it exists, else AWS's own endpoints and the usual
+credential chain. --bucket defaults to the failure bucket of the stack deployed in that `up`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import re
 import urllib.error
 import urllib.request
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any, Callable
 
 from rich.console import Console
@@ -29,13 +29,10 @@ from rich.table import Table
 
 from harness.failures.model import CONDITIONS
 from harness.failures.store import FailureFilters, FailureStore, Listed, StoreError, function_name_of, parse_match
-from harness.replay.lambda_invoker import LambdaApiInvoker
+from harness.invoke import LambdaApiInvoker
 from harness.replay.replayer import FAILING, Replayer, ReplayProgress, ReplaySummary
 from harness.replay.targets import ConsumerTarget, KinesisTarget, SqsTarget, TableTarget, TargetError
 from harness.replay.targets.table import REMOVE_RULES
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
-STATE_FILE = PROJECT_ROOT / ".harness" / "up.json"  # the same file harness/up.py writes
 
 err_console = Console(stderr=True)
 
@@ -74,29 +71,18 @@ def _filters(args: argparse.Namespace) -> FailureFilters:
         raise ReplayCliError(str(exc)) from None
 
 
-def _up_state(state_file: Path | None = None) -> dict[str, Any]:
+def _up_state() -> dict[str, Any]:
     """`harness up`'s state; {} when there is none (then the default is AWS, as documented).
 
     A file that exists but cannot be read as `harness up` writes it is an error, not {}: falling
     back to AWS there would send a replay meant for the local stack to a real account.
     """
-    path = state_file or STATE_FILE
+    from harness import up
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}
-    except OSError as exc:
-        raise ReplayCliError(f"{path} cannot be read ({exc.strerror or exc}); fix it, delete it to use AWS, "
-                             "or pass --endpoint-url") from None
-    try:
-        state = json.loads(text)
-    except ValueError as exc:
-        raise ReplayCliError(f"{path} is not valid JSON ({exc}); it is written by `harness up`: restart it, "
-                             "delete the file to use AWS, or pass --endpoint-url") from None
-    if not isinstance(state, dict) or not isinstance(state.get("endpoint_url", ""), str):
-        raise ReplayCliError(f"{path} is not a `harness up` state (expected an object with endpoint_url); "
-                             "restart `harness up`, delete the file to use AWS, or pass --endpoint-url")
-    return state
+        return up.read_up_state(up.STATE_FILE) or {}
+    except up.UpStateError as exc:
+        raise ReplayCliError(f"{exc}, delete the file to use AWS, or pass --endpoint-url") from None
 
 
 class Connection:
@@ -137,9 +123,35 @@ class Connection:
             return False
 
 
+def default_bucket(conn: Connection) -> str:
+    """The failure bucket of the stack deployed in the running `harness up`, when that is unambiguous.
+
+    Only for a connection to that `up`'s backend: its buckets mean nothing on another endpoint.
+    """
+    state = _up_state()
+    if not state:
+        raise ReplayCliError("--bucket is required: no `harness up` is running (no .harness/up.json) "
+                             "whose stack's failure bucket it could default to")
+    if conn.endpoint_url != state.get("endpoint_url"):
+        raise ReplayCliError(f"--bucket is required: --endpoint-url {conn.endpoint_url} is not the running "
+                             f"`harness up`'s ({state.get('endpoint_url')}), whose failure bucket is the default")
+    buckets = state.get("failure_buckets")
+    if buckets is None:
+        raise ReplayCliError("--bucket is required: the running `harness up` has no stack deployed yet "
+                             "(`harness deploy`), so it has no failure bucket to default to")
+    if not buckets:
+        raise ReplayCliError("--bucket is required: the stack deployed in the running `harness up` has no "
+                             "S3 on-failure destination")
+    if len(buckets) > 1:
+        raise ReplayCliError(f"the stack deployed in the running `harness up` has {len(buckets)} failure buckets "
+                             f"({', '.join(buckets)}); pass --bucket with one of them")
+    return buckets[0]
+
+
 def _store(args: argparse.Namespace, conn: Connection) -> FailureStore:
+    bucket = args.bucket if args.bucket is not None else default_bucket(conn)
     try:
-        return FailureStore(conn.client("s3"), args.bucket, prefix=args.prefix, expected_owner=args.expected_owner,
+        return FailureStore(conn.client("s3"), bucket, prefix=args.prefix, expected_owner=args.expected_owner,
                             sts_client=conn.client("sts") if args.expected_owner else None)
     except ValueError as exc:
         raise ReplayCliError(str(exc)) from None
@@ -321,7 +333,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
 # -- registration ------------------------------------------------------------------------------
 
 def _add_common(p: argparse.ArgumentParser, *, filters: bool = True) -> None:
-    p.add_argument("--bucket", required=True, help="the S3 on-failure destination bucket")
+    p.add_argument("--bucket", help="the S3 on-failure destination bucket (default: the one of the stack "
+                   "deployed in the running `harness up`)")
     p.add_argument("--prefix", default="aws/lambda/", help="key prefix of failure objects (default aws/lambda/)")
     p.add_argument("--endpoint-url", help="backend endpoint (default: .harness/up.json's, else AWS)")
     p.add_argument("--region", help="AWS region (default: .harness/up.json's, AWS_REGION, or us-east-1)")
@@ -369,5 +382,5 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=cmd_replay)
 
 
-__all__ = ["Connection", "ReplayCliError", "cmd_failures_list", "cmd_failures_show", "cmd_replay",
+__all__ = ["Connection", "ReplayCliError", "cmd_failures_list", "default_bucket", "cmd_failures_show", "cmd_replay",
            "listed_row", "parse_time", "register"]

@@ -11,7 +11,7 @@ import pytest
 from rich.console import Console
 
 from harness.deploy.synth import SynthError
-from harness.up import UpNotRunning, request_deploy, serve
+from harness.up import UpNotRunning, UpStateError, read_up_state, request_deploy, serve
 
 
 def test_a_failed_first_deploy_leaves_no_state_file_and_closes_the_control_port(tmp_path: Path) -> None:
@@ -20,7 +20,7 @@ def test_a_failed_first_deploy_leaves_no_state_file_and_closes_the_control_port(
     real_write = Path.write_text
 
     def spy(self: Path, data: str, *args: object, **kwargs: object) -> int:
-        if self == state_file:
+        if self.parent == state_file.parent and self.name.startswith(state_file.name):  # up.json or its .tmp
             seen.update(json.loads(data))
         return real_write(self, data, *args, **kwargs)
 
@@ -112,3 +112,124 @@ def test_control_port_answers_bad_requests_with_the_reason_and_deploys_nothing(t
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_read_up_state_is_none_without_a_running_up_and_the_state_when_there_is_one(tmp_path: Path) -> None:
+    state_file = tmp_path / "up.json"
+    assert read_up_state(state_file) is None
+    state_file.write_text(json.dumps({"endpoint_url": "http://127.0.0.1:1", "region": "eu-west-1"}))
+    assert read_up_state(state_file) == {"endpoint_url": "http://127.0.0.1:1", "region": "eu-west-1"}
+
+
+@pytest.mark.parametrize(("content", "reason"), [
+    ("{not json", "is not JSON"),
+    ("[1, 2]", "it holds a list"),
+    ('{"endpoint_url": 5}', "endpoint_url must be a string, got int"),
+    ('{"control_url": null}', "control_url must be a string, got NoneType"),
+])
+def test_read_up_state_names_the_file_and_says_to_restart_up(tmp_path: Path, content: str, reason: str) -> None:
+    state_file = tmp_path / "up.json"
+    state_file.write_text(content)
+    with pytest.raises(UpStateError, match=f"^{state_file}.*{reason}.*restart `harness up`"):
+        read_up_state(state_file)
+
+
+def test_an_unreadable_state_file_is_an_error_not_no_up(tmp_path: Path) -> None:
+    state_file = tmp_path / "up.json"
+    state_file.mkdir()  # reading a directory fails with an OSError other than FileNotFoundError
+    with pytest.raises(UpStateError, match=f"^{state_file} cannot be read.*restart `harness up`"):
+        read_up_state(state_file)
+
+
+def test_deploy_and_replay_cli_report_a_corrupt_state_file_in_the_same_words(tmp_path: Path, monkeypatch,
+                                                                             capsys) -> None:
+    """One reader: `harness deploy` and `harness failures` must not disagree about the same file."""
+    import argparse
+
+    from harness import up
+    from harness.replay.cli import register
+
+    state_file = tmp_path / "up.json"
+    state_file.write_text('{"endpoint_url": ')
+    with pytest.raises(UpNotRunning) as deploy_error:
+        request_deploy({}, state_file=state_file)
+    monkeypatch.setattr(up, "STATE_FILE", state_file)
+    parser = argparse.ArgumentParser(prog="harness")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["failures", "list", "--bucket", "b"])
+    assert args.func(args) == 2
+    err = " ".join(capsys.readouterr().err.split())  # rich wraps long lines
+    assert str(deploy_error.value) in err
+
+
+ASSEMBLY = Path(__file__).parent / "fixtures" / "assembly"
+
+
+def test_up_records_the_deployed_stacks_failure_bucket_for_harness_failures(tmp_path: Path, monkeypatch,
+                                                                            capsys) -> None:
+    """Before a deploy up.json has no failure_buckets; each deploy rewrites it with the S3 on-failure
+    destinations of the stack's mappings, and `harness failures list` needs no --bucket then."""
+    import argparse
+
+    from harness import up
+    from harness.deploy import synth
+    from harness.replay.cli import register
+
+    template = json.loads((ASSEMBLY / "Fixture.template.json").read_text())
+    monkeypatch.setattr(synth, "synthesize", lambda context, **kw: synth.SynthResult(
+        template=template, assembly_dir=ASSEMBLY, stack_name="Fixture", cached=True))
+    state_file = tmp_path / "up.json"
+    monkeypatch.setattr(up, "STATE_FILE", state_file)
+    stop = threading.Event()
+    failed: list[BaseException] = []
+
+    def run_up() -> None:
+        try:
+            serve(context={}, deploy=False, port=0, console=Console(file=open(tmp_path / "up.txt", "w")),
+                  state_file=state_file, stop_event=stop)
+        except BaseException as exc:  # noqa: BLE001 (reported by the assertion below)
+            failed.append(exc)
+
+    thread = threading.Thread(target=run_up, daemon=True)
+    thread.start()
+    try:
+        for _ in range(300):
+            if state_file.exists() or failed:
+                break
+            threading.Event().wait(0.1)
+        assert not failed and "failure_buckets" not in read_up_state(state_file)
+        outputs = request_deploy({}, state_file=state_file)
+        state = read_up_state(state_file)
+        assert state["failure_buckets"] == [outputs["FailureBucketName"]]
+
+        import boto3
+
+        s3 = boto3.client("s3", endpoint_url=state["endpoint_url"], region_name=state["region"],
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+        s3.put_object(Bucket=outputs["FailureBucketName"], Key="aws/lambda/u/shard/junk", Body=b"nope")
+        parser = argparse.ArgumentParser(prog="harness")
+        register(parser.add_subparsers(dest="command", required=True))
+        args = parser.parse_args(["failures", "list", "--json"])
+        assert args.func(args) == 0
+        assert [row["key"] for row in json.loads(capsys.readouterr().out)] == ["aws/lambda/u/shard/junk"]
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+    assert not thread.is_alive() and not failed and not state_file.exists()
+
+
+def test_failure_buckets_are_the_s3_destinations_of_the_stacks_own_mappings() -> None:
+    from types import SimpleNamespace
+
+    from harness.up import failure_buckets
+
+    def mapping(uuid: str, destination: str | None) -> dict:
+        return {"UUID": uuid, "DestinationConfig": {"OnFailure": {"Destination": destination} if destination else {}}}
+
+    esm = SimpleNamespace(list_event_source_mappings=lambda: [
+        mapping("u1", "arn:aws:s3:::b-two"), mapping("u2", "arn:aws:s3:::b-one"), mapping("u3", "arn:aws:s3:::b-one"),
+        mapping("u4", "arn:aws:sqs:us-east-1:123456789012:dlq"), mapping("u5", None),
+        mapping("other-stack", "arn:aws:s3:::not-ours")])
+    stack = SimpleNamespace(mappings={f"M{i}": f"u{i}" for i in range(1, 6)})
+    assert failure_buckets(stack, esm) == ["b-one", "b-two"]
+    assert failure_buckets(SimpleNamespace(mappings={"M": "u4"}), esm) == []

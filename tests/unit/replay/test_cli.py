@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from harness import up as harness_up
 from harness.replay import cli as replay_cli
 from harness.replay.cli import ReplayCliError, parse_time, register
 from replay_objects import BUCKET, TABLE, put_failure, stream_record
@@ -22,7 +23,7 @@ def run(argv: list[str]) -> int:
 
 @pytest.fixture
 def conn(aws, monkeypatch, tmp_path):
-    monkeypatch.setattr(replay_cli, "STATE_FILE", tmp_path / "absent.json")
+    monkeypatch.setattr(harness_up, "STATE_FILE", tmp_path / "absent.json")
     monkeypatch.setenv("COLUMNS", "300")  # rich folds narrow tables
     return ["--bucket", BUCKET, "--endpoint-url", aws.endpoint_url]
 
@@ -104,7 +105,7 @@ def test_foreign_owner_refused_by_cli(aws, conn, capsys):
 def test_default_endpoint_comes_from_harness_up_state(aws, monkeypatch, tmp_path, capsys):
     state = tmp_path / "up.json"
     state.write_text(json.dumps({"endpoint_url": aws.endpoint_url, "region": "us-east-1"}))
-    monkeypatch.setattr(replay_cli, "STATE_FILE", state)
+    monkeypatch.setattr(harness_up, "STATE_FILE", state)
     put_failure(aws.client("s3"), [stream_record(1, "a")])
     assert run(["failures", "list", "--bucket", BUCKET, "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)) == 1
@@ -115,7 +116,7 @@ def test_a_corrupt_harness_up_state_is_an_error_naming_the_file_not_a_silent_swi
         monkeypatch, tmp_path, capsys, content):
     state = tmp_path / "up.json"
     state.write_text(content)
-    monkeypatch.setattr(replay_cli, "STATE_FILE", state)
+    monkeypatch.setattr(harness_up, "STATE_FILE", state)
     monkeypatch.setattr(replay_cli.Connection, "client", lambda *a, **k: pytest.fail("no AWS call may be made"))
     assert run(["failures", "list", "--bucket", BUCKET, "--json"]) == 2
     err = capsys.readouterr().err
@@ -123,8 +124,48 @@ def test_a_corrupt_harness_up_state_is_an_error_naming_the_file_not_a_silent_swi
 
 
 def test_no_harness_up_state_means_the_documented_aws_default(monkeypatch, tmp_path):
-    monkeypatch.setattr(replay_cli, "STATE_FILE", tmp_path / "absent.json")
+    monkeypatch.setattr(harness_up, "STATE_FILE", tmp_path / "absent.json")
     assert replay_cli.Connection(None, "eu-west-1").endpoint_url is None
+
+
+def _up_json(monkeypatch, tmp_path, aws, **extra):
+    state = tmp_path / "up.json"
+    state.write_text(json.dumps({"endpoint_url": aws.endpoint_url, "region": "us-east-1", **extra}))
+    monkeypatch.setattr(harness_up, "STATE_FILE", state)
+
+
+def test_bucket_defaults_to_the_one_failure_bucket_of_the_stack_in_harness_up(aws, monkeypatch, tmp_path, capsys):
+    _up_json(monkeypatch, tmp_path, aws, failure_buckets=[BUCKET])
+    key = put_failure(aws.client("s3"), [stream_record(1, "a")])
+    assert run(["failures", "list", "--json"]) == 0
+    assert [r["key"] for r in json.loads(capsys.readouterr().out)] == [key]
+    assert run(["failures", "show", key, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["key"] == key
+    assert run(["replay", "--target", "table", "--table", TABLE, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["objects"] == 1
+
+
+@pytest.mark.parametrize(("extra", "reason"), [
+    ({"failure_buckets": ["b-one", "b-two"]}, "has 2 failure buckets (b-one, b-two); pass --bucket"),
+    ({"failure_buckets": []}, "--bucket is required: the stack deployed in the running `harness up` has no S3"),
+    ({}, "--bucket is required: the running `harness up` has no stack deployed yet"),
+])
+def test_no_single_failure_bucket_in_harness_up_is_an_error_saying_why(aws, monkeypatch, tmp_path, capsys,
+                                                                        extra, reason):
+    _up_json(monkeypatch, tmp_path, aws, **extra)
+    for argv in (["failures", "list"], ["failures", "show", "k"], ["replay", "--target", "table", "--table", TABLE]):
+        assert run(argv) == 2
+        assert reason in " ".join(capsys.readouterr().err.split())
+
+
+def test_without_harness_up_or_on_another_endpoint_bucket_is_required(aws, monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(harness_up, "STATE_FILE", tmp_path / "absent.json")
+    assert run(["failures", "list", "--endpoint-url", aws.endpoint_url]) == 2
+    assert "--bucket is required: no `harness up` is running" in capsys.readouterr().err
+    _up_json(monkeypatch, tmp_path, aws, failure_buckets=[BUCKET])
+    assert run(["failures", "list", "--endpoint-url", "http://127.0.0.1:9"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "--bucket is required: --endpoint-url http://127.0.0.1:9 is not the running `harness up`'s" in err
 
 
 def test_parse_time_iso_and_relative():

@@ -10,8 +10,7 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
-from harness.invoke import InvokeServiceError
-from harness.replay import LambdaApiInvoker
+from harness.invoke import InvokeServiceError, LambdaApiInvoker
 
 
 def _client():
@@ -48,3 +47,14 @@ def test_service_errors_mean_not_reached(code, throttled):
         with pytest.raises(InvokeServiceError, match=f"Invoke f: {code}") as info:
             LambdaApiInvoker(client).invoke("f", b"{}")
     assert info.value.throttled is throttled
+
+
+def test_the_remote_runtime_does_not_import_replay():
+    """The backends sit below replay in the data flow: reaching a real Lambda must not load harness.replay."""
+    import subprocess
+    import sys
+
+    code = ("import sys, harness.backends.remote_lambda; "
+            "print(sorted(m for m in sys.modules if m == 'harness.replay' or m.startswith('harness.replay.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
