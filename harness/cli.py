@@ -72,10 +72,25 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _flag_source(args: argparse.Namespace) -> Any:
+    """The stack source the --app/--assembly/--template/--stack flags name, None when none is given."""
+    from harness.deploy.sources import SourceError
+    from harness.deploy.sources.options import resolve_source_args
+    from harness.project import ProjectError
+
+    if not any(getattr(args, k, None) for k in ("app", "assembly", "template", "stack")):
+        return None
+    try:
+        return resolve_source_args(args)[1]
+    except (SourceError, ProjectError) as exc:
+        raise CliError(str(exc)) from None
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     from harness.up import serve
 
-    return serve(context=_parse_context(args.context), deploy=args.deploy, port=args.port, console=console)
+    return serve(context=_parse_context(args.context), deploy=args.deploy, port=args.port, console=console,
+                 source=_flag_source(args))
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
@@ -87,9 +102,15 @@ def cmd_deploy(args: argparse.Namespace) -> int:
             raise CliError("--dry-run and --stack-name apply to --backend aws only")
         from harness.up import request_deploy
 
-        outputs = request_deploy(context)
+        source = _flag_source(args)
+        outputs = request_deploy(context, source=source.spec if source is not None else None)
         print(json.dumps(outputs, indent=2))
         return 0
+    if _flag_source(args) is not None:
+        # UNFINISHED: `cdk deploy` of infra/ only; another source needs its own deploy command (cdk deploy
+        # --app <assembly> for an app or assembly, sam deploy / aws cloudformation deploy for a template).
+        raise CliError("deploy --backend aws deploys the sample's infra/ only for now; --app/--assembly/--template "
+                       "apply to the running `harness up`")
     if args.backend != "aws":
         raise CliError(f"deploy --backend {args.backend}: only 'aws' is deployed by this command; for the "
                        "embedded backend run `harness up` then `harness deploy`, for LocalStack use "
@@ -146,14 +167,14 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from harness.deploy.sources.options import add_source_arguments
+
     parser = argparse.ArgumentParser(prog="harness", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("demo", help="deploy to the embedded backend, run the canonical scenarios, write the report")
     p.add_argument("names", nargs="*", metavar="SCENARIO", help="scenario names (default: all; see `harness scenarios list`)")
     p.add_argument("--report-dir", help="where to write report.html, report.md, result.json, junit.xml (default reports/demo)")
-    from harness.deploy.sources.options import add_source_arguments
-
     add_source_arguments(p)
     p.set_defaults(func=cmd_demo)
 
@@ -166,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=0, help="moto server port (default: a free one)")
     p.add_argument("--deploy", action="store_true", help="deploy the stack right away")
     p.add_argument("-c", "--context", action="append", default=[], help="CDK context key=value (repeatable)")
+    add_source_arguments(p)
     p.set_defaults(func=cmd_up)
 
     p = sub.add_parser("deploy", help="deploy infra/ to the running `harness up`, or with --backend aws to AWS")
@@ -173,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", help="aws: synthesize and run `cdk deploy` (default: ask the running `harness up`)")
     p.add_argument("--dry-run", action="store_true", help="with --backend aws: print the command and resources only")
     p.add_argument("--stack-name", help="with --backend aws: the CloudFormation stack name (default ResiliencePipeline)")
+    add_source_arguments(p)
     p.set_defaults(func=cmd_deploy)
 
     p = sub.add_parser("report", help="render report.html + report.md from a saved scenarios result or demo dir")

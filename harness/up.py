@@ -20,9 +20,9 @@ from typing import Any
 
 from rich.console import Console
 
-from harness.pipeline import PROJECT_ROOT, LocalPipeline
+from harness.pipeline import LocalPipeline
 
-STATE_FILE = PROJECT_ROOT / ".harness" / "up.json"  # where `up` says how to reach it
+STATE_FILE: Path | None = None  # set to pin up.json somewhere (tests); None: the project's (default_state_file)
 _STRING_FIELDS = ("endpoint_url", "control_url", "lambda_endpoint_url", "region", "journal")
 
 
@@ -34,7 +34,21 @@ class UpStateError(UpNotRunning):
     """up.json exists but is not what `harness up` writes (corrupt, unreadable, wrong shape)."""
 
 
-def read_up_state(state_file: Path = STATE_FILE) -> dict[str, Any] | None:
+def default_state_file() -> Path:
+    """Where `up` says how to reach it: `.harness/up.json` in the current project (the folder of its
+    harness.toml / [tool.harness]), so `harness failures` run in that project finds its `up`."""
+    from harness.project import ProjectError, load_project
+
+    if STATE_FILE is not None:
+        return STATE_FILE
+    try:
+        root = load_project().root
+    except (ProjectError, OSError):
+        root = Path.cwd()
+    return root / ".harness" / "up.json"
+
+
+def read_up_state(state_file: Path | None = None) -> dict[str, Any] | None:
     """The running `harness up`'s state, or None when no `up` runs (no file).
 
     A file that exists but cannot be read as `up` writes it raises UpStateError naming the file,
@@ -42,6 +56,7 @@ def read_up_state(state_file: Path = STATE_FILE) -> dict[str, Any] | None:
     stack to a real account. `failure_buckets` (a list of names) is present once `up` has
     deployed a stack.
     """
+    state_file = state_file or default_state_file()
     try:
         text = state_file.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -93,20 +108,23 @@ def _write_state(state_file: Path, state: dict[str, Any]) -> None:
 
 
 def serve(*, context: dict[str, object], deploy: bool, port: int, console: Console,
-          state_file: Path = STATE_FILE, stop_event: threading.Event | None = None) -> int:
+          state_file: Path | None = None, stop_event: threading.Event | None = None, source: Any = None) -> int:
+    """Run the embedded backend, the runtime and the ESM until stopped; deploy `source` (default:
+    the project's stack) with `--deploy` or when `harness deploy` asks, which may name another."""
     from harness.backends.embedded import EmbeddedBackend
 
+    state_file = state_file or default_state_file()
     stop = stop_event or threading.Event()
-    journal_path = PROJECT_ROOT / ".harness" / "up-journal.jsonl"
+    journal_path = state_file.parent / "up-journal.jsonl"
     with LocalPipeline(EmbeddedBackend(port=port), journal_path=journal_path, progress=console.log) as pipe:
         lock = threading.Lock()
         state: dict[str, Any] = {}
 
-        def do_deploy(ctx: dict[str, object]) -> dict[str, Any]:
+        def do_deploy(ctx: dict[str, object], spec: dict[str, Any] | None = None) -> dict[str, Any]:
             with lock:
                 if pipe.stack is not None:
                     raise RuntimeError("a stack is already deployed in this `harness up`; restart it to deploy again")
-                stack = pipe.deploy(ctx)
+                stack = pipe.deploy(ctx or None, source=_deploy_source(spec, source))
                 state["failure_buckets"] = failure_buckets(stack, pipe.esm)
                 _write_state(state_file, state)  # `harness failures` takes its default bucket from here
                 return dict(stack.outputs)
@@ -149,10 +167,13 @@ def _handler(do_deploy: Any) -> type[BaseHTTPRequestHandler]:
                 return
             try:
                 length = int(self.headers.get("Content-Length") or 0)
-                ctx = json.loads(self.rfile.read(length) or b"{}")
+                body = json.loads(self.rfile.read(length) or b"{}")
+                if not isinstance(body, dict):
+                    raise ValueError(f"the deploy request must be a JSON object, got {type(body).__name__}")
+                ctx, spec = body.get("context", {}), body.get("source")
                 if not isinstance(ctx, dict):
                     raise ValueError(f"the deploy context must be a JSON object, got {type(ctx).__name__}")
-                self._reply(200, {"outputs": do_deploy(ctx)})
+                self._reply(200, {"outputs": do_deploy(ctx, spec)})
             except Exception as exc:  # the client prints it; the daemon keeps running
                 self._reply(500, {"error": f"{type(exc).__name__}: {exc}"})
 
@@ -170,13 +191,33 @@ def _handler(do_deploy: Any) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def request_deploy(context: dict[str, object], *, state_file: Path = STATE_FILE, timeout: float = 300) -> dict[str, str]:
+def _deploy_source(spec: dict[str, Any] | None, default: Any) -> Any:
+    """The stack source a deploy request names ({kind, path, stack}), else `up`'s own, else the project's."""
+    from harness.deploy.sources import SOURCE_KINDS, SourceError, SourceSpec, open_source
+    from harness.scenarios.runner import default_source
+
+    if spec is None:
+        return default or default_source()
+    if not isinstance(spec, dict) or spec.get("kind") not in SOURCE_KINDS or not isinstance(spec.get("path"), str):
+        raise SourceError(f"the deploy request's source must be {{kind: {'|'.join(SOURCE_KINDS)}, path, stack}}, "
+                          f"got {spec!r}")
+    return open_source(SourceSpec(spec["kind"], Path(spec["path"]), spec.get("stack")),
+                       cache_dir=default_state_file().parent / "synth")
+
+
+def request_deploy(context: dict[str, object], *, source: Any = None, state_file: Path | None = None,
+                   timeout: float = 300) -> dict[str, str]:
+    """Ask the running `up` to deploy; `source` (a SourceSpec) names another stack than `up`'s own."""
+    state_file = state_file or default_state_file()
     state = read_up_state(state_file)
     if state is None:
         raise UpNotRunning(f"no `harness up` is running (no {state_file}): start one in another shell")
     if "control_url" not in state:
         raise UpStateError(f"{state_file} has no control_url; restart `harness up` to rewrite it")
-    req = urllib.request.Request(state["control_url"] + "/deploy", data=json.dumps(context).encode(), method="POST",
+    body: dict[str, Any] = {"context": context}
+    if source is not None:
+        body["source"] = {"kind": source.kind, "path": str(Path(source.path).resolve()), "stack": source.stack}
+    req = urllib.request.Request(state["control_url"] + "/deploy", data=json.dumps(body).encode(), method="POST",
                                  headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:

@@ -80,7 +80,7 @@ def _up_state() -> dict[str, Any]:
     from harness import up
 
     try:
-        return up.read_up_state(up.STATE_FILE) or {}
+        return up.read_up_state() or {}
     except up.UpStateError as exc:
         raise ReplayCliError(f"{exc}, delete the file to use AWS, or pass --endpoint-url") from None
 

@@ -90,7 +90,8 @@ def test_control_port_answers_bad_requests_with_the_reason_and_deploys_nothing(t
     from harness.up import _handler
 
     deployed: list[object] = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(lambda ctx: deployed.append(ctx) or {"A": "1"}))
+    server = ThreadingHTTPServer(("127.0.0.1", 0),
+                                 _handler(lambda ctx, spec: deployed.append((ctx, spec)) or {"A": "1"}))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         def post(body: bytes, length: str) -> tuple[int, dict]:
@@ -103,12 +104,15 @@ def test_control_port_answers_bad_requests_with_the_reason_and_deploys_nothing(t
             conn.close()
             return answer
 
-        assert post(b"[1]", "3") == (500, {"error": "ValueError: the deploy context must be a JSON object, got list"})
+        assert post(b"[1]", "3") == (500, {"error": "ValueError: the deploy request must be a JSON object, got list"})
+        assert post(b'{"context": [1]}', "16") == (
+            500, {"error": "ValueError: the deploy context must be a JSON object, got list"})
         status, answer = post(b"{}", "two")
         assert status == 500 and answer["error"].startswith("ValueError: invalid literal for int()")
         assert deployed == []
-        assert post(b'{"k": 1}', "8") == (200, {"outputs": {"A": "1"}})
-        assert deployed == [{"k": 1}]
+        body = b'{"context": {"k": 1}, "source": {"kind": "template", "path": "/t.yaml", "stack": null}}'
+        assert post(body, str(len(body))) == (200, {"outputs": {"A": "1"}})
+        assert deployed == [({"k": 1}, {"kind": "template", "path": "/t.yaml", "stack": None})]
     finally:
         server.shutdown()
         server.server_close()
@@ -176,8 +180,16 @@ def test_up_records_the_deployed_stacks_failure_bucket_for_harness_failures(tmp_
     from harness.replay.cli import register
 
     template = json.loads((ASSEMBLY / "Fixture.template.json").read_text())
-    monkeypatch.setattr(synth, "synthesize", lambda context, **kw: synth.SynthResult(
-        template=template, assembly_dir=ASSEMBLY, stack_name="Fixture", cached=True))
+
+    class FixtureSource:  # the stack `up` deploys by default (its --app/--template...)
+        accepts_context = True
+
+        def synthesize(self, context=None):
+            return synth.SynthResult(template=template, assembly_dir=ASSEMBLY, stack_name="Fixture", cached=True)
+
+        def label(self) -> str:
+            return "fixture assembly"
+
     state_file = tmp_path / "up.json"
     monkeypatch.setattr(up, "STATE_FILE", state_file)
     stop = threading.Event()
@@ -186,7 +198,7 @@ def test_up_records_the_deployed_stacks_failure_bucket_for_harness_failures(tmp_
     def run_up() -> None:
         try:
             serve(context={}, deploy=False, port=0, console=Console(file=open(tmp_path / "up.txt", "w")),
-                  state_file=state_file, stop_event=stop)
+                  state_file=state_file, stop_event=stop, source=FixtureSource())
         except BaseException as exc:  # noqa: BLE001 (reported by the assertion below)
             failed.append(exc)
 
@@ -233,3 +245,49 @@ def test_failure_buckets_are_the_s3_destinations_of_the_stacks_own_mappings() ->
     stack = SimpleNamespace(mappings={f"M{i}": f"u{i}" for i in range(1, 6)})
     assert failure_buckets(stack, esm) == ["b-one", "b-two"]
     assert failure_buckets(SimpleNamespace(mappings={"M": "u4"}), esm) == []
+
+
+KINESIS_TEMPLATE = Path(__file__).resolve().parents[3] / "examples" / "kinesis" / "template.yaml"
+
+
+@pytest.mark.timeout(300)
+def test_harness_deploy_names_another_stack_source_for_the_running_up(tmp_path: Path, monkeypatch) -> None:
+    """`harness deploy --template FILE` asks the running `up` to deploy that stack (here a SAM
+    template with Kinesis streams), not the project's; the failure bucket follows it into up.json."""
+    from harness import up
+    from harness.deploy.sources import SourceSpec
+
+    state_file = tmp_path / "up.json"
+    monkeypatch.setattr(up, "STATE_FILE", state_file)
+    stop = threading.Event()
+    failed: list[BaseException] = []
+
+    def run_up() -> None:
+        try:
+            serve(context={}, deploy=False, port=0, console=Console(file=open(tmp_path / "up.txt", "w")),
+                  state_file=state_file, stop_event=stop)
+        except BaseException as exc:  # noqa: BLE001 (reported by the assertion below)
+            failed.append(exc)
+
+    thread = threading.Thread(target=run_up, daemon=True)
+    thread.start()
+    try:
+        for _ in range(300):
+            if state_file.exists() or failed:
+                break
+            threading.Event().wait(0.1)
+        assert not failed
+        with pytest.raises(RuntimeError, match="template"):
+            request_deploy({"batchSize": 5}, source=SourceSpec("template", KINESIS_TEMPLATE), state_file=state_file)
+        request_deploy({}, source=SourceSpec("template", KINESIS_TEMPLATE), state_file=state_file)
+        state = read_up_state(state_file)
+        import boto3
+
+        kinesis = boto3.client("kinesis", endpoint_url=state["endpoint_url"], region_name=state["region"],
+                               aws_access_key_id="testing", aws_secret_access_key="testing")
+        assert len(kinesis.list_streams()["StreamNames"]) == 3
+        assert len(state["failure_buckets"]) == 1
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+    assert not failed

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+import harness.up as harness_up
 from harness.esm.destinations import FailureRecord as Written
 from harness.esm.destinations import build_envelope, s3_key
 from harness.esm.sources import kinesis as k
@@ -147,7 +148,7 @@ def run_cli(argv: list[str]) -> int:
 
 @pytest.fixture
 def conn(aws, monkeypatch, tmp_path):
-    monkeypatch.setattr(replay_cli, "STATE_FILE", tmp_path / "absent.json")
+    monkeypatch.setattr(harness_up, "STATE_FILE", tmp_path / "absent.json")
     monkeypatch.setenv("COLUMNS", "300")
     return ["--bucket", BUCKET, "--endpoint-url", aws.endpoint_url]
 
