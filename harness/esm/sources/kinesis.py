@@ -32,6 +32,7 @@ import binascii
 import datetime as dt
 import json
 import re
+from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -70,11 +71,23 @@ def stream_arn_of(event_source_arn: str) -> str:
     return m.group(1) if m else event_source_arn
 
 
+def _json_number(value: Any) -> Any:
+    if isinstance(value, Decimal):  # YAML/JSON scenario files read numbers as Decimals
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def data_bytes(value: Any) -> bytes:
+    """The bytes a record carries for a `data` value (simulate's records, a scenario's items): a
+    string as its UTF-8 bytes, any other JSON value as its JSON text, as a JSON producer sends it."""
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    return json.dumps(value, default=_json_number, separators=(",", ":")).encode("utf-8")
+
+
 def encode_data(value: Any) -> str:
-    """simulate's `data`: a string is sent as its UTF-8 bytes, any other JSON value as its JSON
-    text; returned base64, as the record carries it."""
-    raw = value.encode() if isinstance(value, str) else json.dumps(value, separators=(",", ":")).encode()
-    return base64.b64encode(raw).decode("ascii")
+    """`data_bytes`, base64-encoded, as the record Lambda delivers carries it."""
+    return base64.b64encode(data_bytes(value)).decode("ascii")
 
 
 def arrival_seconds(value: Any) -> float:

@@ -74,6 +74,22 @@ def writer_for(kind: str) -> WriterFactory:
         raise ValueError(f"no scenario writer for stream kind {kind!r}; known: {', '.join(sorted(writers))}") from None
 
 
+def read_shards(source: Any) -> list[tuple[str, dict[str, Any]]]:
+    """Every record of an ESM stream source (harness.esm.sources), as (shard id, Lambda-shaped record),
+    shards parents first, each from its horizon to its end (or to what it holds now)."""
+    from harness.esm.sources import parent_first
+
+    out: list[tuple[str, dict[str, Any]]] = []
+    for shard in parent_first(source.list_shards()):
+        cursor = source.open(shard.shard_id, starting_position="TRIM_HORIZON")
+        while True:
+            records, done = cursor.read(1000)
+            out.extend((shard.shard_id, r) for r in records)
+            if done or not records:
+                break
+    return out
+
+
 def pair_with_writes(records: list[tuple[str, dict[str, Any]]], writes: list[Write],
                      key_of: Callable[[dict[str, Any]], str]) -> list[tuple[tuple[str, dict[str, Any]], int | None]]:
     """Pair (shard, record) with the index of the write that made it: per key, in order (a stream
@@ -89,4 +105,4 @@ def pair_with_writes(records: list[tuple[str, dict[str, Any]]], writes: list[Wri
     return out
 
 
-__all__ = ["StreamRecord", "StreamWriter", "Write", "pair_with_writes", "writer_for"]
+__all__ = ["StreamRecord", "StreamWriter", "Write", "pair_with_writes", "read_shards", "writer_for"]

@@ -16,7 +16,7 @@ from typing import Any, Mapping, Sequence
 from boto3.dynamodb.types import TypeSerializer
 
 from harness.scenarios.model import ScenarioError
-from harness.scenarios.streams import StreamRecord, Write, pair_with_writes
+from harness.scenarios.streams import StreamRecord, Write, pair_with_writes, read_shards
 
 _SER = TypeSerializer()
 
@@ -148,21 +148,12 @@ class DynamoDBWriter:
 
     # -- reading back -------------------------------------------------------------------------
     def read_back(self, writes: list[Write]) -> list[StreamRecord]:
-        from harness.esm.sources import parent_first
         from harness.esm.sources.dynamodb_streams import DynamoDBStreamSource
 
         source = DynamoDBStreamSource(self.pipe.backend.client("dynamodbstreams"), self.stream_arn,
                                       self.pipe.backend.region)
-        raw: list[tuple[str, dict[str, Any]]] = []
-        for shard in parent_first(source.list_shards()):
-            cursor = source.open(shard.shard_id, starting_position="TRIM_HORIZON")
-            while True:
-                records, done = cursor.read(1000)
-                raw.extend((shard.shard_id, r) for r in records)
-                if done or not records:
-                    break
         out = []
-        for (shard, rec), index in pair_with_writes(raw, writes, record_key):
+        for (shard, rec), index in pair_with_writes(read_shards(source), writes, record_key):
             ddb = rec["dynamodb"]
             out.append(StreamRecord(seq=ddb["SequenceNumber"], shard=shard, key=record_key(rec),
                                     arrival=float(ddb.get("ApproximateCreationDateTime", 0)),

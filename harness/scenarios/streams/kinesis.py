@@ -9,29 +9,15 @@ that wrote it.
 
 from __future__ import annotations
 
-import json
-from decimal import Decimal
 from typing import Any, Sequence
 
+from harness.esm.sources.kinesis import data_bytes
 from harness.scenarios.model import ScenarioError
-from harness.scenarios.streams import StreamRecord, Write, pair_with_writes
+from harness.scenarios.streams import StreamRecord, Write, pair_with_writes, read_shards
 
 FIELDS = ("partitionKey", "data", "explicitHashKey")
 MAX_KEY = 256  # PutRecord's PartitionKey: 1 to 256 Unicode characters
 MAX_DATA = 1024 * 1024  # a record's data blob, before base64
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    raise TypeError(f"{type(value).__name__} is not JSON")
-
-
-def data_bytes(data: Any) -> bytes:
-    """The bytes a record carries: a string as UTF-8, anything else as its JSON text."""
-    if isinstance(data, str):
-        return data.encode("utf-8")
-    return json.dumps(data, default=_json_default, separators=(",", ":")).encode("utf-8")
 
 
 def record_key(record: dict[str, Any]) -> str:
@@ -94,20 +80,11 @@ class KinesisWriter:
                                      item=w.item, shard_id=resp.get("ShardId"), sequence_number=resp.get("SequenceNumber"))
 
     def read_back(self, writes: list[Write]) -> list[StreamRecord]:
-        from harness.esm.sources import parent_first
         from harness.esm.sources.kinesis import KinesisStreamSource
 
         source = KinesisStreamSource(self.pipe.backend.client("kinesis"), self.stream_arn, self.pipe.backend.region)
-        raw: list[tuple[str, dict[str, Any]]] = []
-        for shard in parent_first(source.list_shards()):
-            cursor = source.open(shard.shard_id, starting_position="TRIM_HORIZON")
-            while True:
-                records, done = cursor.read(1000)
-                raw.extend((shard.shard_id, r) for r in records)
-                if done or not records:
-                    break
         out = []
-        for (shard, rec), index in pair_with_writes(raw, writes, record_key):
+        for (shard, rec), index in pair_with_writes(read_shards(source), writes, record_key):
             k = rec["kinesis"]
             out.append(StreamRecord(seq=k["sequenceNumber"], shard=shard, key=k["partitionKey"],
                                     arrival=float(k["approximateArrivalTimestamp"]), event=rec.get("eventName") or "",

@@ -125,7 +125,8 @@ def test_spec_10_a_kinesis_item_is_a_record_and_a_bad_one_is_named(item: dict, m
 
 
 def test_spec_10_kinesis_data_is_sent_as_utf8_text_or_json() -> None:
-    from harness.scenarios.streams.kinesis import KinesisWriter, data_bytes
+    from harness.esm.sources.kinesis import data_bytes
+    from harness.scenarios.streams.kinesis import KinesisWriter
 
     writes = KinesisWriter().prepare([{"partitionKey": "a", "data": {"amount": Decimal("1.50")}},
                                       {"partitionKey": "a", "data": "plain"}], where="k.yaml")
