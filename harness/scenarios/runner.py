@@ -40,7 +40,7 @@ from harness.scenarios.model import Mutation, Scenario, ScenarioError
 from harness.scenarios.notes import stack_notes
 from harness.scenarios.steps import run_steps
 from harness.scenarios.observe import Inboxes, Observation, observe, subscribe_inboxes
-from harness.scenarios.oracle import build_spec, compare, predict
+from harness.scenarios.oracle import build_spec, compare, predict, report_batch_item_failures
 from harness.scenarios.streams import StreamRecord, Write, writer_for
 from harness.scenarios.target import Target, resolve_target
 from harness.verdict import Check
@@ -161,12 +161,12 @@ def _run(scenario: Scenario, source: Any, backend: str, mutation: Mutation | Non
         context = _context(scenario, mutation, source, backend)
         result["expected"]["context"] = context
         synth = source.synthesize(context or None)
-        pipeline = describe_template(synth.template, stack_name=synth.stack_name).pipeline(
-            mapping=scenario.mapping, table=scenario.table)
+        desc = describe_template(synth.template, stack_name=synth.stack_name)
+        pipeline = desc.pipeline(mapping=scenario.mapping, table=scenario.table)
         if pipeline.stream is None:
             raise ScenarioError(f"{scenario.where()}: mapping {pipeline.mapping.logical_id} reads a stream that is not "
                                 "in this template; the harness writes only into streams it deploys")
-        result["lint"] = _static_lint(synth, pipeline)
+        result["lint"] = _static_lint(synth, desc, pipeline)
         writer = writer_for(pipeline.stream.kind)(key_schema=pipeline.stream.key_schema)
         writes = writer.prepare(scenario.items, where=scenario.where())  # a bad item fails before any deploy
         with pipe:
@@ -202,7 +202,7 @@ def _run(scenario: Scenario, source: Any, backend: str, mutation: Mutation | Non
                 verdict=verdict, checks=[_check_dict(c) for c in checks],
                 expected={**result["expected"], "oracle": predicted, "oracle_clock": oracle_clock,
                           "poison": list(scenario.poison), "count": len(writes),
-                          "handler": scenario.handler_mode(_rbif(obs)),
+                          "handler": scenario.handler_mode(report_batch_item_failures(obs.mapping)),
                           "pipeline": _pipeline_dict(target),
                           "mapping": {k: obs.mapping.get(k) for k in (
                               "BatchSize", "MaximumRetryAttempts", "BisectBatchOnFunctionError",
@@ -224,13 +224,11 @@ def _run(scenario: Scenario, source: Any, backend: str, mutation: Mutation | Non
     return result, backend_info
 
 
-def _static_lint(synth: Any, pipeline: Any) -> list[dict[str, Any]]:
+def _static_lint(synth: Any, desc: Any, pipeline: Any) -> list[dict[str, Any]]:
     """The stack's lint findings for this scenario's mapping (harness lint), as the result records them."""
     from harness.deploy.cli import function_code_dirs
-    from harness.deploy.pipelines import describe_template
     from harness.lint import lint_stack
 
-    desc = describe_template(synth.template, stack_name=synth.stack_name)
     findings = lint_stack(desc, synth.template, code_dirs=function_code_dirs(desc, synth.assembly_dir))
     return [dataclasses.asdict(f) for f in findings if f.mapping == pipeline.mapping.logical_id]
 
@@ -241,10 +239,6 @@ def _run_lint(entries: Any, mapping: dict[str, Any], target: Target) -> list[dic
 
     return [dataclasses.asdict(f) for f in lint_run(entries, mapping, mapping_uuid=target.mapping_uuid,
                                                     mapping=target.pipeline.mapping.logical_id)]
-
-
-def _rbif(obs: Observation) -> bool:
-    return "ReportBatchItemFailures" in (obs.mapping.get("FunctionResponseTypes") or [])
 
 
 def _write(run: ScenarioRun, writer: Any, timeout: float) -> None:
