@@ -16,13 +16,10 @@ from botocore.exceptions import ClientError
 from harness.esm.isotime import iso_seconds
 from harness.esm.records import Record, normalise
 from harness.esm.sources import ShardInfo
+from harness.esm.sources.cursor import IteratorCursor, StreamReadError
 from harness.esm.sources.kind import StreamKind
 
 STREAM_ARN_RE = re.compile(r"^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table/[^/]+/stream/.+$")
-
-
-class StreamReadError(RuntimeError):
-    """The stream could not be read; names the stream and shard. Retried by the reader."""
 
 
 class DynamoDBStreamSource:
@@ -51,58 +48,22 @@ class DynamoDBStreamSource:
         return DynamoDBShardCursor(self, shard_id, starting_position, after_sequence)
 
 
-class DynamoDBShardCursor:
-    """Keeps the NextShardIterator; if it expires (15 min, spec 8) reopens after the last record read."""
+class DynamoDBShardCursor(IteratorCursor):
+    """A DynamoDB stream shard; its iterator expires after 15 minutes (spec 8)."""
 
-    def __init__(self, source: DynamoDBStreamSource, shard_id: str, starting_position: str, after: str | None) -> None:
-        self._src = source
-        self._shard_id = shard_id
-        self._start = starting_position
-        self._last_seq = after
-        self._iterator: str | None = None
-        self._finished = False
-
-    def _new_iterator(self) -> str | None:
+    def _iterator_request(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"StreamArn": self._src.stream_arn, "ShardId": self._shard_id}
         if self._last_seq is not None:
             kwargs.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=self._last_seq)
         else:
             kwargs["ShardIteratorType"] = self._start
-        try:
-            return self._src.client.get_shard_iterator(**kwargs).get("ShardIterator")
-        except ClientError as exc:
-            raise StreamReadError(f"GetShardIterator {self._src.stream_arn} {self._shard_id}: {exc}") from exc
+        return kwargs
 
-    @property
-    def positioned(self) -> bool:
-        """Whether the shard iterator exists: from then on, LATEST means the tip as of that call."""
-        return self._iterator is not None or self._finished
+    def _normalise(self, raw: dict[str, Any]) -> Record:
+        return normalise(raw, self._src.stream_arn, self._src.region)
 
-    def read(self, limit: int) -> tuple[list[Record], bool]:
-        if self._finished:
-            return [], True
-        if self._iterator is None:
-            self._iterator = self._new_iterator()
-            if self._iterator is None:
-                self._finished = True
-                return [], True
-        try:
-            resp = self._src.client.get_records(ShardIterator=self._iterator, Limit=max(1, min(limit, 1000)))
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code == "ExpiredIteratorException":
-                self._iterator = None
-                return [], False
-            raise StreamReadError(f"GetRecords {self._src.stream_arn} {self._shard_id}: {exc}") from exc
-        raw = resp.get("Records", [])
-        out = [normalise(r, self._src.stream_arn, self._src.region) for r in raw]
-        if out:
-            self._last_seq = out[-1]["dynamodb"]["SequenceNumber"]
-        nxt = resp.get("NextShardIterator")
-        if nxt is None:  # a closed shard read to its end
-            self._finished = True
-        self._iterator = nxt
-        return out, self._finished
+    def _sequence_number(self, record: Record) -> str:
+        return record["dynamodb"]["SequenceNumber"]
 
 
 # -- record accessors (spec 6): the hot path, literal keys -------------------------------------

@@ -40,6 +40,7 @@ from botocore.exceptions import ClientError
 from harness.esm.errors import EsmValidationError
 from harness.esm.isotime import iso_millis
 from harness.esm.sources import ShardInfo
+from harness.esm.sources.cursor import IteratorCursor, StreamReadError
 from harness.esm.sources.kind import Record, StreamKind
 
 _NAME = r"[A-Za-z0-9_.-]{1,128}"
@@ -54,10 +55,6 @@ EVENT_NAME = "aws:kinesis:record"
 EVENT_SOURCE = "aws:kinesis"
 MAX_GET_RECORDS = 10000  # the GetRecords Limit maximum
 STAND_IN_ROLE = "harness-stand-in-execution-role"
-
-
-class StreamReadError(RuntimeError):
-    """The stream could not be read; names the stream and shard. Retried by the reader."""
 
 
 def stand_in_role(account_id: str) -> str:
@@ -233,20 +230,19 @@ class KinesisStreamSource:
         return KinesisShardCursor(self, shard_id, starting_position, after_sequence, timestamp)
 
 
-class KinesisShardCursor:
-    """Keeps the NextShardIterator; an expired one (5 minutes on AWS) reopens after the last record."""
+class KinesisShardCursor(IteratorCursor):
+    """A Kinesis shard; its iterator expires after 5 minutes on AWS. Read throughput is shared per
+    shard, so a throttled GetRecords is polled again later."""
+
+    page_limit = MAX_GET_RECORDS
+    retry_codes = ("ProvisionedThroughputExceededException", "KMSThrottlingException")
 
     def __init__(self, source: KinesisStreamSource, shard_id: str, starting_position: str, after: str | None,
                  timestamp: float | None) -> None:
-        self._src = source
-        self._shard_id = shard_id
-        self._start = starting_position
+        super().__init__(source, shard_id, starting_position, after)
         self._timestamp = timestamp
-        self._last_seq = after
-        self._iterator: str | None = None
-        self._finished = False
 
-    def _new_iterator(self) -> str | None:
+    def _iterator_request(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"StreamARN": self._src.stream_arn, "ShardId": self._shard_id}
         if self._last_seq is not None:
             kwargs.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", StartingSequenceNumber=self._last_seq)
@@ -255,41 +251,22 @@ class KinesisShardCursor:
                           Timestamp=dt.datetime.fromtimestamp(self._timestamp or 0.0, dt.timezone.utc))
         else:
             kwargs["ShardIteratorType"] = self._start
-        try:
-            return self._src.client.get_shard_iterator(**kwargs).get("ShardIterator")
-        except ClientError as exc:
-            raise StreamReadError(f"GetShardIterator {self._src.stream_arn} {self._shard_id}: {exc}") from exc
+        return kwargs
 
-    def read(self, limit: int) -> tuple[list[Record], bool]:
-        if self._finished:
-            return [], True
-        if self._iterator is None:
-            self._iterator = self._new_iterator()
-            if self._iterator is None:
-                self._finished = True
-                return [], True
-        try:
-            # StreamARN as well: moto's iterator does not name the stream when it was made by ARN.
-            resp = self._src.client.get_records(ShardIterator=self._iterator, StreamARN=self._src.stream_arn,
-                                                Limit=max(1, min(limit, MAX_GET_RECORDS)))
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code == "ExpiredIteratorException":
-                self._iterator = None
-                return [], False
-            if code in ("ProvisionedThroughputExceededException", "KMSThrottlingException"):
-                return [], False  # read throughput is shared per shard: poll again later
-            raise StreamReadError(f"GetRecords {self._src.stream_arn} {self._shard_id}: {exc}") from exc
+    def _get_records(self, iterator: str, limit: int) -> dict[str, Any]:
+        # StreamARN as well: moto's iterator does not name the stream when it was made by ARN.
+        return self._src.client.get_records(ShardIterator=iterator, StreamARN=self._src.stream_arn, Limit=limit)
+
+    def _normalise(self, raw: dict[str, Any]) -> Record:
         src = self._src
-        out = [normalise(r, shard_id=self._shard_id, stream_arn=src.stream_arn, region=src.region,
-                         invoke_identity_arn=src.invoke_identity_arn) for r in resp.get("Records", [])]
-        if out:
-            self._last_seq = out[-1]["kinesis"]["sequenceNumber"]
-        nxt = resp.get("NextShardIterator")
-        if nxt is None or self._past_end(bool(out)):
-            self._finished = True
-        self._iterator = nxt
-        return out, self._finished
+        return normalise(raw, shard_id=self._shard_id, stream_arn=src.stream_arn, region=src.region,
+                         invoke_identity_arn=src.invoke_identity_arn)
+
+    def _sequence_number(self, record: Record) -> str:
+        return record["kinesis"]["sequenceNumber"]
+
+    def _ended(self, next_iterator: str | None, got: bool) -> bool:
+        return next_iterator is None or self._past_end(got)
 
     def _past_end(self, got: bool) -> bool:
         """A closed shard read to its end, for backends that never end the iterator (moto)."""

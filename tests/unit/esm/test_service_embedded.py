@@ -236,3 +236,22 @@ def test_hold_waits_for_a_poll_already_under_way():
     finally:
         svc.release()
         svc.stop()
+
+
+def test_spec_7_1_and_10_a_kinesis_cursor_at_latest_is_placed_by_its_first_read(backend):
+    """LATEST means the tip when the iterator is made: wait_at_tip relies on `positioned`, which
+    both kinds' cursors share (sources/cursor.py), so a Kinesis LATEST scenario writes only after it."""
+    from harness.esm.sources.kinesis import KinesisStreamSource
+
+    kinesis = backend.client("kinesis")
+    kinesis.create_stream(StreamName="latest-events", ShardCount=1)
+    arn = kinesis.describe_stream(StreamName="latest-events")["StreamDescription"]["StreamARN"]
+    kinesis.put_record(StreamName="latest-events", PartitionKey="k", Data=b"before")
+    source = KinesisStreamSource(kinesis, arn, backend.region)
+    [shard] = source.list_shards()
+    cursor = source.open(shard.shard_id, starting_position="LATEST")
+    assert cursor.positioned is False
+    assert cursor.read(10) == ([], False) and cursor.positioned is True
+    kinesis.put_record(StreamName="latest-events", PartitionKey="k", Data=b"after")
+    records, _ = cursor.read(10)
+    assert [r["kinesis"]["data"] for r in records] == ["YWZ0ZXI="]  # base64 of b"after", never b"before"
