@@ -5,13 +5,43 @@ from __future__ import annotations
 import json
 import socket
 import threading
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from rich.console import Console
 
 from harness.deploy.synth import SynthError
 from harness.up import UpNotRunning, UpStateError, read_up_state, request_deploy, serve
+
+
+@contextmanager
+def running_up(tmp_path: Path, state_file: Path, source: object = None) -> Iterator[None]:
+    """`harness up` serving in a thread until the block ends; it must start, and stop cleanly."""
+    stop = threading.Event()
+    failed: list[BaseException] = []
+
+    def run_up() -> None:
+        try:
+            serve(context={}, deploy=False, port=0, console=Console(file=open(tmp_path / "up.txt", "w")),
+                  state_file=state_file, stop_event=stop, source=source)
+        except BaseException as exc:  # noqa: BLE001 (reported by the assertions below)
+            failed.append(exc)
+
+    thread = threading.Thread(target=run_up, daemon=True)
+    thread.start()
+    try:
+        for _ in range(300):
+            if state_file.exists() or failed:
+                break
+            threading.Event().wait(0.1)
+        assert not failed
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+    assert not thread.is_alive() and not failed and not state_file.exists()
 
 
 def test_a_failed_first_deploy_leaves_no_state_file_and_closes_the_control_port(tmp_path: Path) -> None:
@@ -192,24 +222,8 @@ def test_up_records_the_deployed_stacks_failure_bucket_for_harness_failures(tmp_
 
     state_file = tmp_path / "up.json"
     monkeypatch.setattr(up, "STATE_FILE", state_file)
-    stop = threading.Event()
-    failed: list[BaseException] = []
-
-    def run_up() -> None:
-        try:
-            serve(context={}, deploy=False, port=0, console=Console(file=open(tmp_path / "up.txt", "w")),
-                  state_file=state_file, stop_event=stop, source=FixtureSource())
-        except BaseException as exc:  # noqa: BLE001 (reported by the assertion below)
-            failed.append(exc)
-
-    thread = threading.Thread(target=run_up, daemon=True)
-    thread.start()
-    try:
-        for _ in range(300):
-            if state_file.exists() or failed:
-                break
-            threading.Event().wait(0.1)
-        assert not failed and "failure_buckets" not in read_up_state(state_file)
+    with running_up(tmp_path, state_file, FixtureSource()):
+        assert "failure_buckets" not in read_up_state(state_file)
         outputs = request_deploy({}, state_file=state_file)
         state = read_up_state(state_file)
         assert state["failure_buckets"] == [outputs["FailureBucketName"]]
@@ -224,10 +238,6 @@ def test_up_records_the_deployed_stacks_failure_bucket_for_harness_failures(tmp_
         args = parser.parse_args(["failures", "list", "--json"])
         assert args.func(args) == 0
         assert [row["key"] for row in json.loads(capsys.readouterr().out)] == ["aws/lambda/u/shard/junk"]
-    finally:
-        stop.set()
-        thread.join(timeout=60)
-    assert not thread.is_alive() and not failed and not state_file.exists()
 
 
 def test_failure_buckets_are_the_s3_destinations_of_the_stacks_own_mappings() -> None:
@@ -259,24 +269,7 @@ def test_harness_deploy_names_another_stack_source_for_the_running_up(tmp_path: 
 
     state_file = tmp_path / "up.json"
     monkeypatch.setattr(up, "STATE_FILE", state_file)
-    stop = threading.Event()
-    failed: list[BaseException] = []
-
-    def run_up() -> None:
-        try:
-            serve(context={}, deploy=False, port=0, console=Console(file=open(tmp_path / "up.txt", "w")),
-                  state_file=state_file, stop_event=stop)
-        except BaseException as exc:  # noqa: BLE001 (reported by the assertion below)
-            failed.append(exc)
-
-    thread = threading.Thread(target=run_up, daemon=True)
-    thread.start()
-    try:
-        for _ in range(300):
-            if state_file.exists() or failed:
-                break
-            threading.Event().wait(0.1)
-        assert not failed
+    with running_up(tmp_path, state_file):
         with pytest.raises(RuntimeError, match="template"):
             request_deploy({"batchSize": 5}, source=SourceSpec("template", KINESIS_TEMPLATE), state_file=state_file)
         request_deploy({}, source=SourceSpec("template", KINESIS_TEMPLATE), state_file=state_file)
@@ -287,7 +280,3 @@ def test_harness_deploy_names_another_stack_source_for_the_running_up(tmp_path: 
                                aws_access_key_id="testing", aws_secret_access_key="testing")
         assert len(kinesis.list_streams()["StreamNames"]) == 3
         assert len(state["failure_buckets"]) == 1
-    finally:
-        stop.set()
-        thread.join(timeout=60)
-    assert not failed
