@@ -90,7 +90,6 @@ SEQ_BASE = 10**20  # 21-digit sequence numbers (spec 6: 21..40 characters)
 # 56-digit Kinesis sequence numbers, like AWS's (spec 10); + 100 * 5,000,000 keeps 56 digits.
 KINESIS_SEQ_BASE = 49590338271490256608559692538361571095921575989136500000
 MAX_RECORDS = 5_000_000
-MAX_PARTITION_KEY = 256  # Kinesis: 1..256 Unicode characters
 
 
 class SimulationSpecError(ValueError):
@@ -508,8 +507,8 @@ def _kinesis_records(items: list[dict[str, Any]], keys: int | None, ids: list[st
                 raise SimulationSpecError(f"records[{i}]: unknown field(s) {', '.join(sorted(unknown))} "
                                           "(a Kinesis record is {partitionKey, data})")
             pk = item.get("partitionKey")
-            if not isinstance(pk, str) or not 1 <= len(pk) <= MAX_PARTITION_KEY:
-                raise SimulationSpecError(f"records[{i}].partitionKey must be a string of 1..{MAX_PARTITION_KEY} "
+            if not isinstance(pk, str) or not 1 <= len(pk) <= kinesis_records.MAX_PARTITION_KEY:
+                raise SimulationSpecError(f"records[{i}].partitionKey must be a string of 1..{kinesis_records.MAX_PARTITION_KEY} "
                                           f"characters, got {pk!r}")
             if "data" not in item:
                 raise SimulationSpecError(f"records[{i}].data is required (a string, or any JSON value)")

@@ -54,6 +54,7 @@ EVENT_VERSION = "1.0"
 EVENT_NAME = "aws:kinesis:record"
 EVENT_SOURCE = "aws:kinesis"
 MAX_GET_RECORDS = 10000  # the GetRecords Limit maximum
+MAX_PARTITION_KEY = 256  # PutRecord's PartitionKey: 1 to 256 Unicode characters
 STAND_IN_ROLE = "harness-stand-in-execution-role"
 
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from harness.esm.sources.kinesis import data_bytes
+from harness.esm.sources.kinesis import MAX_PARTITION_KEY, data_bytes
 from harness.scenarios.model import ScenarioError
 from harness.scenarios.streams import StreamRecord, Write, pair_with_writes, read_shards
 
 FIELDS = ("partitionKey", "data", "explicitHashKey")
-MAX_KEY = 256  # PutRecord's PartitionKey: 1 to 256 Unicode characters
 MAX_DATA = 1024 * 1024  # a record's data blob, before base64
 
 
@@ -50,8 +49,8 @@ class KinesisWriter:
                 raise ScenarioError(f"{at}: field {extra[0]!r} is not a record field (a Kinesis record is "
                                     "{partitionKey, data} and optionally explicitHashKey)")
             key = raw.get("partitionKey")
-            if not isinstance(key, str) or not 1 <= len(key) <= MAX_KEY:
-                raise ScenarioError(f"{at}: field 'partitionKey' must be a string of 1 to {MAX_KEY} characters, "
+            if not isinstance(key, str) or not 1 <= len(key) <= MAX_PARTITION_KEY:
+                raise ScenarioError(f"{at}: field 'partitionKey' must be a string of 1 to {MAX_PARTITION_KEY} characters, "
                                     f"got {key!r}")
             if "data" not in raw:
                 raise ScenarioError(f"{at}: field 'data' is required (a string, or any JSON value)")
