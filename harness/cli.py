@@ -1,4 +1,9 @@
-"""The `harness` command: thin argument handling over the library; every error is one clear line."""
+"""The `harness` command: assembles the command groups; every error is one clear line.
+
+Each group registers itself from beside its package (deploy/cli.py, lint/cli.py, replay/cli.py,
+scenarios/cli.py); what they share (CliError, `-c key=value`, the stack source flags) is in
+harness/cli_support.py. The few commands here are one-liners over the library.
+"""
 
 from __future__ import annotations
 
@@ -12,25 +17,23 @@ from typing import Any, Sequence
 from rich.console import Console
 from rich.markup import escape
 
+from harness.cli_support import CliError, add_source_arguments, parse_context, source_flag_given
+from harness.deploy.cli import register as register_describe
+from harness.lint.cli import register as register_lint
+from harness.deploy.sources import SourceError
+from harness.project import ProjectError, resolve_source_args
+from harness.replay.cli import register as register_replay
+from harness.scenarios.cli import register as register_scenarios
+
 console = Console(stderr=True)
 
 
-class CliError(Exception):
-    """A user-facing failure: printed as one line, exit status 2."""
-
-
-def _parse_context(pairs: Sequence[str]) -> dict[str, object]:
-    """`-c key=value` pairs; values are JSON when they parse as JSON (numbers, true/false), else strings."""
-    context: dict[str, object] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise CliError(f"context {pair!r} must look like key=value")
-        try:
-            context[key] = json.loads(value)
-        except json.JSONDecodeError:
-            context[key] = value
-    return context
+def _resolve_source(args: argparse.Namespace) -> tuple[Any, Any, Path]:
+    """resolve_source_args with its errors (each names the flag, file or key at fault) as CliError."""
+    try:
+        return resolve_source_args(args)
+    except (SourceError, ProjectError) as exc:
+        raise CliError(str(exc)) from None
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -39,14 +42,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     out = Console()
     if not out.is_terminal:  # CI logs: wide enough that the verdict table stays readable
         out = Console(width=160)
-    from harness.deploy.sources import SourceError
-    from harness.deploy.sources.options import resolve_source_args
-    from harness.project import ProjectError
-
-    try:
-        _, source, scenarios_dir = resolve_source_args(args)
-    except (SourceError, ProjectError) as exc:
-        raise CliError(str(exc)) from None
+    _, source, scenarios_dir = _resolve_source(args)
     status, _ = run_demo(names=args.names, report_dir=Path(args.report_dir) if args.report_dir else None,
                          source=source, scenarios_dir=scenarios_dir, console=out)
     return status
@@ -74,29 +70,22 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 def _flag_source(args: argparse.Namespace) -> Any:
     """The stack source the --app/--assembly/--template/--stack flags name, None when none is given."""
-    from harness.deploy.sources import SourceError
-    from harness.deploy.sources.options import resolve_source_args
-    from harness.project import ProjectError
-
-    if not any(getattr(args, k, None) for k in ("app", "assembly", "template", "stack")):
+    if not source_flag_given(args):
         return None
-    try:
-        return resolve_source_args(args)[1]
-    except (SourceError, ProjectError) as exc:
-        raise CliError(str(exc)) from None
+    return _resolve_source(args)[1]
 
 
 def cmd_up(args: argparse.Namespace) -> int:
     from harness.up import serve
 
-    return serve(context=_parse_context(args.context), deploy=args.deploy, port=args.port, console=console,
+    return serve(context=parse_context(args.context), deploy=args.deploy, port=args.port, console=console,
                  source=_flag_source(args))
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
     """Without --backend: ask the running `harness up`. With --backend aws: synthesize, show exactly
     what `cdk deploy` will be run with and what the template holds, then run it (unless --dry-run)."""
-    context = _parse_context(args.context)
+    context = parse_context(args.context)
     if args.backend is None:
         if args.dry_run or args.stack_name:
             raise CliError("--dry-run and --stack-name apply to --backend aws only")
@@ -167,8 +156,6 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from harness.deploy.sources.options import add_source_arguments
-
     parser = argparse.ArgumentParser(prog="harness", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -204,17 +191,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="directory for report.html and report.md")
     p.set_defaults(func=cmd_report)
 
-    from harness.replay.cli import register as register_replay
-
     register_replay(sub)
-
-    from harness.scenarios.cli import register as register_scenarios
-
     register_scenarios(sub)
-
-    from harness.deploy.cli import register as register_describe
-
-    register_describe(sub)
+    register_describe(sub, _resolve_source)
+    register_lint(sub)
     return parser
 
 

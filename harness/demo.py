@@ -15,8 +15,9 @@ from typing import Any
 
 from rich.console import Console
 
+from harness.project import load_project
 from harness.scenarios import load_scenarios, select
-from harness.scenarios.cli import exit_status, render_table, run_with_progress, write_outputs
+from harness.scenarios.output import exit_status, render_table, run_with_progress, write_outputs
 
 
 def run_demo(*, names: list[str] | None = None, report_dir: Path | None = None, source: Any = None,
@@ -24,13 +25,10 @@ def run_demo(*, names: list[str] | None = None, report_dir: Path | None = None, 
              progress_console: Console | None = None) -> tuple[int, dict[str, Any]]:
     """Run the scenarios (all, or `names`) of the project (or of `source` and `scenarios_dir`),
     write the report (default: reports/demo under the project); return (exit status, result)."""
-    from harness.project import load_project
-    from harness.scenarios.runner import default_source
-
     console = console or Console()
     project = load_project()
     report_dir = Path(report_dir or project.root / "reports" / "demo")
-    source = source or default_source()
+    source = source or project.open_source()
     everything = load_scenarios(scenarios_dir or project.scenarios)
     chosen = select(everything, names or None)
     console.print(f"[bold]harness demo[/]: {len(chosen)} scenario(s) of {source.label()} on the embedded backend "

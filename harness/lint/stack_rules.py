@@ -29,6 +29,13 @@ REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
 _UNNAMED_BUCKET = "bucket-named-at-deploy"  # stands for a template bucket whose name CloudFormation picks
 
 
+def lint_synth(synth: Any, desc: StackDescription) -> list[Finding]:
+    """lint_stack over a synthesized stack (its template, and code folders inside its assembly)."""
+    from harness.deploy.cli import function_code_dirs
+
+    return lint_stack(desc, synth.template, code_dirs=function_code_dirs(desc, synth.assembly_dir))
+
+
 def lint_stack(desc: StackDescription, template: dict[str, Any], *,
                code_dirs: Mapping[str, Path | str] | None = None) -> list[Finding]:
     """Every finding for every pipeline of `desc`, pipeline by pipeline, in rule order.

@@ -4,7 +4,7 @@ Why this boundary: the judge must see what an operator could see on AWS (the str
 destination, the failure handler's invocations and alerts, ESM metrics), plus the journal that
 stands in for CloudTrail/CloudWatch locally; never the engine's internal state, and never anything
 of the stack's domain. Stream sequence numbers map to item indexes through the stream read back
-(harness/scenarios/streams), so failure records and invocations are reported as item indexes.
+(harness/streams), so failure records and invocations are reported as item indexes.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 from harness.failures import FailureStore
 from harness.failures.model import FailureRecordError, parse_failure_record
 from harness.journal import Journal
-from harness.scenarios.streams import StreamRecord
+from harness.streams import StreamRecord
 from harness.scenarios.target import Target
 
 

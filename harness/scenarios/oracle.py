@@ -16,7 +16,7 @@ from typing import Any
 from harness.esm import EngineSettings, run_simulation
 from harness.scenarios.model import Scenario
 from harness.scenarios.observe import Observation
-from harness.scenarios.streams import StreamRecord
+from harness.streams import StreamRecord
 from harness.verdict import Check, check
 
 ORACLE_BUCKET = "arn:aws:s3:::oracle-failure-bucket"

@@ -41,7 +41,7 @@ from harness.scenarios.notes import stack_notes
 from harness.scenarios.steps import run_steps
 from harness.scenarios.observe import Inboxes, Observation, observe, subscribe_inboxes
 from harness.scenarios.oracle import build_spec, compare, predict, report_batch_item_failures
-from harness.scenarios.streams import StreamRecord, Write, writer_for
+from harness.streams import StreamRecord, Write, writer_for
 from harness.scenarios.target import Target, resolve_target
 from harness.verdict import Check
 

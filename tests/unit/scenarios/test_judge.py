@@ -17,7 +17,7 @@ from harness.scenarios.junit import failure_message, junit_xml
 from harness.scenarios.observe import FailureObject, Observation
 from harness.scenarios.oracle import build_spec, compare, predict
 from harness.scenarios.runner import fidelity
-from harness.scenarios.streams import StreamRecord
+from harness.streams import StreamRecord
 
 MAPPING = {"BatchSize": 10, "MaximumRetryAttempts": 2, "BisectBatchOnFunctionError": True,
            "MaximumRecordAgeInSeconds": 3600, "FunctionResponseTypes": [],
