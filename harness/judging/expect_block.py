@@ -1,6 +1,6 @@
 """A scenario's `expect` block: turn default checks off, or state what the pipeline must do.
 
-Every scenario is judged by the default checks (harness/scenarios/judge.py); `expect` lets a
+Every scenario is judged by the default checks (harness/judging/defaults.py); `expect` lets a
 team say more (how many failure records, which condition, the invoke count...) or switch a
 default off where it does not apply to their stack (a consumer that sends no alert). Each key
 becomes a check that names the spec section it rests on.
