@@ -98,8 +98,8 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     if _flag_source(args) is not None:
         # UNFINISHED: `cdk deploy` of infra/ only; another source needs its own deploy command (cdk deploy
         # --app <assembly> for an app or assembly, sam deploy / aws cloudformation deploy for a template).
-        raise CliError("deploy --backend aws deploys the sample's infra/ only for now; --app/--assembly/--template "
-                       "apply to the running `harness up`")
+        raise CliError("deploy --backend aws deploys the sample's infra/ only (a CDK app of your own: run its "
+                       "`cdk deploy`); --app/--assembly/--template apply to the running `harness up`")
     if args.backend != "aws":
         raise CliError(f"deploy --backend {args.backend}: only 'aws' is deployed by this command; for the "
                        "embedded backend run `harness up` then `harness deploy`, for LocalStack use "

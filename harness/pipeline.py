@@ -131,15 +131,6 @@ DEFAULT_FACTORIES: dict[str, Callable[["LocalPipeline"], Any]] = {
 }
 
 
-@dataclass
-class PipelineParts:
-    backend: Backend
-    journal: Journal
-    runtime: Any
-    esm: Any
-    notifications: Any
-
-
 class LocalPipeline:
     """Context manager: start everything on enter, stop it all (in reverse) on exit."""
 

@@ -91,11 +91,6 @@ def check_expect(expect: Any, *, poison: tuple[int, ...], count: int) -> dict[st
     return {k: _PARSERS[k](v, k, count) for k, v in expect.items()}
 
 
-def enabled(expect: Mapping[str, Any], switch: str) -> bool | None:
-    """True/False when the scenario says so, None when it leaves the default to decide."""
-    return expect.get(switch)
-
-
 def explicit_checks(expect: Mapping[str, Any], obs: Any) -> list[Check]:
     """The checks a scenario's `expect` states outright, read from the Observation."""
     objs = sorted(obs.failure_objects, key=lambda o: o.records)

@@ -71,11 +71,6 @@ class Observation:
         """Item index -> the item's key (canonical text), for messages that name records."""
         return {i["index"]: i["key"] for i in self.injected}
 
-    def records_of(self, indexes: list[int]) -> list[dict[str, Any]]:
-        """The Lambda-shaped stream records of these item indexes (first record of each)."""
-        by_index = {s.index: s.record for s in self.stream if s.index is not None}
-        return [by_index[i] for i in indexes if i in by_index]
-
     def summary(self) -> dict[str, Any]:
         """The JSON `observed` block of a scenario result."""
         return {

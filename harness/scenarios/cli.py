@@ -139,8 +139,8 @@ def cmd_run_aws(args: argparse.Namespace, *, console: Console, err: Console,
         if source_flag_given(args):
             # UNFINISHED: the AWS runner deploys infra/ with `cdk deploy` and judges through the sample's
             # projection table; another stack needs its own evidence of processed records there.
-            raise ValueError("--backend aws runs the sample stack (infra/) only for now; --app/--assembly/"
-                             "--template/--stack apply to the local backends")
+            raise ValueError("--backend aws runs the sample stack (infra/) only: it judges through the sample's "
+                             "projection table; --app/--assembly/--template/--stack apply to the local backends")
         _, everything, chosen = _load(args, args.names)
         runnable, skipped = split_for_aws(chosen)
         if not runnable:
