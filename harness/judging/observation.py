@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from harness.streams import StreamRecord
+from harness.streams.base import StreamRecord
 
 
 def report_batch_item_failures(mapping: Mapping[str, Any]) -> bool:

@@ -16,7 +16,7 @@ from harness.failures import FailureStore
 from harness.failures.model import FailureRecordError, parse_failure_record
 from harness.journal import Journal
 from harness.judging.observation import FailureObject, Observation
-from harness.streams import StreamRecord
+from harness.streams.base import StreamRecord
 from harness.scenarios.target import Target
 
 

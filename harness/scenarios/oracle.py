@@ -16,7 +16,7 @@ from typing import Any
 from harness.esm import EngineSettings, run_simulation
 from harness.judging.observation import report_batch_item_failures
 from harness.scenarios.model import Scenario
-from harness.streams import StreamRecord
+from harness.streams.base import StreamRecord
 
 ORACLE_BUCKET = "arn:aws:s3:::oracle-failure-bucket"
 MAPPING_KEYS = ("BatchSize", "MaximumRetryAttempts", "BisectBatchOnFunctionError", "MaximumRecordAgeInSeconds",

@@ -15,7 +15,7 @@ from typing import Any, Mapping, Sequence
 
 from boto3.dynamodb.types import TypeSerializer
 
-from harness.streams import StreamItemError, StreamRecord, Write, pair_with_writes, read_shards
+from harness.streams.base import StreamItemError, StreamRecord, Write, pair_with_writes, read_shards
 
 _SER = TypeSerializer()
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from harness.esm.sources.kinesis import MAX_PARTITION_KEY, data_bytes
-from harness.streams import StreamItemError, StreamRecord, Write, pair_with_writes, read_shards
+from harness.streams.base import StreamItemError, StreamRecord, Write, pair_with_writes, read_shards
 
 FIELDS = ("partitionKey", "data", "explicitHashKey")
 MAX_DATA = 1024 * 1024  # a record's data blob, before base64
