@@ -342,7 +342,7 @@ def _add_common(p: argparse.ArgumentParser, *, filters: bool = True) -> None:
         return
     p.add_argument("--since", help="failures at or after this time (ISO-8601, or an age like 2h)")
     p.add_argument("--until", help="failures at or before this time (ISO-8601, or an age like 30m)")
-    p.add_argument("--condition", choices=CONDITIONS, help="requestContext.condition (spec 3.3)")
+    p.add_argument("--condition", choices=sorted(CONDITIONS), help="requestContext.condition (spec 3.3)")
     p.add_argument("--shard", help="the batch info's shardId (DDBStreamBatchInfo or KinesisBatchInfo)")
     p.add_argument("--function", help="function name or ARN that failed")
     p.add_argument("--match", action="append", metavar="ATTR=VALUE",
