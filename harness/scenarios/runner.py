@@ -114,20 +114,13 @@ def _run(scenario: Scenario, source: Any, backend: str, mutation: Mutation | Non
             backend_info = _backend_info(pipe)
             run = _deploy(pipe, plan, mutation, workdir, clock)
             oracle_clock = _write(run, plan.writer, settle_timeout)
-            _settle(run, mutation, settle_timeout)
+            _settle(run, settle_timeout)
             obs = _observe(run)
             predicted = predict(build_spec(scenario, obs.mapping, settings, run.stream, oracle_clock), run.stream)
             judgement = judge(run, obs, predicted)
             result.update(
                 verdict=judgement.verdict, checks=[_check_dict(c) for c in judgement.checks],
-                expected={**result["expected"], "oracle": predicted, "oracle_clock": oracle_clock,
-                          "poison": list(scenario.poison), "count": len(run.writes),
-                          "handler": scenario.handler_mode(report_batch_item_failures(obs.mapping)),
-                          "pipeline": _pipeline_dict(run.target),
-                          "mapping": {k: obs.mapping.get(k) for k in (
-                              "BatchSize", "MaximumRetryAttempts", "BisectBatchOnFunctionError",
-                              "MaximumRecordAgeInSeconds", "FunctionResponseTypes", "StartingPosition",
-                              "ParallelizationFactor")}},
+                expected={**result["expected"], **_expected(run, obs, predicted, oracle_clock)},
                 observed=obs.summary(), conservation=judgement.conservation)
             if judgement.verdict == "fail" and judgement.blame:
                 result["blame"] = judgement.blame
@@ -195,7 +188,7 @@ def _deploy(pipe: LocalPipeline, plan: _Plan, mutation: Mutation | None, workdir
     return run
 
 
-def _settle(run: ScenarioRun, mutation: Mutation | None, timeout: float) -> None:
+def _settle(run: ScenarioRun, timeout: float) -> None:
     """Let the pipeline settle, then run the YAML steps and the `after` hook, settling after each."""
     pipe, scenario = run.pipe, run.scenario
     pipe.start_polling()
@@ -206,6 +199,18 @@ def _settle(run: ScenarioRun, mutation: Mutation | None, timeout: float) -> None
     if scenario.after:
         scenario.after(run)
         pipe.settle(timeout=timeout)
+
+
+def _expected(run: ScenarioRun, obs: Observation, predicted: dict[str, Any],
+              oracle_clock: dict[str, float]) -> dict[str, Any]:
+    """The result's `expected` block beyond the context: the oracle, the poison, the mapping as deployed."""
+    scenario = run.scenario
+    return {"oracle": predicted, "oracle_clock": oracle_clock, "poison": list(scenario.poison),
+            "count": len(run.writes), "handler": scenario.handler_mode(report_batch_item_failures(obs.mapping)),
+            "pipeline": _pipeline_dict(run.target),
+            "mapping": {k: obs.mapping.get(k) for k in (
+                "BatchSize", "MaximumRetryAttempts", "BisectBatchOnFunctionError", "MaximumRecordAgeInSeconds",
+                "FunctionResponseTypes", "StartingPosition", "ParallelizationFactor")}}
 
 
 def _observe(run: ScenarioRun) -> Observation:
