@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from harness.cli_support import CliError, add_source_arguments, parse_context
-from harness.deploy.pipelines import StackDescription, describe_template
+from harness.deploy.stack_model import StackDescription
+from harness.deploy.template_reader import describe_template
 
 # args -> (the project, the StackSource the flags or the project file name, the scenarios folder)
 SourceResolver = Callable[[argparse.Namespace], tuple[Any, Any, Path]]
@@ -29,11 +30,6 @@ def register(subparsers: Any, resolve_source: SourceResolver) -> None:
     p.add_argument("-c", "--context", action="append", default=[], help="CDK context key=value (a CDK app only)")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=partial(cmd_describe, resolve_source=resolve_source))
-
-
-def function_code_dirs(desc: StackDescription, assembly_dir: Path) -> dict[str, Path]:
-    """Each function's code folder (logical id -> folder), where the template says where it is."""
-    return {f.logical_id: (Path(assembly_dir) / f.code_path) for f in desc.functions if f.code_path}
 
 
 def load_description(args: argparse.Namespace, resolve_source: SourceResolver) -> tuple[Any, StackDescription]:

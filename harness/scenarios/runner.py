@@ -1,7 +1,7 @@
 """Run scenarios against a team's deployed stack and judge them; produce the result JSON.
 
 For each scenario: synthesize the stack source (with the scenario's CDK context), find the
-pipeline it exercises in the template (harness/deploy/pipelines.py), check its items against the
+pipeline it exercises in the template (harness/deploy/template_reader.py), check its items against the
 stream (key schema...), deploy to a fresh backend, write the items, let the pipeline settle, and
 judge what happened from the backend and the journal (harness/judging: the defaults every scenario
 gets, its `expect` block, its own checks, and the oracle, `harness simulate` over the same records
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import harness
-from harness.deploy.pipelines import describe_template
+from harness.deploy.template_reader import describe_template
 from harness.esm import Backoff, EngineSettings, VirtualClock
 from harness.judging import Observation, fidelity, judge, report_batch_item_failures
 from harness.lint import lint_run, lint_synth
