@@ -259,7 +259,7 @@ def deployed_stack(_harness_stack_state, request):  # type: ignore[no-untyped-de
     the CDK context and deploys it to the test's backend; returns the LocalPipeline, whose `target`
     is the pipeline `mapping`/`table` name (logical ids; needed only when the stack has several).
     A second call replaces the first stack (the backend is reset in between)."""
-    from harness.deploy.pipelines import describe_template
+    from harness.deploy.template_reader import describe_template
     from harness.pipeline import LocalPipeline
     from harness.scenarios.target import resolve_target
 

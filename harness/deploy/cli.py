@@ -14,7 +14,8 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from harness.deploy.pipelines import StackDescription, describe_template
+from harness.deploy.stack_model import StackDescription
+from harness.deploy.template_reader import describe_template
 from harness.deploy.sources.options import add_source_arguments, resolve_source_args
 
 err = Console(stderr=True)
@@ -36,8 +37,8 @@ def register(subparsers: Any) -> None:
 
 
 def function_code_dirs(desc: StackDescription, assembly_dir: Path) -> dict[str, Path]:
-    """Each function's code folder (logical id -> folder), where the template says where it is."""
-    return {f.logical_id: (Path(assembly_dir) / f.code_path) for f in desc.functions if f.code_path}
+    """`desc.function_code_dirs(assembly_dir)`, for callers written against a function."""
+    return desc.function_code_dirs(assembly_dir)
 
 
 def load_description(args: argparse.Namespace) -> tuple[Any, StackDescription]:

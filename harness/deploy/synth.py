@@ -19,7 +19,7 @@ from harness.deploy.sources.cdk_app import CdkAppSource
 APP_DIR = "infra"
 WATCHED = ("lambdas", "harness/failures/checks.py")  # outside infra/, read by its synth
 HASHED_DIRS = (APP_DIR, *WATCHED)  # everything the sample's synthesis reads, relative to the project root
-DEFAULT_COMMAND = "python3 app.py"  # infra/ without a cdk.json (older checkouts, tests) still runs
+DEFAULT_COMMAND = "python3 app.py"  # the sample app's command for a copy of infra/ that has no cdk.json
 RESULT_FILE = "synth.json"
 SYNTH_TIMEOUT_S = cdk_app.SYNTH_TIMEOUT_S
 STDERR_TAIL_LINES = cdk_app.STDERR_TAIL_LINES

@@ -1,7 +1,7 @@
 """Run scenarios against a team's deployed stack and judge them; produce the result JSON.
 
 For each scenario: synthesize the stack source (with the scenario's CDK context), find the
-pipeline it exercises in the template (harness/deploy/pipelines.py), check its items against the
+pipeline it exercises in the template (harness/deploy/template_reader.py), check its items against the
 stream (key schema...), deploy to a fresh backend, write the items, let the pipeline settle, and
 judge what happened from the backend and the journal against the defaults every scenario gets
 (harness/scenarios/judge.py), its `expect` block, its own checks, and the oracle: `harness
@@ -142,7 +142,7 @@ def _context(scenario: Scenario, mutation: Mutation | None, source: Any, backend
 
 def _run(scenario: Scenario, source: Any, backend: str, mutation: Mutation | None,
          settle_timeout: float, esm: str = "harness") -> tuple[dict[str, Any], dict[str, Any]]:
-    from harness.deploy.pipelines import describe_template
+    from harness.deploy.template_reader import describe_template
 
     began = time.perf_counter()
     clock = VirtualClock(start=time.time() - 3600) if scenario.clock == "virtual" else None
@@ -226,10 +226,9 @@ def _run(scenario: Scenario, source: Any, backend: str, mutation: Mutation | Non
 
 def _static_lint(synth: Any, desc: Any, pipeline: Any) -> list[dict[str, Any]]:
     """The stack's lint findings for this scenario's mapping (harness lint), as the result records them."""
-    from harness.deploy.cli import function_code_dirs
     from harness.lint import lint_stack
 
-    findings = lint_stack(desc, synth.template, code_dirs=function_code_dirs(desc, synth.assembly_dir))
+    findings = lint_stack(desc, synth.template, code_dirs=desc.function_code_dirs(synth.assembly_dir))
     return [dataclasses.asdict(f) for f in findings if f.mapping == pipeline.mapping.logical_id]
 
 

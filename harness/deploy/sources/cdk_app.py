@@ -220,7 +220,7 @@ class CdkAppSource:
     def __init__(self, spec: SourceSpec, *, cache_dir: Path | None = None, max_entries: int | None = None,
                  default_command: str | None = None) -> None:
         """`default_command` is the app command when the folder has no cdk.json (the sample's
-        historical `infra/` without one); any other app must have a cdk.json, as the CLI requires."""
+        `infra/` may have none); any other app must have a cdk.json, as the CLI requires."""
         path = Path(spec.path).resolve()
         if not path.is_dir():
             raise SynthError(f"no CDK app at {display_path(path)}: no such folder")
