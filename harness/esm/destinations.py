@@ -120,11 +120,14 @@ def _check_standard(arn: str, kind: str) -> None:
 
 
 class InMemoryDestinations(DestinationSender):
-    """Keeps every delivery; `fail_arns` makes chosen destinations fail (spec 7.3 tests)."""
+    """Keeps every delivery; `fail_arns` makes chosen destinations fail (spec 7.3 tests).
+    `keep=False` keeps none: a simulation reads its deliveries from the journal, and a long
+    run's failure bodies would otherwise stay in memory twice."""
 
-    def __init__(self, fail_arns: set[str] | None = None) -> None:
+    def __init__(self, fail_arns: set[str] | None = None, *, keep: bool = True) -> None:
         self.deliveries: list[Delivery] = []
         self.fail_arns = set(fail_arns or ())
+        self._keep = keep
         self._lock = threading.Lock()
 
     def deliver(self, failure: FailureRecord) -> Delivery:
@@ -138,8 +141,9 @@ class InMemoryDestinations(DestinationSender):
         else:
             key, body = str(uuidlib.uuid4()), failure.message_body()
         d = Delivery(arn, kind, key, body, json.loads(body), failure.sequence_numbers())
-        with self._lock:
-            self.deliveries.append(d)
+        if self._keep:
+            with self._lock:
+                self.deliveries.append(d)
         return d
 
 

@@ -9,21 +9,45 @@ from __future__ import annotations
 
 import bisect
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 from harness.esm.records import Record
 from harness.esm.sources import ShardInfo
 from harness.esm.sources.kind import StreamKind
 
 
+class GeneratedRecords(Sequence):
+    """A shard's records made when read, from each record's position in the stream.
+
+    A simulation of a million records would otherwise hold every record dict for the whole run
+    (about 1.5 KB each); here a shard holds one integer per record, and a record exists only
+    while a batch holds it. `make(position)` must return an equal record on every call, since
+    a reopened cursor reads the same position again.
+    """
+
+    def __init__(self, positions: Sequence[int], make: Callable[[int], Record]) -> None:
+        self._positions = positions
+        self._make = make
+
+    def __len__(self) -> int:
+        return len(self._positions)
+
+    def __getitem__(self, k: Any) -> Any:
+        if isinstance(k, slice):
+            make = self._make
+            return [make(p) for p in self._positions[k]]
+        return self._make(self._positions[k])
+
+
 @dataclass
 class _Shard:
     shard_id: str
     parent_shard_id: str | None
-    records: list[Record] = field(default_factory=list)
-    seqs: list[int] = field(default_factory=list)
-    arrivals: list[float] = field(default_factory=list)
+    records: "list[Record] | GeneratedRecords" = field(default_factory=list)
+    seqs: "Sequence[int]" = field(default_factory=list)
+    arrivals: "Sequence[float]" = field(default_factory=list)
     closed: bool = False
 
 
@@ -52,6 +76,8 @@ class MemoryStreamSource:
             sh = self._shard(shard_id)
             if sh.closed:
                 raise ValueError(f"shard {shard_id!r} is closed")
+            if not isinstance(sh.records, list):
+                raise ValueError(f"shard {shard_id!r} holds generated records; nothing can be appended")
             seq, arrival = self.kind.seq, self.kind.arrival
             for r in records:
                 n = int(seq(r))
@@ -63,6 +89,19 @@ class MemoryStreamSource:
                 sh.records.append(r)
                 sh.seqs.append(n)
                 sh.arrivals.append(t)
+
+    def set_generated(self, shard_id: str, records: GeneratedRecords, seqs: Sequence[int],
+                      arrivals: Sequence[float]) -> None:
+        """Give an empty shard records made on read; `seqs` and `arrivals` are the records' sequence
+        numbers (increasing) and arrival times (not decreasing), position by position, as views
+        that need not hold a value per record either (bisect only indexes them)."""
+        with self._lock:
+            sh = self._shard(shard_id)
+            if sh.records or sh.closed:
+                raise ValueError(f"shard {shard_id!r} already has records")
+            if not len(records) == len(seqs) == len(arrivals):
+                raise ValueError(f"shard {shard_id!r}: records, seqs and arrivals differ in length")
+            sh.records, sh.seqs, sh.arrivals = records, seqs, arrivals
 
     def close_shard(self, shard_id: str) -> None:
         with self._lock:
