@@ -213,6 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     register_scenarios(sub)
 
     from harness.deploy.cli import register as register_describe
+    from harness.explore.cli import register as register_explore
+
+    register_explore(sub)
 
     register_describe(sub)
     return parser

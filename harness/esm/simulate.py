@@ -48,8 +48,10 @@ One virtual clock for every shard. Shards are stepped round-robin; a backoff nev
 readers are non-blocking), so a shard waiting out retries does not hold time back for the
 others; when every shard is idle or waiting, the clock jumps to the earliest of the next record
 arrival, batching-window deadline, backoff end or window end. Output invocations and
-destination records carry `shard`; window invokes carry `window`, `state_in`, `state_out`,
-`final` and `early`.
+destination records carry `shard` and `t` (virtual seconds since `clock.start` when it happened);
+`drops` lists each drop with no destination (retries or age ended with none, delivery failed,
+or trimmed by retention: `condition` null) with its `records`, `reason`, `shard` and `t`; window
+invokes carry `window`, `state_in`, `state_out`, `final` and `early`.
 """
 
 from __future__ import annotations
@@ -90,6 +92,19 @@ SEQ_BASE = 10**20  # 21-digit sequence numbers (spec 6: 21..40 characters)
 # 56-digit Kinesis sequence numbers, like AWS's (spec 10); + 100 * 5,000,000 keeps 56 digits.
 KINESIS_SEQ_BASE = 49590338271490256608559692538361571095921575989136500000
 MAX_RECORDS = 5_000_000
+
+
+class _VirtualJournal(Journal):
+    """A journal whose entries also carry `vt`, the virtual clock's time: the output's `t` fields
+    say when (in simulated seconds) each invoke, destination write and drop happened, which is
+    how long a shard was held (explore's drain and blocked times) without a wall clock."""
+
+    def __init__(self, clock: VirtualClock) -> None:
+        super().__init__()
+        self._now = clock.now
+
+    def record(self, kind: str, **fields: Any) -> dict[str, Any]:
+        return super().record(kind, vt=self._now(), **fields)
 
 
 class SimulationSpecError(ValueError):
@@ -398,7 +413,7 @@ def _run(spec: dict, stream_records: list[dict[str, Any]] | None = None) -> dict
     del per_shard
 
     uuid = str(uuidlib.UUID(int=0xE5 << 100))
-    journal = Journal()
+    journal = _VirtualJournal(clock)
     metrics = Metrics()
     destinations = InMemoryDestinations()
     handler = ScriptedHandler(index_of, fail, mode, fail_times, aggregate, kind)
@@ -439,7 +454,7 @@ def _run(spec: dict, stream_records: list[dict[str, Any]] | None = None) -> dict
         if not wakes:
             break
         clock.advance_to(min(wakes))
-    return _report(journal, index_by_shard, metrics, clock.now() - start, mapping, mode)
+    return _report(journal, index_by_shard, metrics, clock.now() - start, mapping, mode, start)
 
 
 def _route(pk: str, leaves: list[str]) -> str:
@@ -620,12 +635,16 @@ def _shards(spec: Any, kind: StreamKind | None = None) -> list[tuple[str, str | 
 
 
 def _report(journal: Journal, index_by_shard: dict[str, dict[str, int]], metrics: Metrics, elapsed: float,
-            mapping: Any, mode: str) -> dict:
+            mapping: Any, mode: str, start: float) -> dict:
     def idx(seqs: list[str] | None, shard_id: str) -> list[int]:
         index_of = index_by_shard[shard_id]
         return [index_of[s] for s in seqs or ()]
 
+    def at(e: dict[str, Any]) -> float:
+        return round(e["vt"] - start, 6)
+
     invocations, destination, processed, dropped, filtered, trimmed = [], [], [], [], [], []
+    drops = []
     state_in: dict[str, Any] = {}
     abandoned = []
     for e in journal.entries():
@@ -635,7 +654,7 @@ def _report(journal: Journal, index_by_shard: dict[str, dict[str, int]], metrics
                 state_in[e["invocation_id"]] = e["state_in"]
         elif kind == "invoke_result":
             inv = {"records": idx(e["sequence_numbers"], e["shard_id"]), "result": e["outcome"], "attempt": e["attempt"],
-                   "request_id": e["request_id"], "shard": e["shard_id"]}
+                   "request_id": e["request_id"], "shard": e["shard_id"], "t": at(e)}
             if "lane" in e:
                 inv["lane"] = e["lane"]
             if "window_start" in e:
@@ -655,11 +674,14 @@ def _report(journal: Journal, index_by_shard: dict[str, dict[str, int]], metrics
         elif kind == "destination_write":
             destination.append({"key": e["key"], "destination": e["destination"], "condition": e["condition"],
                                 "records": idx(e["sequence_numbers"], e["shard_id"]), "envelope": e["envelope"],
-                                "shard": e["shard_id"]})
+                                "shard": e["shard_id"], "t": at(e)})
         elif kind == "window_abandoned":
             abandoned.append({"shard": e["shard_id"], "window_start": e["window_start"], "reason": e["reason"]})
         elif kind == "dropped":
-            (trimmed if e.get("condition") is None else dropped).extend(idx(e["sequence_numbers"], e["shard_id"]))
+            records = idx(e["sequence_numbers"], e["shard_id"])
+            (trimmed if e.get("condition") is None else dropped).extend(records)
+            drops.append({"records": records, "condition": e.get("condition"), "reason": e.get("reason"),
+                          "shard": e["shard_id"], "t": at(e)})
         elif kind == "filtered":
             filtered.extend(idx(e["sequence_numbers"], e["shard_id"]))
     discarded = sorted([i for d in destination for i in d["records"]] + dropped)
@@ -675,6 +697,7 @@ def _report(journal: Journal, index_by_shard: dict[str, dict[str, int]], metrics
         "dropped": sorted(dropped),
         "filtered": sorted(filtered),
         "trimmed": sorted(trimmed),
+        "drops": drops,
         "metrics": metrics.snapshot(),
         "virtual_seconds": elapsed,
     }
