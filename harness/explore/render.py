@@ -20,6 +20,8 @@ HEAD = {"invocations": "invokes", "deliveries": "deliv", "duplicate_deliveries":
         "failure_records": "fail recs", "records_in_failure_records": "recs in fail",
         "good_in_failure_records": "good in fail", "lost": "lost", "drain_s": "drain s", "max_blocked_s": "blocked s"}
 
+VERIFIED = {True: Text("agrees", style="green"), False: Text("DIFFERS", style="bold red"), None: Text("")}
+
 
 def varied(result: dict[str, Any]) -> list[str]:
     """The parameters whose value differs across rows (the others are the same everywhere)."""
@@ -40,6 +42,9 @@ def render_table(result: dict[str, Any], console: Console) -> None:
         table.add_column(SHORT[k])
     for m in METRICS:
         table.add_column(HEAD[m], justify="right")
+    verified = any("verified" in r for r in result["rows"])
+    if verified:
+        table.add_column("verified")
     pareto = set(result["pareto"])
     for i in ranked(result["rows"]):
         row = result["rows"][i]
@@ -58,6 +63,8 @@ def render_table(result: dict[str, Any], console: Console) -> None:
         else:
             for m in METRICS:
                 cells.append(Text(str(row[m]), style="bold red" if m == "lost" and row[m] else ""))
+        if verified:
+            cells.append(VERIFIED[row.get("verified")])
         style = "green" if i == result["recommended"] else ("cyan" if row["deployed"] else None)
         table.add_row(*cells, style=style)
     console.print(table)
