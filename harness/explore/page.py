@@ -1,6 +1,6 @@
 """explore.html: the table and a chart of the trade-off on one self-contained page.
 
-Self-contained (inline CSS, inline SVG, no script, no fetched font or library) so it opens from a
+Self-contained (inline CSS, inline SVG, no executable script, nothing fetched: no font, library or stylesheet) so it opens from a
 CI artifact or an e-mail attachment with no network. The chart puts each combination at (drain
 time, good records in failure records or lost): down and left is better; the recommended and
 deployed combinations are marked, and the rule that picked the recommendation is printed above.
@@ -124,6 +124,7 @@ def render_page(result: dict[str, Any]) -> str:
         pick = (f"<p><b>Recommended: row #{rec}</b> — "
                 + (escape(", ".join(changes)) if changes else "keep the deployed settings") + ".</p>")
     names = ", ".join(f"{SHORT[k]} = {k}" for k in PARAMETERS)
+    data = json.dumps(result).replace("</", "<\\/")  # the result, machine-readable; never closes its tag
     return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>explore "
             f"{escape(result['scenario'])}</title><style>{CSS}</style></head><body>"
             f"<h1>shardproof explore: {escape(result['scenario'])}</h1>"
@@ -138,7 +139,7 @@ def render_page(result: dict[str, Any]) -> str:
             '<p class="legend">Highlighted cells differ from the deployed settings. Counts come from the oracle '
             f"(the harness ESM engine over the scenario's records, in virtual time). Column names: {escape(names)}."
             "</p>"
-            f'<script type="application/json" id="explore-result">{json.dumps(result).replace("</", "<\\/")}</script>'
+            f'<script type="application/json" id="explore-result">{data}</script>'
             "</body></html>")
 
 

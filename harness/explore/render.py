@@ -58,7 +58,7 @@ def render_table(result: dict[str, Any], console: Console) -> None:
             v = row["settings"][k]
             cells.append(Text(show_setting(k, v), style="bold yellow" if v != base[k] else ""))
         if row.get("skipped"):
-            cells.append(Text(f"skipped: {row['skipped']}", style="dim"))
+            cells.append(Text("skipped", style="dim"))
             cells.extend([""] * (len(METRICS) - 1))
         else:
             for m in METRICS:
@@ -68,3 +68,6 @@ def render_table(result: dict[str, Any], console: Console) -> None:
         style = "green" if i == result["recommended"] else ("cyan" if row["deployed"] else None)
         table.add_row(*cells, style=style)
     console.print(table)
+    for i, row in enumerate(result["rows"]):
+        if row.get("skipped"):
+            console.print(f"#{i} skipped: {row['skipped']}", style="dim", soft_wrap=True)
