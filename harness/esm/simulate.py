@@ -590,7 +590,8 @@ def _place_stream_records(records: list[dict[str, Any]], kind: StreamKind, ids: 
         index_of[event_id] = i
         sid = _event_shard(r, kind)
         if sid not in per_shard:
-            sid = _route(kind.item_key(r), leaves)
+            # One leaf takes every record: no key to compute (a JSON text per record, explore's 100 runs).
+            sid = _route(kind.item_key(r), leaves) if len(leaves) > 1 else leaves[0]
         per_shard[sid].append(r)
     return per_shard, index_of
 

@@ -17,6 +17,11 @@ from harness.explore.grid import PARAMETERS, Combination
 from harness.explore.metrics import METRICS, row_metrics
 from harness.scenarios.oracle import build_spec
 
+# Where the oracle writes failure records. An SQS stand-in holds the envelope only (spec 3.4), so
+# no run serialises a failing batch's payload; which records go there, and when, do not depend on
+# the destination's kind (spec 3).
+STAND_IN_DESTINATION = "arn:aws:sqs:us-east-1:123456789012:explore-failures"
+
 
 def api_mapping(base: Base, settings: dict[str, Any]) -> dict[str, Any]:
     """The combination as GetEventSourceMapping would show it (what build_spec reads)."""
@@ -33,6 +38,8 @@ def simulation_spec(base: Base, settings: dict[str, Any]) -> dict[str, Any]:
     """The run_simulation spec of one combination; the scenario's faults ride along as `faults`."""
     spec = build_spec(base.scenario, api_mapping(base, settings), EngineSettings(), base.stream,
                       {"start": base.stream[0].arrival if base.stream else 0.0})
+    if spec["mapping"].get("DestinationConfig"):
+        spec["mapping"]["DestinationConfig"] = {"OnFailure": {"Destination": STAND_IN_DESTINATION}}
     faults = getattr(base.scenario, "faults", None)
     if faults:
         spec["faults"] = faults
