@@ -18,6 +18,9 @@ METRICS = ("invocations", "deliveries", "duplicate_deliveries", "failure_records
 def row_metrics(sim: dict[str, Any], *, poison: set[int], fail_times: int | None) -> dict[str, Any]:
     """The row's numbers from a simulation's output.
 
+    - `good_in_failure_records`: records in failure records that the consumer could process: not
+      poison, or poison that fails only its first `fail_times` deliveries (a transient error a
+      retry would have got past).
     - `duplicate_deliveries`: deliveries of good (non-poison) records beyond their first.
     - `lost`: records dropped with no destination (retries or age ended with none, delivery
       failed, or trimmed by retention), and poison records the mapping committed although the
@@ -42,10 +45,11 @@ def row_metrics(sim: dict[str, Any], *, poison: set[int], fail_times: int | None
             settled[i] = t  # committed at its last delivery, unless it went to a destination or was dropped
     in_failure = 0
     good_in_failure = 0
+    always_failing = poison if fail_times is None else set()
     for d in sim["destination"]:
         for i in d["records"]:
             in_failure += 1
-            good_in_failure += i not in poison
+            good_in_failure += i not in always_failing
             settled[i] = max(settled.get(i, d["t"]), d["t"])
     for d in sim.get("drops", ()):
         for i in d["records"]:

@@ -65,7 +65,8 @@ def agreement(row: dict[str, Any], result: dict[str, Any], *, fail_times: int | 
     silently = 0 if fail_times is not None else len(poison & set(observed.get("processed") or []))
     got = {"invocations": len(observed.get("invocations") or []), "failure_records": len(destination),
            "records_in_failure_records": sum(len(d["records"]) for d in destination),
-           "good_in_failure_records": sum(1 for d in destination for i in d["records"] if i not in poison),
+           "good_in_failure_records": sum(1 for d in destination for i in d["records"]
+                                          if fail_times is not None or i not in poison),
            "lost": (result.get("conservation") or {}).get("lost", 0) + sum(
                len(d.get("records") or []) for d in observed.get("dropped") or []) + silently}
     diffs = [f"{k}: oracle {row[k]}, real {v}" for k, v in got.items() if row[k] != v]

@@ -88,8 +88,10 @@ def test_a_partial_response_lambda_ignores_loses_the_poison_spec_2_2() -> None:
 def test_a_flaky_poison_that_recovers_within_the_retries_is_not_lost() -> None:
     result = explore(base(BatchSize=8, MaximumRetryAttempts=2, fail_times=1), parse_sets(["MaximumRetryAttempts=0,2"]))
     by = {r["settings"]["MaximumRetryAttempts"]: r for r in result["rows"]}
-    assert by[2]["failure_records"] == 0 and by[2]["lost"] == 0
-    assert by[0]["failure_records"] == 1
+    assert by[2]["failure_records"] == 0 and by[2]["lost"] == 0 and by[2]["good_in_failure_records"] == 0
+    # No retry: the whole batch goes, the transiently failing record counted as good (it would have passed).
+    assert by[0]["failure_records"] == 1 and by[0]["good_in_failure_records"] == 8
+    assert result["rows"][result["recommended"]]["settings"]["MaximumRetryAttempts"] == 2
 
 
 def test_drain_and_blocked_time_follow_the_retry_cadence() -> None:
