@@ -134,7 +134,7 @@ def check(settings: dict[str, Any], *, has_destination: bool) -> str | None:
             reasons.append(f"{key}={_show(v)} {bad if isinstance(bad, str) else 'is not an integer'}")
     if settings["DestinationConfig"] == "deployed" and not has_destination:
         reasons.append("DestinationConfig=deployed but the stack's mapping has no on-failure destination")
-    if not reasons and settings["ParallelizationFactor"] != 1 and settings["TumblingWindowInSeconds"] != 0:
+    if settings["ParallelizationFactor"] not in (1, 0) and settings["TumblingWindowInSeconds"] != 0:
         reasons.append(f"ParallelizationFactor={settings['ParallelizationFactor']} with TumblingWindowInSeconds="
                        f"{settings['TumblingWindowInSeconds']}: the engine keeps window state per shard and does not "
                        "model windows across lanes (AWS documents neither)")
