@@ -20,6 +20,7 @@ from harness.explore.metrics import METRICS
 from harness.explore.render import HEAD, SHORT, varied
 
 W, H, PAD = 720, 360, 56
+TICKS = ((1.0, "1 s"), (60.0, "1 min"), (3600.0, "1 h"), (86400.0, "1 day"))
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#1d232a}
@@ -58,9 +59,14 @@ def chart(result: dict[str, Any]) -> str:
              'records or lost</text>']
     for v in sorted({0, ymax, ymax // 2}):
         parts.append(f'<text x="{PAD - 6}" y="{_y(v, ymax) + 4:.1f}" text-anchor="end">{v}</text>')
-    for v in sorted({0.0, xmax}):
-        parts.append(f'<text x="{_x(v, xmax):.1f}" y="{H - PAD + 16}" text-anchor="middle">{v:g}</text>')
+    ticks = {0.0: "0"} | {v: name for v, name in TICKS if v <= xmax}
+    for v, name in ticks.items():
+        x = _x(v, xmax)
+        parts.append(f'<line x1="{x:.1f}" y1="{H - PAD}" x2="{x:.1f}" y2="{H - PAD + 4}" stroke="#36404a"/>'
+                     f'<text x="{x:.1f}" y="{H - PAD + 16}" text-anchor="middle">{name}</text>')
     pareto = set(result["pareto"])
+    # Drawn last, on top: points often coincide, and the marked ones must stay visible.
+    rows.sort(key=lambda ir: (ir[0] == result["recommended"], ir[1]["deployed"], ir[0] in pareto))
     for i, r in rows:
         x, y = _x(r["drain_s"], xmax), _y(cost[i], ymax)
         rec, dep = i == result["recommended"], r["deployed"]

@@ -19,7 +19,8 @@ from harness.scenarios.oracle import build_spec
 
 # Where the oracle writes failure records. An SQS stand-in holds the envelope only (spec 3.4), so
 # no run serialises a failing batch's payload; which records go there, and when, do not depend on
-# the destination's kind (spec 3).
+# the destination's kind (spec 3), except that a FIFO queue or topic always fails (spec 3.1), so a
+# FIFO destination gets a FIFO stand-in.
 STAND_IN_DESTINATION = "arn:aws:sqs:us-east-1:123456789012:explore-failures"
 
 
@@ -39,7 +40,9 @@ def simulation_spec(base: Base, settings: dict[str, Any]) -> dict[str, Any]:
     spec = build_spec(base.scenario, api_mapping(base, settings), EngineSettings(), base.stream,
                       {"start": base.stream[0].arrival if base.stream else 0.0})
     if spec["mapping"].get("DestinationConfig"):
-        spec["mapping"]["DestinationConfig"] = {"OnFailure": {"Destination": STAND_IN_DESTINATION}}
+        fifo = base.pipeline.mapping.destination is not None and base.pipeline.mapping.destination.fifo
+        spec["mapping"]["DestinationConfig"] = {
+            "OnFailure": {"Destination": STAND_IN_DESTINATION + (".fifo" if fifo else "")}}
     faults = getattr(base.scenario, "faults", None)
     if faults:
         spec["faults"] = faults

@@ -12,6 +12,8 @@ and one retry. The expected counts below are worked out from the spec, not read 
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from harness.esm import EngineSettings
@@ -116,3 +118,14 @@ def test_scenario_faults_ride_along_to_the_simulation() -> None:
     spec = simulation_spec(b, b.settings)
     assert spec["faults"] == [{"fault": "error", "function": "Posting", "items": [1]}]
     assert "faults" not in simulation_spec(base(), b.settings)
+
+
+def test_a_fifo_destination_always_fails_so_the_failing_batch_is_lost_spec_3_1() -> None:
+    b = base(BatchSize=8, MaximumRetryAttempts=0)
+    fifo = dataclasses.replace(b.pipeline.mapping.destination, fifo=True)
+    b = dataclasses.replace(b, pipeline=dataclasses.replace(
+        b.pipeline, mapping=dataclasses.replace(b.pipeline.mapping, destination=fifo)))
+    result = explore(b, parse_sets(["BisectBatchOnFunctionError=false,true"]))
+    lost = {r["settings"]["BisectBatchOnFunctionError"]: r["lost"] for r in result["rows"]}
+    assert lost == {False: 8, True: 1}
+    assert all(r["failure_records"] == 0 for r in result["rows"])
