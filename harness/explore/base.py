@@ -31,6 +31,7 @@ class Base:
     kind: str  # "dynamodb" | "kinesis"
     filter_criteria: Any = None  # the deployed FilterCriteria (not varied: it is the stack's own logic)
     starting_position: str = "TRIM_HORIZON"
+    retention_s: float = 86400.0  # how long the stream keeps a record (spec 8; Kinesis up to 365 days, spec 10)
 
     @property
     def has_destination(self) -> bool:
@@ -92,6 +93,9 @@ def make_base(scenario: Scenario, pipeline: Pipeline, *, shard_count: int = 1) -
                           view_type=pipeline.stream.stream_view_type, shard_count=shard_count,
                           where=scenario.where())
     raw = pipeline.mapping.settings
+    hours = pipeline.stream.retention_hours
+    retention_s = float(hours) * 3600 if isinstance(hours, (int, float)) and not isinstance(hours, bool) and hours > 0 \
+        else 86400.0  # an unreadable RetentionPeriodHours: the 24 h default, as the deploy reads it
     return Base(scenario=scenario, pipeline=pipeline, settings=deployed_settings(pipeline), stream=stream,
                 kind=pipeline.stream.kind, filter_criteria=raw.get("FilterCriteria"),
-                starting_position=raw.get("StartingPosition") or "TRIM_HORIZON")
+                starting_position=raw.get("StartingPosition") or "TRIM_HORIZON", retention_s=retention_s)

@@ -3,8 +3,8 @@
 The simulate spec is the one a scenario run's oracle comparison builds (harness.scenarios.oracle.
 build_spec), fed the combination's settings instead of the deployed mapping's, so explore and the
 judge of a real run can never disagree about what AWS does with the same settings. The engine
-runs with its default settings: a virtual clock and AWS's retry cadence (spec 1 [GAP] default),
-so drain and blocked times are in AWS-like seconds.
+runs with its default settings (a virtual clock and AWS's retry cadence, spec 1 [GAP] default, so
+drain and blocked times are in AWS-like seconds) and the stream's own retention (spec 8, 10).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def api_mapping(base: Base, settings: dict[str, Any]) -> dict[str, Any]:
 
 def simulation_spec(base: Base, settings: dict[str, Any]) -> dict[str, Any]:
     """The run_simulation spec of one combination; the scenario's faults ride along as `faults`."""
-    spec = build_spec(base.scenario, api_mapping(base, settings), EngineSettings(), base.stream,
+    spec = build_spec(base.scenario, api_mapping(base, settings), EngineSettings(retention_s=base.retention_s), base.stream,
                       {"start": base.stream[0].arrival if base.stream else 0.0})
     if spec["mapping"].get("DestinationConfig"):
         fifo = base.pipeline.mapping.destination is not None and base.pipeline.mapping.destination.fifo

@@ -11,7 +11,8 @@ from harness.scenarios.model import Scenario
 QUEUE = "arn:aws:sqs:eu-west-1:111122223333:ledger-failures"
 
 
-def template(kind: str = "dynamodb", destination: bool = True, **mapping_props: Any) -> dict[str, Any]:
+def template(kind: str = "dynamodb", destination: bool = True, retention_hours: int | None = None,
+             **mapping_props: Any) -> dict[str, Any]:
     if kind == "dynamodb":
         source = {"Type": "AWS::DynamoDB::Table",
                   "Properties": {"KeySchema": [{"AttributeName": "entry", "KeyType": "HASH"}],
@@ -19,6 +20,8 @@ def template(kind: str = "dynamodb", destination: bool = True, **mapping_props: 
         arn = {"Fn::GetAtt": ["Ledger", "StreamArn"]}
     else:
         source = {"Type": "AWS::Kinesis::Stream", "Properties": {"ShardCount": 2}}
+        if retention_hours:
+            source["Properties"]["RetentionPeriodHours"] = retention_hours
         arn = {"Fn::GetAtt": ["Ledger", "Arn"]}
     props: dict[str, Any] = {"EventSourceArn": arn, "FunctionName": {"Ref": "Posting"},
                              "StartingPosition": "TRIM_HORIZON", **mapping_props}
@@ -41,8 +44,9 @@ def items(kind: str, n: int) -> tuple[dict[str, Any], ...]:
 
 
 def base(kind: str = "dynamodb", n: int = 8, poison: tuple[int, ...] = (2,), handler: str | None = "raise",
-         fail_times: int | None = None, destination: bool = True, **mapping_props: Any) -> Any:
-    desc = describe_template(template(kind, destination, **mapping_props), stack_name="Ledger")
+         fail_times: int | None = None, destination: bool = True, retention_hours: int | None = None,
+         **mapping_props: Any) -> Any:
+    desc = describe_template(template(kind, destination, retention_hours, **mapping_props), stack_name="Ledger")
     scenario = Scenario(name="ledger", title="ledger", items=items(kind, n), poison=poison, handler=handler,
                         fail_times=fail_times)
     return make_base(scenario, desc.pipeline(), shard_count=2 if kind == "kinesis" else 1)

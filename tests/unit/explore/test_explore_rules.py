@@ -129,3 +129,15 @@ def test_a_fifo_destination_always_fails_so_the_failing_batch_is_lost_spec_3_1()
     lost = {r["settings"]["BisectBatchOnFunctionError"]: r["lost"] for r in result["rows"]}
     assert lost == {False: 8, True: 1}
     assert all(r["failure_records"] == 0 for r in result["rows"])
+
+
+def test_unbounded_retries_end_at_the_streams_retention_spec_8_and_10() -> None:
+    """-1 retries and -1 age: the poison blocks its shard until the stream trims it (and what is behind it)."""
+    grid = parse_sets(["BisectBatchOnFunctionError=true"])  # as deployed: one row each
+    day = explore(base("kinesis", BatchSize=8, MaximumRetryAttempts=-1, BisectBatchOnFunctionError=True), grid)
+    two = explore(base("kinesis", BatchSize=8, MaximumRetryAttempts=-1, BisectBatchOnFunctionError=True,
+                       retention_hours=48), grid)
+    (r1,), (r2,) = day["rows"], two["rows"]
+    assert r1["lost"] == 6 and r2["lost"] == 6  # the poison and the five entries behind it
+    assert 86400 <= r1["drain_s"] < 86400 + 60
+    assert 2 * 86400 <= r2["drain_s"] < 2 * 86400 + 60
