@@ -12,7 +12,7 @@ import json
 import statistics
 import time
 
-from harness.deploy.pipelines import describe_template
+from harness.deploy.template_reader import describe_template
 from harness.explore import explore, make_base, parse_sets
 from harness.scenarios.model import Scenario
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.deploy.pipelines import Pipeline, describe_template
+from harness.deploy.stack_model import PipelineDesc
+from harness.deploy.template_reader import describe_template
 from harness.explore.grid import PARAMETERS, RANGES
 from harness.explore.stream import build_stream
 from harness.scenarios.model import Scenario
-from harness.scenarios.streams import StreamRecord
+from harness.streams import StreamRecord
 
 
 class BaseError(ValueError):
@@ -25,7 +26,7 @@ class BaseError(ValueError):
 @dataclass(frozen=True)
 class Base:
     scenario: Scenario
-    pipeline: Pipeline
+    pipeline: PipelineDesc
     settings: dict[str, Any]  # every grid PARAMETER as deployed; DestinationConfig "deployed" or "none"
     stream: list[StreamRecord]  # the scenario's items as stream records, position = item index
     kind: str  # "dynamodb" | "kinesis"
@@ -38,7 +39,7 @@ class Base:
         return self.pipeline.mapping.destination is not None
 
 
-def deployed_settings(pipeline: Pipeline) -> dict[str, Any]:
+def deployed_settings(pipeline: PipelineDesc) -> dict[str, Any]:
     """The grid parameters as the stack deploys them; BaseError when the template leaves one
     unreadable (an intrinsic it cannot resolve) or out of AWS's range."""
     raw = pipeline.mapping.settings
@@ -57,7 +58,7 @@ def deployed_settings(pipeline: Pipeline) -> dict[str, Any]:
     return out
 
 
-def _shard_count(template: dict[str, Any], pipeline: Pipeline) -> int:
+def _shard_count(template: dict[str, Any], pipeline: PipelineDesc) -> int:
     """A Kinesis stream's ShardCount from the template (1 when absent or not a literal number:
     the embedded backend deploys one shard then too, and the deploy notes say so)."""
     if pipeline.stream is None or pipeline.stream.kind != "kinesis":
@@ -86,7 +87,7 @@ def load_base(scenario: Scenario, source: Any) -> Base:
     return make_base(scenario, pipeline, shard_count=_shard_count(synth.template, pipeline))
 
 
-def make_base(scenario: Scenario, pipeline: Pipeline, *, shard_count: int = 1) -> Base:
+def make_base(scenario: Scenario, pipeline: PipelineDesc, *, shard_count: int = 1) -> Base:
     """The base from an already described pipeline (tests build pipelines directly)."""
     assert pipeline.stream is not None
     stream = build_stream(scenario.items, kind=pipeline.stream.kind, key_schema=pipeline.stream.key_schema,

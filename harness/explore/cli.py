@@ -1,15 +1,20 @@
-"""`shardproof explore`: wired into harness/cli.py with `register(sub)`."""
+"""`shardproof explore`: wired into harness/cli.py with `register(sub, resolve_source)`; every error
+is a CliError naming the flag, file, scenario or setting at fault."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from rich.console import Console
 
-from harness.deploy.sources.options import add_source_arguments
+from harness.cli_support import CliError, add_source_arguments
+
+# args -> (the project, the StackSource the flags or the project file name, the scenarios folder)
+SourceResolver = Callable[[argparse.Namespace], tuple[Any, Any, Path]]
 
 HELP_SET = ("a mapping parameter as the Lambda API names it, and its values: BatchSize, BisectBatchOnFunctionError, "
             "MaximumRetryAttempts, MaximumRecordAgeInSeconds, FunctionResponseTypes (none or ReportBatchItemFailures), "
@@ -17,7 +22,7 @@ HELP_SET = ("a mapping parameter as the Lambda API names it, and its values: Bat
             "(none or deployed); repeatable, the grid is their product")
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Any, resolve_source: SourceResolver) -> None:
     p = subparsers.add_parser("explore", help="one scenario over a grid of mapping settings through the oracle, "
                                               "side by side, with a recommendation")
     p.add_argument("scenario", nargs="?", metavar="SCENARIO",
@@ -28,17 +33,17 @@ def register(subparsers: Any) -> None:
     p.add_argument("--verify", type=int, default=0, metavar="K",
                    help="run the K best combinations for real on the embedded backend and say whether each agreed")
     add_source_arguments(p)
-    p.set_defaults(func=cmd_explore)
+    p.set_defaults(func=partial(cmd_explore, resolve_source=resolve_source))
 
 
 def _errors() -> tuple[type[Exception], ...]:
-    from harness.deploy.pipelines import PipelineLookupError
     from harness.deploy.sources import SourceError
+    from harness.deploy.stack_model import PipelineLookupError
     from harness.explore import BaseError, GridError
-    from harness.project import ProjectError
     from harness.scenarios import ScenarioError
+    from harness.streams import StreamItemError
 
-    return GridError, BaseError, ScenarioError, SourceError, ProjectError, PipelineLookupError
+    return GridError, BaseError, ScenarioError, SourceError, PipelineLookupError, StreamItemError
 
 
 def _scenario(folder: Path, name: str | None) -> Any:
@@ -56,8 +61,7 @@ def _scenario(folder: Path, name: str | None) -> Any:
     raise ScenarioError(f"unknown scenario {name!r} in {folder}; known: {', '.join(s.name for s in everything)}")
 
 
-def cmd_explore(args: argparse.Namespace) -> int:
-    from harness.deploy.sources.options import resolve_source_args
+def cmd_explore(args: argparse.Namespace, *, resolve_source: SourceResolver) -> int:
     from harness.explore import explore, load_base, parse_sets
     from harness.explore.render import render_table
 
@@ -66,17 +70,15 @@ def cmd_explore(args: argparse.Namespace) -> int:
         out = Console(width=180)
     err = Console(stderr=True)
     if args.verify < 0:
-        err.print("[red]error:[/] --verify K must be 0 or more")
-        return 2
+        raise CliError(f"--verify {args.verify}: K must be 0 or more")
     try:
         sets = parse_sets(args.sets)
-        _, source, folder = resolve_source_args(args)
+        _, source, folder = resolve_source(args)
         scenario = _scenario(folder, args.scenario)
         base = load_base(scenario, source)
         result = explore(base, sets)
     except _errors() as exc:
-        err.print(f"[red]error:[/] {exc}", soft_wrap=True)
-        return 2
+        raise CliError(str(exc)) from None
     if args.verify:
         from harness.explore.verify import verify
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from harness.esm.records import make_record, to_attribute_value
 from harness.esm.sources import kinesis as kinesis_records
-from harness.scenarios.streams import StreamRecord, Write, writer_for
+from harness.streams import StreamRecord, Write, writer_for
 
 DYNAMODB_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/{name}/stream/2024-01-01T00:00:00.000"
 KINESIS_ARN = "arn:aws:kinesis:us-east-1:123456789012:stream/{name}"

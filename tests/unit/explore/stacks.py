@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.deploy.pipelines import describe_template
+from harness.deploy.template_reader import describe_template
 from harness.explore import make_base
 from harness.scenarios.model import Scenario
 
