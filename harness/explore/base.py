@@ -81,15 +81,14 @@ def load_base(scenario: Scenario, source: Any) -> Base:
     synth = source.synthesize(context or None)
     desc = describe_template(synth.template, stack_name=synth.stack_name)
     pipeline = desc.pipeline(mapping=scenario.mapping, table=scenario.table)
-    if pipeline.stream is None:
-        raise BaseError(f"{scenario.where()}: mapping {pipeline.mapping.logical_id} reads a stream that is not in "
-                        "this template, so its key schema and shards are unknown")
     return make_base(scenario, pipeline, shard_count=_shard_count(synth.template, pipeline))
 
 
 def make_base(scenario: Scenario, pipeline: PipelineDesc, *, shard_count: int = 1) -> Base:
     """The base from an already described pipeline (tests build pipelines directly)."""
-    assert pipeline.stream is not None
+    if pipeline.stream is None:
+        raise BaseError(f"{scenario.where()}: mapping {pipeline.mapping.logical_id} reads a stream that is not in "
+                        "the template, so its key schema and shards are unknown")
     stream = build_stream(scenario.items, kind=pipeline.stream.kind, key_schema=pipeline.stream.key_schema,
                           view_type=pipeline.stream.stream_view_type, shard_count=shard_count,
                           where=scenario.where())
