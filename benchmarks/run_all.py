@@ -22,7 +22,7 @@ REQUIRED_KEYS = ("invoke_overhead_ms_p50", "invoke_overhead_ms_p99", "invoke_ove
                  "esm_sim_records_per_s", "esm_sim_kinesis_records_per_s",
                  "e2e_records_per_s", "e2e_ceiling_records_per_s", "e2e_ratio", "e2e_engine_ratio",
                  "e2e_noop_consumer_ratio", "suite_wall_s",
-                 "replay_records_per_s", "peak_rss_mb")
+                 "replay_records_per_s", "explore_grid_s", "peak_rss_mb")
 
 
 def merge(results: dict[str, dict[str, Any]], errors: dict[str, str]) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """The `harness` command: assembles the command groups; every error is one clear line.
 
 Each group registers itself from beside its package (demo.py, up_cli.py, report/cli.py,
-replay/cli.py, scenarios/cli.py, deploy/cli.py, lint/cli.py); what they share (CliError,
+replay/cli.py, scenarios/cli.py, explore/cli.py, deploy/cli.py, lint/cli.py); what they share (CliError,
 `-c key=value`, the stack source flags) is in harness/cli_support.py. Turning the flags into a stack
 source needs the project file, so the groups get that resolver from here. `simulate` is one call
 into the ESM engine and stays here, keeping the engine free of command-line code.
@@ -23,6 +23,7 @@ from harness.cli_support import CliError
 from harness.demo import register as register_demo
 from harness.deploy.cli import register as register_describe
 from harness.deploy.sources import SourceError
+from harness.explore.cli import register as register_explore
 from harness.lint.cli import register as register_lint
 from harness.project import ProjectError, resolve_source_args
 from harness.replay.cli import register as register_replay
@@ -77,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_report(sub)
     register_replay(sub)
     register_scenarios(sub)
+    register_explore(sub, _resolve_source)
     register_describe(sub, _resolve_source)
     register_lint(sub)
     return parser

@@ -48,8 +48,10 @@ One virtual clock for every shard. Shards are stepped round-robin; a backoff nev
 readers are non-blocking), so a shard waiting out retries does not hold time back for the
 others; when every shard is idle or waiting, the clock jumps to the earliest of the next record
 arrival, batching-window deadline, backoff end or window end. Output invocations and
-destination records carry `shard`; window invokes carry `window`, `state_in`, `state_out`,
-`final` and `early`.
+destination records carry `shard` and `t` (virtual seconds since `clock.start` when it happened);
+`drops` lists each drop with no destination (retries or age ended with none, delivery failed,
+or trimmed by retention: `condition` null) with its `records`, `reason`, `shard` and `t`; window
+invokes carry `window`, `state_in`, `state_out`, `final` and `early`.
 """
 
 from __future__ import annotations
@@ -408,8 +410,8 @@ def _run(spec: dict, stream_records: list[dict[str, Any]] | None = None) -> dict
         source.close_shard(sid)
 
     uuid = str(uuidlib.UUID(int=0xE5 << 100))
-    outcome = _Outcome(index_by_shard, mapping)
-    journal = _ReportingJournal(outcome.add)
+    outcome = _Outcome(index_by_shard, mapping, start)
+    journal = _ReportingJournal(outcome.add, clock)
     metrics = Metrics()
     destinations = InMemoryDestinations(keep=False)
     handler = ScriptedHandler(index_of, fail, mode, fail_times, aggregate, kind)
@@ -672,7 +674,8 @@ def _place_stream_records(records: list[dict[str, Any]], kind: StreamKind, ids: 
         index_of[event_id] = i
         sid = _event_shard(r, kind)
         if sid not in per_shard:
-            sid = _route(kind.item_key(r), leaves)
+            # One leaf takes every record: no key to compute (a JSON text per record, explore's 100 runs).
+            sid = _route(kind.item_key(r), leaves) if len(leaves) > 1 else leaves[0]
         per_shard[sid].append(r)
     return per_shard, index_of
 
@@ -719,14 +722,19 @@ def _shards(spec: Any, kind: StreamKind | None = None) -> list[tuple[str, str | 
 class _ReportingJournal:
     """The engine's journal in a simulation: each entry goes to the report as it is written and
     is not kept, so a run's memory does not grow with its journal (a million records write
-    millions of entries). The engine only ever records into its journal."""
+    millions of entries). The engine only ever records into its journal.
 
-    def __init__(self, sink: Callable[[dict[str, Any]], None]) -> None:
+    Entries also carry `vt`, the virtual clock's time: the output's `t` fields say when (in
+    simulated seconds) each invoke, destination write and drop happened, which is how long a
+    shard was held (explore's drain and blocked times) without a wall clock."""
+
+    def __init__(self, sink: Callable[[dict[str, Any]], None], clock: VirtualClock) -> None:
         self._sink = sink
+        self._now = clock.now
         self._count = 0
 
     def record(self, kind: str, **fields: Any) -> dict[str, Any]:
-        entry = {"seq": self._count, "ts": time.time(), "kind": kind, **fields}
+        entry = {"seq": self._count, "ts": time.time(), "vt": self._now(), "kind": kind, **fields}
         self._count += 1
         self._sink(entry)
         return entry
@@ -735,9 +743,11 @@ class _ReportingJournal:
 class _Outcome:
     """The simulation's output, gathered entry by entry from the journal (the way reports read it)."""
 
-    def __init__(self, index_by_shard: dict[str, Any], mapping: Any) -> None:
+    def __init__(self, index_by_shard: dict[str, Any], mapping: Any, start: float) -> None:
         self._index_by_shard = index_by_shard
         self._mapping = mapping
+        self._start = start
+        self.drops: list[dict[str, Any]] = []
         self.invocations: list[dict[str, Any]] = []
         self.destination: list[dict[str, Any]] = []
         self.processed: list[int] = []
@@ -751,6 +761,9 @@ class _Outcome:
         index_of = self._index_by_shard[shard_id]
         return [index_of[s] for s in seqs or ()]
 
+    def _at(self, e: dict[str, Any]) -> float:
+        return round(e["vt"] - self._start, 6)
+
     def add(self, e: dict[str, Any]) -> None:
         kind = e["kind"]
         idx = self._idx
@@ -759,7 +772,7 @@ class _Outcome:
                 self._state_in[e["invocation_id"]] = e["state_in"]
         elif kind == "invoke_result":
             inv = {"records": idx(e["sequence_numbers"], e["shard_id"]), "result": e["outcome"], "attempt": e["attempt"],
-                   "request_id": e["request_id"], "shard": e["shard_id"]}
+                   "request_id": e["request_id"], "shard": e["shard_id"], "t": self._at(e)}
             if "lane" in e:
                 inv["lane"] = e["lane"]
             if "window_start" in e:
@@ -780,11 +793,14 @@ class _Outcome:
         elif kind == "destination_write":
             self.destination.append({"key": e["key"], "destination": e["destination"], "condition": e["condition"],
                                      "records": idx(e["sequence_numbers"], e["shard_id"]), "envelope": e["envelope"],
-                                     "shard": e["shard_id"]})
+                                     "shard": e["shard_id"], "t": self._at(e)})
         elif kind == "window_abandoned":
             self.abandoned.append({"shard": e["shard_id"], "window_start": e["window_start"], "reason": e["reason"]})
         elif kind == "dropped":
-            (self.trimmed if e.get("condition") is None else self.dropped).extend(idx(e["sequence_numbers"], e["shard_id"]))
+            records = idx(e["sequence_numbers"], e["shard_id"])
+            (self.trimmed if e.get("condition") is None else self.dropped).extend(records)
+            self.drops.append({"records": records, "condition": e.get("condition"), "reason": e.get("reason"),
+                               "shard": e["shard_id"], "t": self._at(e)})
         elif kind == "filtered":
             self.filtered.extend(idx(e["sequence_numbers"], e["shard_id"]))
 
@@ -803,6 +819,7 @@ class _Outcome:
             "dropped": sorted(self.dropped),
             "filtered": sorted(self.filtered),
             "trimmed": sorted(self.trimmed),
+            "drops": self.drops,
             "metrics": metrics.snapshot(),
             "virtual_seconds": elapsed,
         }

@@ -182,3 +182,21 @@ def test_simulate_10k_is_fast():
                           "records": 10_000, "handler": {"fail": list(range(0, 10_000, 100))}})
     assert time.perf_counter() - began < 2.0
     assert [d["records"][0] for d in out["destination"]] == list(range(0, 10_000, 100))
+
+
+def test_output_times_are_virtual_seconds_spec_1_retry_cadence() -> None:
+    """Each invocation, failure record and drop carries `t`, the virtual seconds since the start at
+    which it happened; retries follow the backoff (spec 1 [GAP] default cadence: 1 s, then 2 s)."""
+    from harness.esm import EngineSettings
+
+    out = run_simulation({"mapping": {"BatchSize": 3, "MaximumRetryAttempts": 2}, "records": 3,
+                          "handler": {"fail": [1], "mode": "raise"}})
+    backoff = EngineSettings().backoff
+    expected = [0.0, backoff.delay(1), backoff.delay(1) + backoff.delay(2)]
+    assert [i["t"] for i in out["invocations"]] == pytest.approx(expected)
+    assert out["drops"] == [{"records": [0, 1, 2], "condition": "RetryAttemptsExhausted", "reason": "no destination",
+                             "shard": out["invocations"][0]["shard"], "t": pytest.approx(expected[-1])}]
+    dest = run_simulation({"mapping": {"BatchSize": 3, "MaximumRetryAttempts": 0,
+                                       "DestinationConfig": {"OnFailure": {"Destination": "arn:aws:sqs:us-east-1:1:q"}}},
+                           "records": 3, "clock": {"start_delay_s": 5}, "handler": {"fail": [1], "mode": "raise"}})
+    assert [d["t"] for d in dest["destination"]] == [5.0] and dest["drops"] == []
