@@ -44,6 +44,11 @@ Input additions for lanes, windows and shards:
   running count of records the window has seen succeed; `echo` returns the state it got;
   `none` returns no state (a failed invocation, spec 7.1). Default `echo`.
 
+Output additions: `dropped` (records gone without a failure record, but for the trimmed ones),
+`trimmed` (past stream retention, spec 8), `filtered`, and `dropped_by_cause`: every dropped record
+by its cause (`trimmed`, `record_age`, `retries_exhausted`, `destination_failed`; the vocabulary of
+harness/esm/outcomes.py, which scenario observations use too).
+
 One virtual clock for every shard. Shards are stepped round-robin; a backoff never sleeps (the
 readers are non-blocking), so a shard waiting out retries does not hold time back for the
 others; when every shard is idle or waiting, the clock jumps to the earliest of the next record
@@ -63,6 +68,7 @@ import uuid as uuidlib
 import zlib
 from typing import Any
 
+from harness.esm import outcomes
 from harness.esm.clock import VirtualClock
 from harness.esm.config import Backoff, EngineSettings, parse_mapping
 from harness.esm.destinations import InMemoryDestinations
@@ -626,6 +632,7 @@ def _report(journal: Journal, index_by_shard: dict[str, dict[str, int]], metrics
         return [index_of[s] for s in seqs or ()]
 
     invocations, destination, processed, dropped, filtered, trimmed = [], [], [], [], [], []
+    by_cause: dict[str, list[int]] = {}
     state_in: dict[str, Any] = {}
     abandoned = []
     for e in journal.entries():
@@ -659,7 +666,10 @@ def _report(journal: Journal, index_by_shard: dict[str, dict[str, int]], metrics
         elif kind == "window_abandoned":
             abandoned.append({"shard": e["shard_id"], "window_start": e["window_start"], "reason": e["reason"]})
         elif kind == "dropped":
-            (trimmed if e.get("condition") is None else dropped).extend(idx(e["sequence_numbers"], e["shard_id"]))
+            records = idx(e["sequence_numbers"], e["shard_id"])
+            cause = outcomes.drop_cause(e)
+            (trimmed if cause == outcomes.TRIMMED else dropped).extend(records)
+            by_cause.setdefault(cause, []).extend(records)
         elif kind == "filtered":
             filtered.extend(idx(e["sequence_numbers"], e["shard_id"]))
     discarded = sorted([i for d in destination for i in d["records"]] + dropped)
@@ -675,6 +685,7 @@ def _report(journal: Journal, index_by_shard: dict[str, dict[str, int]], metrics
         "dropped": sorted(dropped),
         "filtered": sorted(filtered),
         "trimmed": sorted(trimmed),
+        "dropped_by_cause": {c: sorted(by_cause[c]) for c in outcomes.DROP_CAUSES if c in by_cause},
         "metrics": metrics.snapshot(),
         "virtual_seconds": elapsed,
     }

@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.esm.outcomes import DROP_CAUSES, drop_cause
 from harness.failures import FailureStore
 from harness.failures.model import FailureRecordError, parse_failure_record
 from harness.journal import Journal
@@ -54,7 +55,7 @@ class Observation:
     failure_objects: list[FailureObject]
     processed: list[int]
     filtered: list[int]
-    dropped: list[dict[str, Any]]  # {"records", "condition", "reason"}
+    dropped: list[dict[str, Any]]  # {"records", "condition", "reason", "cause" (harness/esm/outcomes.py)}
     destination_failures: int
     metrics: dict[str, float]
     mapping: dict[str, Any]  # the mapping as the ESM API shows it (GetEventSourceMapping)
@@ -75,6 +76,15 @@ class Observation:
         by_index = {s.index: s.record for s in self.stream if s.index is not None}
         return [by_index[i] for i in indexes if i in by_index]
 
+    def dropped_by_cause(self, exclude: tuple[str, ...] = ()) -> dict[str, list[int]]:
+        """Dropped items as {cause: item indexes}, causes in the order of harness/esm/outcomes.py."""
+        out: dict[str, list[int]] = {}
+        for d in self.dropped:
+            cause = drop_cause(d)
+            if cause not in exclude:
+                out.setdefault(cause, []).extend(d["records"])
+        return {c: sorted(out[c]) for c in DROP_CAUSES if c in out}
+
     def summary(self) -> dict[str, Any]:
         """The JSON `observed` block of a scenario result."""
         return {
@@ -85,6 +95,7 @@ class Observation:
             "processed": self.processed,
             "filtered": self.filtered,
             "dropped": self.dropped,
+            "dropped_by_cause": self.dropped_by_cause(),
             "destination_delivery_failures": self.destination_failures,
             "metrics": self.metrics,
             "notifications": [{k: n.get(k) for k in ("key", "function", "result", "attempt")}
@@ -213,8 +224,11 @@ def observe(pipe: Any, journal: Journal, target: Target, stream: list[StreamReco
         elif kind == "filtered":
             filtered.extend(idx(e.get("sequence_numbers")))
         elif kind == "dropped":
-            dropped.append({"records": idx(e.get("sequence_numbers")), "condition": e.get("condition"),
-                            "reason": e.get("reason")})
+            drop = {"records": idx(e.get("sequence_numbers")), "condition": e.get("condition"),
+                    "reason": e.get("reason"), "cause": drop_cause(e)}
+            if e.get("retention_s") is not None:
+                drop["retention_s"] = e["retention_s"]
+            dropped.append(drop)
         elif kind == "destination_failure":
             destination_failures += 1
 

@@ -267,6 +267,7 @@ def _judge(run: ScenarioRun, obs: Observation, predicted: dict[str, Any]) -> tup
     handler = judge.handler_checks(scenario, obs)
     checks: list[Check] = [*judge.stream_checks(obs), *handler]
     checks.extend(judge.poison_checks(scenario, obs, expect))
+    checks.extend(judge.loss_checks(scenario, obs, expect))
     checks.extend(judge.isolation_checks(scenario, obs, predicted, expect))
     checks.extend(judge.envelope_checks(obs, target.mapping_uuid))
     checks.extend(judge.order_checks(obs, expect))
