@@ -124,6 +124,12 @@ def loss_checks(scenario: Scenario, obs: Observation, expect: Mapping[str, Any])
                                    for key in order if key in groups], spec="1, 3, 8")]
 
 
+def _duration(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:g} h"
+    return f"{seconds / 60:g} min" if seconds >= 60 else f"{seconds:g} s"
+
+
 def _items(indexes: list[int] | set[int]) -> str:
     ordered = sorted(indexes)
     return ("item " if len(ordered) == 1 else "items ") + ", ".join(map(str, ordered))
@@ -139,7 +145,7 @@ def _loss_message(key: str, items: list[int], scenario: Scenario, obs: Observati
     if key == TRIMMED:
         retention = next((d.get("retention_s") for d in obs.dropped
                           if drop_cause(d) == TRIMMED and d.get("retention_s")), None)
-        after = f" after {retention / 3600:g} h" if retention else ""
+        after = f" after {_duration(retention)}" if retention else ""
         text = f"{_items(items)} trimmed from the stream{after}"
         if blockers:
             limit = " without limit" if retries in (-1, None) else f" ({retries} retries per batch)"
