@@ -16,7 +16,8 @@ Lambda "supports the same set of syntax and rules as Amazon EventBridge" (invoca
   `SkipMe`, and a REMOVE record, which has no NewImage at all.
 - `null` matches a present JSON null, never an absent key; `""` matches an empty string.
 - Exact numbers compare as AWS compares them, by representation: 300 and 300.0 differ (the
-  "Filter rule syntax" note). `numeric` compares values. DynamoDB attribute values are strings in
+  "Filter rule syntax" note); a pattern and a record are parsed JSON here, so 3.0e2 and 300.0
+  (both the float 300.0) do compare equal, where AWS would tell them apart. `numeric` compares values. DynamoDB attribute values are strings in
   the JSON (`{"N": "5"}`), so a numeric matcher on them never matches, as on AWS.
 - Arrays of objects: the sub-pattern must match within one element (EventBridge's array
   consistency).
