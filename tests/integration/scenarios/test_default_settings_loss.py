@@ -19,7 +19,7 @@ import pytest
 from harness.deploy.sources import SourceSpec, open_source
 from harness.esm import EngineSettings
 from harness.scenarios import run_scenario, runner
-from harness.scenarios.judge import LOSS_CHECK
+from harness.judging.defaults import LOSS_CHECK
 from harness.scenarios.model import Scenario
 
 TEMPLATE = """\

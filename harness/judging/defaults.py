@@ -9,6 +9,9 @@ invocations minus what a partial response reported), never from a stack's own ta
 One more check stands apart: whether the consumer behaved as its scenario declares (`handler`).
 When it did not (it raised where `partial` was declared), the verdict blames the consumer, not the
 fidelity of the harness to AWS.
+
+`scenario` is a harness.scenarios.Scenario (its poison, fail_times and handler_mode are read);
+judging takes it as it comes rather than importing the package that runs it.
 """
 
 from __future__ import annotations
@@ -17,10 +20,8 @@ from typing import Any, Mapping
 
 from harness.esm.outcomes import (DESTINATION_FAILED, DROP_CAUSES, IN_FAILURE_RECORD, RECORD_AGE, RETRIES_EXHAUSTED,
                                    TRIMMED, drop_cause)
-from harness.scenarios.expectations import accepted_drops
-from harness.scenarios.model import Scenario
-from harness.scenarios.observe import Observation
-from harness.scenarios.oracle import report_batch_item_failures
+from harness.judging.expect_block import accepted_drops
+from harness.judging.observation import Observation, report_batch_item_failures
 from harness.verdict import Check, check
 
 HANDLER_CHECK = "the consumer responds as its scenario declares (handler)"
@@ -68,7 +69,7 @@ def _where(i: int, obs: Observation) -> str:
     return "nowhere (lost)"
 
 
-def poison_checks(scenario: Scenario, obs: Observation, expect: Mapping[str, Any]) -> list[Check]:
+def poison_checks(scenario: Any, obs: Observation, expect: Mapping[str, Any]) -> list[Check]:
     """Every poison item ends failed: in a failure record, or dropped with its reason (or as `expect.poison` says)."""
     if not scenario.poison:
         return []
@@ -92,7 +93,7 @@ def poison_checks(scenario: Scenario, obs: Observation, expect: Mapping[str, Any
 LOSS_CHECK = "no good item lost: every item that is not poison ends processed or filtered, unless expect names its outcome"
 
 
-def loss_checks(scenario: Scenario, obs: Observation, expect: Mapping[str, Any]) -> list[Check]:
+def loss_checks(scenario: Any, obs: Observation, expect: Mapping[str, Any]) -> list[Check]:
     """A good item (not poison) that ends neither processed nor filtered is data loss, whatever
     took it: trimmed by retention, dropped for record age or spent retries, sent to a failure record
     with the poison, or lost. It fails the scenario, naming the items and the cause, unless
@@ -135,7 +136,7 @@ def _items(indexes: list[int] | set[int]) -> str:
     return ("item " if len(ordered) == 1 else "items ") + ", ".join(map(str, ordered))
 
 
-def _loss_message(key: str, items: list[int], scenario: Scenario, obs: Observation) -> str:
+def _loss_message(key: str, items: list[int], scenario: Any, obs: Observation) -> str:
     """What happened to these good items, in the words of the mapping's settings."""
     m = obs.mapping
     retries = m.get("MaximumRetryAttempts")
@@ -178,7 +179,7 @@ def _loss_message(key: str, items: list[int], scenario: Scenario, obs: Observati
     return f"{text}; a team that accepts this names the items in {accept}"
 
 
-def isolation_checks(scenario: Scenario, obs: Observation, predicted: dict[str, Any] | None,
+def isolation_checks(scenario: Any, obs: Observation, predicted: dict[str, Any] | None,
                      expect: Mapping[str, Any]) -> list[Check]:
     """No good item in a failure record, where the deployed settings isolate poison (bisect, or
     the oracle predicts failure records of poison only)."""
@@ -219,7 +220,7 @@ def _expected_response(mode: str, failing: list[int], records: list[int], rbif: 
     return "partial_failure" if rbif else "success"
 
 
-def handler_checks(scenario: Scenario, obs: Observation) -> list[Check]:
+def handler_checks(scenario: Any, obs: Observation) -> list[Check]:
     """The consumer's observed responses against the declared `handler`, invocation by invocation.
 
     A mismatch is the consumer's doing (its code, or a poison list that does not match what it
