@@ -19,6 +19,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
+from harness.esm import outcomes
 from harness.esm.config import EngineSettings, MappingConfig
 from harness.esm.destinations import (
     RECORD_AGE_EXCEEDED,
@@ -301,7 +302,8 @@ class BatchProcessor:
             self.flush()
             trimmed, u.records = u.records[:k], u.records[k:]
             seqs = self.kind.seqs(trimmed)
-            self._j("dropped", condition=None, sequence_numbers=seqs, reason="trimmed by stream retention")
+            self._j("dropped", condition=None, sequence_numbers=seqs, reason="trimmed by stream retention",
+                    cause=outcomes.TRIMMED, retention_s=self.s.retention_s)
             self._commit(seqs[-1], "trimmed")
 
     def _expire(self, u: _Unit, max_age: int) -> None:
@@ -408,7 +410,8 @@ class BatchProcessor:
         dest = self.m.OnFailureDestination
         if dest is None:
             self.metrics.add("DroppedEventCount", len(records))
-            self._j("dropped", condition=condition, sequence_numbers=seqs, reason="no destination")
+            self._j("dropped", condition=condition, sequence_numbers=seqs, reason="no destination",
+                    cause=outcomes.drop_cause({"condition": condition}))
             self._commit(seqs[-1], "dropped")
             return
         env = build_envelope(
@@ -433,7 +436,8 @@ class BatchProcessor:
                     self._sleep(self.s.backoff.delay(attempt))
                     continue
                 self.metrics.add("DroppedEventCount", len(records))
-                self._j("dropped", condition=condition, sequence_numbers=seqs, reason="destination delivery failed")
+                self._j("dropped", condition=condition, sequence_numbers=seqs, reason="destination delivery failed",
+                        cause=outcomes.DESTINATION_FAILED)
                 self._commit(seqs[-1], "dropped")
                 return
             self.metrics.add("OnFailureDestinationDeliveredEventCount", len(records))

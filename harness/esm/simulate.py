@@ -44,6 +44,11 @@ Input additions for lanes, windows and shards:
   running count of records the window has seen succeed; `echo` returns the state it got;
   `none` returns no state (a failed invocation, spec 7.1). Default `echo`.
 
+Output additions: `dropped` (records gone without a failure record, but for the trimmed ones),
+`trimmed` (past stream retention, spec 8), `filtered`, and `dropped_by_cause`: every dropped record
+by its cause (`trimmed`, `record_age`, `retries_exhausted`, `destination_failed`; the vocabulary of
+harness/esm/outcomes.py, which scenario observations use too).
+
 One virtual clock for every shard. Shards are stepped round-robin; a backoff never sleeps (the
 readers are non-blocking), so a shard waiting out retries does not hold time back for the
 others; when every shard is idle or waiting, the clock jumps to the earliest of the next record
@@ -68,6 +73,7 @@ from base64 import b64encode
 from collections.abc import Sequence
 from typing import Any, Callable
 
+from harness.esm import outcomes
 from harness.esm.clock import VirtualClock
 from harness.esm.config import Backoff, EngineSettings, parse_mapping
 from harness.esm.destinations import InMemoryDestinations
@@ -748,6 +754,7 @@ class _Outcome:
         self._mapping = mapping
         self._start = start
         self.drops: list[dict[str, Any]] = []
+        self.by_cause: dict[str, list[int]] = {}
         self.invocations: list[dict[str, Any]] = []
         self.destination: list[dict[str, Any]] = []
         self.processed: list[int] = []
@@ -798,7 +805,9 @@ class _Outcome:
             self.abandoned.append({"shard": e["shard_id"], "window_start": e["window_start"], "reason": e["reason"]})
         elif kind == "dropped":
             records = idx(e["sequence_numbers"], e["shard_id"])
-            (self.trimmed if e.get("condition") is None else self.dropped).extend(records)
+            cause = outcomes.drop_cause(e)
+            (self.trimmed if cause == outcomes.TRIMMED else self.dropped).extend(records)
+            self.by_cause.setdefault(cause, []).extend(records)
             self.drops.append({"records": records, "condition": e.get("condition"), "reason": e.get("reason"),
                                "shard": e["shard_id"], "t": self._at(e)})
         elif kind == "filtered":
@@ -820,6 +829,7 @@ class _Outcome:
             "filtered": sorted(self.filtered),
             "trimmed": sorted(self.trimmed),
             "drops": self.drops,
+            "dropped_by_cause": {c: sorted(self.by_cause[c]) for c in outcomes.DROP_CAUSES if c in self.by_cause},
             "metrics": metrics.snapshot(),
             "virtual_seconds": elapsed,
         }

@@ -44,6 +44,7 @@ def judge(run: Any, observation: Observation, predicted: dict[str, Any]) -> Judg
     handler = defaults.handler_checks(scenario, obs)
     checks: list[Check] = [*defaults.stream_checks(obs), *handler]
     checks.extend(defaults.poison_checks(scenario, obs, expect))
+    checks.extend(defaults.loss_checks(scenario, obs, expect))
     checks.extend(defaults.isolation_checks(scenario, obs, predicted, expect))
     checks.extend(defaults.envelope_checks(obs, target.mapping_uuid))
     checks.extend(defaults.order_checks(obs, expect))

@@ -18,6 +18,9 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from harness.esm.outcomes import (DESTINATION_FAILED, DROP_CAUSES, IN_FAILURE_RECORD, RECORD_AGE, RETRIES_EXHAUSTED,
+                                   TRIMMED, drop_cause)
+from harness.judging.expect_block import accepted_drops
 from harness.judging.observation import Observation, report_batch_item_failures
 from harness.verdict import Check, check
 
@@ -56,9 +59,9 @@ def envelope_checks(obs: Observation, mapping_uuid: str) -> list[Check]:
 def _where(i: int, obs: Observation) -> str:
     if any(i in o.records for o in obs.failure_objects):
         return "failure-record"
-    reasons = [d["reason"] for d in obs.dropped if i in d["records"]]
-    if reasons:
-        return f"dropped ({reasons[0]})"
+    causes = [drop_cause(d) for d in obs.dropped if i in d["records"]]
+    if causes:
+        return f"dropped ({causes[0]})"
     if i in obs.processed:
         return "processed"
     if i in obs.filtered:
@@ -85,6 +88,95 @@ def poison_checks(scenario: Any, obs: Observation, expect: Mapping[str, Any]) ->
     what = {"failed": "in a failure record or dropped with its reason", "failure-record": "in a failure record",
             "dropped": "dropped with its reason", "processed": "processed"}[wanted]
     return [check(f"every poison item ends {what}", {}, wrong, spec="1 (end of retries), 2, 3")]
+
+
+LOSS_CHECK = "no good item lost: every item that is not poison ends processed or filtered, unless expect names its outcome"
+
+
+def loss_checks(scenario: Any, obs: Observation, expect: Mapping[str, Any]) -> list[Check]:
+    """A good item (not poison) that ends neither processed nor filtered is data loss, whatever
+    took it: trimmed by retention, dropped for record age or spent retries, sent to a failure record
+    with the poison, or lost. It fails the scenario, naming the items and the cause, unless
+    `expect.dropped` / `expect.in_failure_records` names that outcome for them (a loss the team
+    documents and accepts). Spec 1, 3, 8."""
+    poison = set(scenario.poison)
+    accepted_in_failures = set(expect.get("in_failure_records") or ())
+    in_failures = {i for o in obs.failure_objects for i in o.records}
+    cause_of: dict[int, str] = {}
+    for d in obs.dropped:
+        for i in d["records"]:
+            cause_of.setdefault(i, drop_cause(d))
+    done = set(obs.processed) | set(obs.filtered)
+    groups: dict[str, list[int]] = {}
+    for item in obs.injected:
+        i = item["index"]
+        if i in poison or i in done:
+            continue
+        if i in in_failures:
+            if i not in accepted_in_failures:
+                groups.setdefault(IN_FAILURE_RECORD, []).append(i)
+        elif i in cause_of:
+            if i not in accepted_drops(expect, cause_of[i]):
+                groups.setdefault(cause_of[i], []).append(i)
+        else:
+            groups.setdefault("lost", []).append(i)
+    order = (*DROP_CAUSES, IN_FAILURE_RECORD, "lost")
+    return [check(LOSS_CHECK, [], [_loss_message(key, groups[key], scenario, obs)
+                                   for key in order if key in groups], spec="1, 3, 8")]
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:g} h"
+    return f"{seconds / 60:g} min" if seconds >= 60 else f"{seconds:g} s"
+
+
+def _items(indexes: list[int] | set[int]) -> str:
+    ordered = sorted(indexes)
+    return ("item " if len(ordered) == 1 else "items ") + ", ".join(map(str, ordered))
+
+
+def _loss_message(key: str, items: list[int], scenario: Any, obs: Observation) -> str:
+    """What happened to these good items, in the words of the mapping's settings."""
+    m = obs.mapping
+    retries = m.get("MaximumRetryAttempts")
+    invoked = {i for inv in obs.invocations for i in inv["records"]}
+    blockers = sorted(set(scenario.poison) & invoked - set(obs.processed))
+    accept = "expect.dropped"
+    if key == TRIMMED:
+        retention = next((d.get("retention_s") for d in obs.dropped
+                          if drop_cause(d) == TRIMMED and d.get("retention_s")), None)
+        after = f" after {_duration(retention)}" if retention else ""
+        text = f"{_items(items)} trimmed from the stream{after}"
+        if blockers:
+            limit = " without limit" if retries in (-1, None) else f" ({retries} retries per batch)"
+            text += f" while the shard retried {_items(blockers)}{limit}"
+        else:
+            text += " before they were processed"
+    elif key == RECORD_AGE:
+        text = (f"{_items(items)} dropped: older than MaximumRecordAgeInSeconds "
+                f"({m.get('MaximumRecordAgeInSeconds')} s) with no on-failure destination")
+    elif key == RETRIES_EXHAUSTED:
+        text = f"{_items(items)} dropped after MaximumRetryAttempts ({retries}) with no on-failure destination"
+        if blockers:
+            text += f", in a batch with {_items(blockers)}"
+    elif key == DESTINATION_FAILED:
+        text = f"{_items(items)} dropped: the on-failure destination could not be written (spec 7.3)"
+    elif key == IN_FAILURE_RECORD:
+        objs = [o for o in obs.failure_objects if set(o.records) & set(items)]
+        conditions = sorted({o.condition or "?" for o in objs})
+        with_poison = sorted({i for o in objs for i in o.records} & set(scenario.poison))
+        text = f"{_items(items)} sent to a failure record ({', '.join(conditions)}) unprocessed"
+        if with_poison:
+            text += f" with poison {_items(with_poison)}"
+        if not m.get("BisectBatchOnFunctionError") and (m.get("BatchSize") or 0) > 1:
+            text += (f": the settings cannot isolate poison (BisectBatchOnFunctionError false, "
+                     f"BatchSize {m.get('BatchSize')})")
+        accept = "expect.in_failure_records"
+    else:
+        return (f"{_items(items)} lost: neither processed, filtered, in a failure record nor dropped "
+                "(at-most-once delivery)")
+    return f"{text}; a team that accepts this names the items in {accept}"
 
 
 def isolation_checks(scenario: Any, obs: Observation, predicted: dict[str, Any] | None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
+from harness.esm.outcomes import DROP_CAUSES
 from harness.verdict import Check, check
 
 POISON_OUTCOMES = ("failed", "failure-record", "dropped", "processed")
@@ -43,6 +44,25 @@ def _groups(value: Any, key: str, count: int) -> list[list[int]]:
     return [_indexes(g, f"{key}[{n}]", count) for n, g in enumerate(value)]
 
 
+def _dropped(value: Any, key: str, count: int) -> list[int] | dict[str, list[int]]:
+    """Item indexes (dropped for any cause), or {cause: item indexes} with the causes of
+    harness/esm/outcomes.py (trimmed, record_age, retries_exhausted, destination_failed)."""
+    if isinstance(value, Mapping):
+        unknown = [c for c in value if c not in DROP_CAUSES]
+        if unknown:
+            raise ValueError(f"expect.{key}.{unknown[0]} is not a drop cause (known: {', '.join(DROP_CAUSES)})")
+        return {c: _indexes(value[c], f"{key}.{c}", count) for c in DROP_CAUSES if c in value}
+    return _indexes(value, key, count)
+
+
+def accepted_drops(expect: Mapping[str, Any], cause: str) -> set[int]:
+    """The items `expect.dropped` accepts as dropped for this cause."""
+    value = expect.get("dropped")
+    if value is None:
+        return set()
+    return set(value.get(cause, ())) if isinstance(value, Mapping) else set(value)
+
+
 def _bool(value: Any, key: str) -> bool:
     if not isinstance(value, bool):
         raise ValueError(f"expect.{key} must be true or false, got {value!r}")
@@ -71,7 +91,8 @@ _PARSERS: dict[str, Callable[..., Any]] = {
     "approximate_invoke_count": lambda v, k, n: _int(v, k, 1),
     "function_error": lambda v, k, n: _choice(("Unhandled", "Handled", None))(v, k),
     "processed": _indexes,
-    "dropped": _indexes,
+    "dropped": _dropped,
+    "in_failure_records": _indexes,
     "invocations": lambda v, k, n: _int(v, k, 1),
     "replayed": _indexes,
     "poison": lambda v, k, n: _choice(POISON_OUTCOMES)(v, k),
@@ -116,9 +137,17 @@ def explicit_checks(expect: Mapping[str, Any], obs: Any) -> list[Check]:
         out.append(check("exactly these items processed (committed)", expect["processed"], obs.processed,
                          spec="1, 2.2"))
     if "dropped" in expect:
-        got = sorted(i for d in obs.dropped for i in d["records"])
-        out.append(check("exactly these items dropped without a failure record", expect["dropped"], got,
-                         spec="1 (end of retries), 7.3"))
+        if isinstance(expect["dropped"], Mapping):
+            out.append(check("exactly these items dropped without a failure record, by cause", expect["dropped"],
+                             obs.dropped_by_cause(), spec="1 (end of retries), 7.3, 8"))
+        else:
+            got = sorted(i for d in obs.dropped for i in d["records"])
+            out.append(check("exactly these items dropped without a failure record", expect["dropped"], got,
+                             spec="1 (end of retries), 7.3, 8"))
+    if "in_failure_records" in expect:
+        got = sorted({i for o in objs for i in o.records})
+        out.append(check("exactly these items in failure records", expect["in_failure_records"], got,
+                         spec="2.1, 3"))
     if "invocations" in expect:
         out.append(check(f"{expect['invocations']} invocations of the consumer", expect["invocations"],
                          len(obs.invocations), spec="1, 2.1"))

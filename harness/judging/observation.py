@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from harness.esm.outcomes import DROP_CAUSES, drop_cause
 from harness.streams.base import StreamRecord
 
 
@@ -55,7 +56,7 @@ class Observation:
     failure_objects: list[FailureObject]
     processed: list[int]
     filtered: list[int]
-    dropped: list[dict[str, Any]]  # {"records", "condition", "reason"}
+    dropped: list[dict[str, Any]]  # {"records", "condition", "reason", "cause" (harness/esm/outcomes.py)}
     destination_failures: int
     metrics: dict[str, float]
     mapping: dict[str, Any]  # the mapping as the ESM API shows it (GetEventSourceMapping)
@@ -71,6 +72,15 @@ class Observation:
         """Item index -> the item's key (canonical text), for messages that name records."""
         return {i["index"]: i["key"] for i in self.injected}
 
+    def dropped_by_cause(self, exclude: tuple[str, ...] = ()) -> dict[str, list[int]]:
+        """Dropped items as {cause: item indexes}, causes in the order of harness/esm/outcomes.py."""
+        out: dict[str, list[int]] = {}
+        for d in self.dropped:
+            cause = drop_cause(d)
+            if cause not in exclude:
+                out.setdefault(cause, []).extend(d["records"])
+        return {c: sorted(out[c]) for c in DROP_CAUSES if c in out}
+
     def summary(self) -> dict[str, Any]:
         """The JSON `observed` block of a scenario result."""
         return {
@@ -81,6 +91,7 @@ class Observation:
             "processed": self.processed,
             "filtered": self.filtered,
             "dropped": self.dropped,
+            "dropped_by_cause": self.dropped_by_cause(),
             "destination_delivery_failures": self.destination_failures,
             "metrics": self.metrics,
             "notifications": [{k: n.get(k) for k in ("key", "function", "result", "attempt")}

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.esm.outcomes import drop_cause
 from harness.failures import FailureStore
 from harness.failures.model import FailureRecordError, parse_failure_record
 from harness.journal import Journal
@@ -131,8 +132,11 @@ def observe(pipe: Any, journal: Journal, target: Target, stream: list[StreamReco
         elif kind == "filtered":
             filtered.extend(idx(e.get("sequence_numbers")))
         elif kind == "dropped":
-            dropped.append({"records": idx(e.get("sequence_numbers")), "condition": e.get("condition"),
-                            "reason": e.get("reason")})
+            drop = {"records": idx(e.get("sequence_numbers")), "condition": e.get("condition"),
+                    "reason": e.get("reason"), "cause": drop_cause(e)}
+            if e.get("retention_s") is not None:
+                drop["retention_s"] = e["retention_s"]
+            dropped.append(drop)
         elif kind == "destination_failure":
             destination_failures += 1
 

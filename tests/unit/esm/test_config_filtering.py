@@ -109,7 +109,10 @@ def f(*patterns):
     ({"dynamodb": {"NewImage": {"qty": {"N": ["5"]}}}}, True),
     ({"dynamodb": {"OldImage": [{"exists": False}]}}, True),
     ({"dynamodb": {"OldImage": [{"exists": True}]}}, False),
-    ({"dynamodb": {"NewImage": {"pk": [{"exists": True}]}}}, True),
+    ({"dynamodb": {"NewImage": {"pk": {"S": [{"exists": True}]}}}}, True),
+    # spec 7.4: exists looks at leaf paths; `pk` holds an object ({"S": ...}), not a leaf value
+    # (EventBridge: "Comparison operators only work on leaf nodes, with the exception of $or and anything-but")
+    ({"dynamodb": {"NewImage": {"pk": [{"exists": True}]}}}, False),
     ({"eventName": ["INSERT"], "eventSource": ["aws:kinesis"]}, False),  # AND inside a pattern
 ])
 def test_spec7_1_filter_grammar(pattern, expected):

@@ -95,6 +95,31 @@ def test_records_as_items_and_filtering():
     assert out["metrics"]["FilteredOutEventCount"] == 1
 
 
+def test_spec_7_4_nested_exists_false_filter_invokes_the_records_without_the_attribute():
+    """Spec 7.4: CDK's FilterRule.notExists() on a nested attribute (`SkipMe.S` absent) keeps every
+    record whose NewImage has no SkipMe. The oracle shares the engine's filter: a missing SkipMe
+    object filtered everything out, and a scenario passed while nothing was invoked."""
+    items = [{"id": "a"}, {"id": "b", "SkipMe": "yes"}, {"id": "c"}]
+    pattern = '{"dynamodb": {"NewImage": {"SkipMe": {"S": [{"exists": false}]}}}}'
+    out = run_simulation({"mapping": {"FilterCriteria": {"Filters": [{"Pattern": pattern}]}}, "records": items})
+    assert out["processed"] == [0, 2] and out["filtered"] == [1]
+    assert [i["records"] for i in out["invocations"]] == [[0, 2]]
+
+
+def test_spec_8_and_1_every_drop_is_reported_with_its_cause():
+    """Spec 8 (retention trims what unbounded retries hold back), spec 1 (record age and spent
+    retries with no destination): `dropped_by_cause` names each dropped record's cause in the
+    vocabulary of harness/esm/outcomes.py; `dropped` and `trimmed` keep their meaning."""
+    blocked = run_simulation({"mapping": {}, "records": 3, "handler": {"fail": [1]}})
+    assert blocked["dropped_by_cause"] == {"trimmed": [0, 1, 2]}
+    assert blocked["trimmed"] == [0, 1, 2] and blocked["dropped"] == [] and blocked["processed"] == []
+    aged = run_simulation({"mapping": {"MaximumRecordAgeInSeconds": 60, "BatchSize": 1}, "records": 3,
+                           "handler": {"fail": [1]}})
+    assert aged["dropped_by_cause"] == {"record_age": [1, 2]} and aged["processed"] == [0]
+    spent = run_simulation({"mapping": {"MaximumRetryAttempts": 0}, "records": 2, "handler": {"fail": [1]}})
+    assert spent["dropped_by_cause"] == {"retries_exhausted": [0, 1]} and spent["dropped"] == [0, 1]
+
+
 def test_partial_mode_without_rbif_warns():
     out = run_simulation({"mapping": {}, "records": 2, "handler": {"fail": [0], "mode": "partial"}})
     assert out["processed"] == [0, 1] and "ReportBatchItemFailures" in out["warnings"][0]
