@@ -331,3 +331,26 @@ class OutageGate:
                 self._refused[o.index] = n + 1
                 return o
         return None
+
+
+def times_out(latency_ms: float, timeout_s: float, handler_ms: float = 0.0) -> bool:
+    """Whether injected latency (plus the handler's own time) runs past the function's Timeout."""
+    return latency_ms + handler_ms >= timeout_s * 1000.0
+
+
+def merge_failures(payload: bytes, identifiers: tuple[str, ...]) -> bytes:
+    """A successful answer with the injected records added to its batchItemFailures (spec 2.2):
+    the handler's own failures are kept, any other fields (a tumbling window's state) too."""
+    import json
+
+    try:
+        body: Any = json.loads(payload or b"null")
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        body = {}
+    own = body.get("batchItemFailures")
+    failures = list(own) if isinstance(own, list) else []
+    present = {f.get("itemIdentifier") for f in failures if isinstance(f, dict)}
+    failures += [{"itemIdentifier": i} for i in identifiers if i not in present]
+    return json.dumps({**body, "batchItemFailures": failures}).encode()

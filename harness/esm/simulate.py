@@ -76,7 +76,11 @@ from harness.esm.sources import kinesis as kinesis_records
 from harness.esm.sources.kind import StreamKind
 from harness.esm.sources.memory import MemoryStreamSource
 from harness.esm.sources.registry import KINDS, kind_for_arn, kind_of_record
-from harness.invoke import InvokeResult
+from harness.esm.destinations import GatedDestinations
+from harness.esm.fault_records import record_matcher
+from harness.fault_rules import (INJECTED_ERROR_TYPE, Action, DestinationOutage, Fault, FaultPlan, FaultSpecError,
+                                 OutageGate, merge_failures, parse_faults, times_out)
+from harness.invoke import InvokeResult, InvokeServiceError
 from harness.journal import Journal
 
 DEFAULT_STREAM = "arn:aws:dynamodb:us-east-1:123456789012:table/simulated/stream/2024-01-01T00:00:00.000"
@@ -90,6 +94,7 @@ SEQ_BASE = 10**20  # 21-digit sequence numbers (spec 6: 21..40 characters)
 # 56-digit Kinesis sequence numbers, like AWS's (spec 10); + 100 * 5,000,000 keeps 56 digits.
 KINESIS_SEQ_BASE = 49590338271490256608559692538361571095921575989136500000
 MAX_RECORDS = 5_000_000
+DEFAULT_TIMEOUT_S = 3.0  # Lambda's default function Timeout
 
 
 class SimulationSpecError(ValueError):
@@ -102,7 +107,8 @@ class ScriptedHandler:
     in a stream for both kinds; Kinesis sequence numbers are only unique per shard)."""
 
     def __init__(self, index_of: dict[str, int], fail: set[int], mode: str, fail_times: int | None,
-                 aggregate: str = "echo", kind: StreamKind | None = None) -> None:
+                 aggregate: str = "echo", kind: StreamKind | None = None, faults: list[Fault] | None = None,
+                 timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         self.index_of = index_of  # eventID -> record index
         self.seq = (kind or KINDS["dynamodb"]).seq
         self.fail = fail
@@ -111,6 +117,11 @@ class ScriptedHandler:
         self.aggregate = aggregate
         self.deliveries: dict[int, int] = {}
         self._n = 0
+        self.timeout_s = timeout_s
+        # Injected faults (harness.fault_rules), decided by the same rules as on a live stack:
+        # `items` are record indexes here, `match` the engine's filter grammar.
+        self.plan = FaultPlan(faults, matcher=record_matcher, item_of=lambda r: index_of.get(r["eventID"]),
+                              identifier=self.seq, wait=False) if faults else None
 
     def _failing(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out = []
@@ -143,6 +154,53 @@ class ScriptedHandler:
         return InvokeResult(200, json.dumps({"state": state, **resp}).encode(), None, result.request_id)
 
     def _respond(self, event: dict[str, Any]) -> InvokeResult:
+        action = self.plan.decide(None, event["Records"]) if self.plan is not None else None
+        if action is None:
+            return self._scripted(event)
+        return self._faulted(event, action)
+
+    def _faulted(self, event: dict[str, Any], action: Action) -> InvokeResult:
+        """What the local runtime does under `action` (harness.runtime.faulting), in the oracle."""
+        kind = action.kind
+        if kind == "throttle":
+            # Spec 1: the batch never reached the function; retried, never counted.
+            raise InvokeServiceError("TooManyRequestsException: Rate Exceeded. (injected throttle)", throttled=True)
+        if action.after_handler:
+            result = self._scripted(event)
+            if result.function_error is not None:
+                return result
+            if kind == "partial":
+                return dataclasses.replace(result, payload=merge_failures(result.payload, action.identifiers))
+            if kind == "latency" and not times_out(action.latency_ms, self.timeout_s):
+                return result
+            return self._injected_error(kind, action, result.request_id)
+        if kind == "partial":
+            drop = set(action.positions)
+            rest = [r for p, r in enumerate(event["Records"]) if p not in drop]
+            if rest:
+                result = self._scripted({**event, "Records": rest})
+            else:
+                self._n += 1
+                result = InvokeResult(200, b"null", None, f"00000000-0000-4000-8000-{self._n:012d}")
+            if result.function_error is not None:
+                return result
+            return dataclasses.replace(result, payload=merge_failures(result.payload, action.identifiers))
+        if kind == "latency" and not times_out(action.latency_ms, self.timeout_s):
+            return self._scripted(event)
+        self._n += 1
+        return self._injected_error(kind, action, f"00000000-0000-4000-8000-{self._n:012d}")
+
+    def _injected_error(self, kind: str, action: Action, rid: str) -> InvokeResult:
+        if kind == "error":
+            body = {"errorMessage": action.message, "errorType": INJECTED_ERROR_TYPE}
+        elif kind == "crash":
+            body = {"errorType": "Runtime.ExitError",
+                    "errorMessage": f"RequestId: {rid} Error: Runtime exited with error: exit status 1"}
+        else:  # timeout, or latency past the Timeout
+            body = {"errorType": "Sandbox.Timedout", "errorMessage": f"Task timed out after {self.timeout_s:.2f} seconds"}
+        return InvokeResult(200, json.dumps(body).encode(), "Unhandled", rid)
+
+    def _scripted(self, event: dict[str, Any]) -> InvokeResult:
         self._n += 1
         rid = f"00000000-0000-4000-8000-{self._n:012d}"
         failing = self._failing(event["Records"])
@@ -196,12 +254,12 @@ def _records(spec: Any, kind: StreamKind) -> list[dict[str, Any]]:
     raise SimulationSpecError(f"records must be a count or a list of items, got {type(spec).__name__}")
 
 
-def _handler(spec: Any, n: int) -> tuple[set[int], str, int | None, str]:
+def _handler(spec: Any, n: int) -> tuple[set[int], str, int | None, str, float]:
     if spec is None:
         spec = {}
     if not isinstance(spec, dict):
         raise SimulationSpecError("handler must be an object with fail, mode, fail_times")
-    unknown = set(spec) - {"fail", "mode", "fail_times", "aggregate"}
+    unknown = set(spec) - {"fail", "mode", "fail_times", "aggregate", "timeout_s"}
     if unknown:
         raise SimulationSpecError(f"handler has unknown field(s): {', '.join(sorted(unknown))}")
     fail = spec.get("fail", [])
@@ -219,7 +277,24 @@ def _handler(spec: Any, n: int) -> tuple[set[int], str, int | None, str]:
     agg = spec.get("aggregate", "echo")
     if agg not in AGGREGATES:
         raise SimulationSpecError(f"handler.aggregate must be one of {', '.join(AGGREGATES)}, got {agg!r}")
-    return set(fail), mode, ft, agg
+    timeout_s = spec.get("timeout_s", DEFAULT_TIMEOUT_S)
+    if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or not 0 < timeout_s <= 900:
+        raise SimulationSpecError(f"handler.timeout_s must be a number of seconds in (0, 900], got {timeout_s!r}")
+    return set(fail), mode, ft, agg, float(timeout_s)
+
+
+def _faults(spec: Any, n: int, function_name: str) -> tuple[list[Fault], list[DestinationOutage]]:
+    """The spec's `faults` (the scenario file's shape, harness.fault_rules); `items` are record
+    indexes; a fault naming another function than the mapping's does not touch this simulation."""
+    try:
+        faults, outages = parse_faults(spec, "spec")
+    except FaultSpecError as exc:
+        raise SimulationSpecError(str(exc)) from None
+    for f in faults:
+        bad = [i for i in f.items or () if i >= n]
+        if bad:
+            raise SimulationSpecError(f"spec: faults[{f.index}]: field 'items': {bad} are not record indexes in 0..{n - 1}")
+    return [f for f in faults if f.function in (None, function_name)], outages
 
 
 def _engine(spec: Any) -> EngineSettings:
@@ -324,7 +399,7 @@ def _mapping(spec: dict, kind: StreamKind, stream_records: list[dict[str, Any]] 
 def _run(spec: dict, stream_records: list[dict[str, Any]] | None = None) -> dict:
     if not isinstance(spec, dict):
         raise SimulationSpecError("the simulate spec must be a JSON object")
-    unknown = set(spec) - {"mapping", "records", "handler", "clock", "engine", "shards", "keys", "source"}
+    unknown = set(spec) - {"mapping", "records", "handler", "clock", "engine", "shards", "keys", "source", "faults"}
     if unknown:
         raise SimulationSpecError(f"unknown top-level field(s): {', '.join(sorted(unknown))}")
     kind = _kind(spec, stream_records)
@@ -347,7 +422,8 @@ def _run(spec: dict, stream_records: list[dict[str, Any]] | None = None) -> dict
     else:
         items = _records(spec.get("records", 0), kind)
         n = len(items)
-    fail, mode, fail_times, aggregate = _handler(spec.get("handler"), n)
+    fail, mode, fail_times, aggregate, timeout_s = _handler(spec.get("handler"), n)
+    faults, outages = _faults(spec.get("faults"), n, mapping.FunctionName)
     settings = _engine(spec.get("engine"))
     dest = mapping.OnFailureDestination or ""
     if settings.block_on_destination_failure and dest.endswith(".fifo"):
@@ -400,8 +476,14 @@ def _run(spec: dict, stream_records: list[dict[str, Any]] | None = None) -> dict
     uuid = str(uuidlib.UUID(int=0xE5 << 100))
     journal = Journal()
     metrics = Metrics()
-    destinations = InMemoryDestinations()
-    handler = ScriptedHandler(index_of, fail, mode, fail_times, aggregate, kind)
+    memory = InMemoryDestinations()
+    destinations: Any = memory
+    if outages:
+        gate = OutageGate(outages, now=clock.now)
+        destinations = GatedDestinations(memory, gate.refuses, on_refused=lambda failure, o: journal.record(
+            "fault_injected", fault="destination-unavailable", fault_index=o.index,
+            sequence_numbers=failure.sequence_numbers()))
+    handler = ScriptedHandler(index_of, fail, mode, fail_times, aggregate, kind, faults=faults, timeout_s=timeout_s)
     clock.advance_to(start + delay)
     parent_of = dict(shards)
     readers: dict[str, Any] = {}
@@ -439,7 +521,15 @@ def _run(spec: dict, stream_records: list[dict[str, Any]] | None = None) -> dict
         if not wakes:
             break
         clock.advance_to(min(wakes))
-    return _report(journal, index_by_shard, metrics, clock.now() - start, mapping, mode)
+    out = _report(journal, index_by_shard, metrics, clock.now() - start, mapping, mode)
+    if faults or outages:
+        used = handler.plan.used() if handler.plan is not None else {}
+        out["faults_applied"] = [{"fault_index": f.index, "fault": f.kind, "invocations": used.get(f.index, 0)}
+                                 for f in faults]
+        out["faults_applied"] += [{"fault_index": o.index, "fault": "destination-unavailable",
+                                   "deliveries": sum(1 for e in journal.entries() if e["kind"] == "fault_injected"
+                                                     and e.get("fault_index") == o.index)} for o in outages]
+    return out
 
 
 def _route(pk: str, leaves: list[str]) -> str:

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from dataclasses import replace
 
-from harness.fault_rules import INJECTED_ERROR_TYPE, Action
+from harness.fault_rules import INJECTED_ERROR_TYPE, Action, merge_failures, times_out
 from harness.invoke import InvokeResult, InvokeServiceError
 from harness.runtime.errors import exit_error, injected_error, timeout_error, timeout_message
 from harness.runtime.pool import FunctionPool
@@ -53,7 +53,7 @@ def apply(pool: FunctionPool, payload: bytes, action: Action) -> InvokeResult:
         return _crash(pool, duration_ms=1.0)
     if kind == "latency":
         delay = action.latency_ms / 1000.0
-        if delay >= timeout_s:
+        if times_out(action.latency_ms, timeout_s):
             return _timeout(pool, action, waited_s=0.0)
         if action.wait:
             time.sleep(delay)
@@ -77,7 +77,7 @@ def _after(pool: FunctionPool, payload: bytes, action: Action) -> InvokeResult:
         return _crash(pool, duration_ms=result.duration_ms, request_id=result.request_id)
     if kind == "latency":
         total_ms = result.duration_ms + action.latency_ms
-        if total_ms >= pool.spec.timeout_s * 1000.0:
+        if times_out(action.latency_ms, pool.spec.timeout_s, result.duration_ms):
             return _timeout(pool, action, waited_s=result.duration_ms / 1000.0, request_id=result.request_id)
         if action.wait:
             time.sleep(action.latency_ms / 1000.0)
@@ -88,8 +88,6 @@ def _after(pool: FunctionPool, payload: bytes, action: Action) -> InvokeResult:
 
 
 def _with_duration(result: InvokeResult, duration_ms: float) -> InvokeResult:
-    from dataclasses import replace
-
     return replace(result, duration_ms=duration_ms)
 
 
@@ -134,19 +132,6 @@ def _partial(pool: FunctionPool, payload: bytes, action: Action) -> InvokeResult
 
 
 def _merge_failures(result: InvokeResult, identifiers: tuple[str, ...]) -> InvokeResult:
-    """The handler's answer with the injected records added to its batchItemFailures (spec 2.2)."""
     if result.function_error is not None:
         return result
-    try:
-        body: Any = json.loads(result.payload or b"null")
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        body = {}
-    own = body.get("batchItemFailures")
-    failures = list(own) if isinstance(own, list) else []
-    present = {f.get("itemIdentifier") for f in failures if isinstance(f, dict)}
-    failures += [{"itemIdentifier": i} for i in identifiers if i not in present]
-    from dataclasses import replace
-
-    return replace(result, payload=json.dumps({**body, "batchItemFailures": failures}).encode())
+    return replace(result, payload=merge_failures(result.payload, identifiers))
