@@ -718,6 +718,7 @@ def _report(journal: Journal, index_by_shard: dict[str, dict[str, int]], metrics
     invocations, destination, processed, dropped, filtered, trimmed = [], [], [], [], [], []
     state_in: dict[str, Any] = {}
     abandoned = []
+    undelivered: list[int] = []  # dropped because the destination refused them (spec 7.3), also in `dropped`
     for e in journal.entries():
         kind = e["kind"]
         if kind == "invoked":
@@ -750,6 +751,8 @@ def _report(journal: Journal, index_by_shard: dict[str, dict[str, int]], metrics
             abandoned.append({"shard": e["shard_id"], "window_start": e["window_start"], "reason": e["reason"]})
         elif kind == "dropped":
             (trimmed if e.get("condition") is None else dropped).extend(idx(e["sequence_numbers"], e["shard_id"]))
+            if e.get("reason") == "destination delivery failed":
+                undelivered.extend(idx(e["sequence_numbers"], e["shard_id"]))
         elif kind == "filtered":
             filtered.extend(idx(e["sequence_numbers"], e["shard_id"]))
     discarded = sorted([i for d in destination for i in d["records"]] + dropped)
@@ -770,6 +773,8 @@ def _report(journal: Journal, index_by_shard: dict[str, dict[str, int]], metrics
     }
     if abandoned:
         out["windows_abandoned"] = abandoned
+    if undelivered:
+        out["undelivered"] = sorted(undelivered)
     if warnings:
         out["warnings"] = warnings
     return out

@@ -78,8 +78,12 @@ def predict(spec: dict[str, Any], stream: list[StreamRecord]) -> dict[str, Any]:
                             "approximateInvokeCount": env["requestContext"]["approximateInvokeCount"],
                             "functionError": rc.get("functionError") if rc else None,
                             "batchSize": info["batchSize"]})
+    undelivered = sim.get("undelivered", [])
+    dropped = list(sim["dropped"])
+    for p in undelivered:
+        dropped.remove(p)
     out = {"destination": destination, "processed": sorted(items(sim["processed"])),
-           "dropped": sorted(items(sim["dropped"])), "filtered": sorted(items(sim["filtered"])),
+           "dropped": sorted(items(dropped)), "undelivered": sorted(items(undelivered)), "filtered": sorted(items(sim["filtered"])),
            "invocations": [items(i["records"]) for i in sim["invocations"]],
            "invocation_count": len(sim["invocations"]), "metrics": sim["metrics"]}
     if sim.get("warnings"):
@@ -105,6 +109,10 @@ def compare(scenario: Scenario, predicted: dict[str, Any], obs: Observation) -> 
         checks.append(check("oracle: records AWS would send to the destination are dropped when delivery fails",
                              exp, got, spec="7.3"))
         checks.append(check("oracle: nothing reaches the unavailable destination", [], delivered, spec="7.3"))
+    if predicted.get("undelivered") or (scenario.destination_available and failed_delivery):
+        got_refused = sorted(i for d in failed_delivery for i in d["records"])
+        checks.append(check("oracle: records the destination refused (injected outage) are dropped",
+                            predicted.get("undelivered", []), got_refused, spec="7.3"))
     checks.append(check("oracle: processed (committed) records", predicted["processed"], obs.processed, spec=SPEC))
     checks.append(check("oracle: records dropped without a destination", predicted["dropped"], other_dropped,
                         spec="1 (end of retries)"))

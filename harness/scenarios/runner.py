@@ -33,6 +33,7 @@ from typing import Any, Callable
 import harness
 from harness.esm import Backoff, EngineSettings, VirtualClock
 from harness.pipeline import LocalPipeline
+from harness.scenarios import faults as scenario_faults
 from harness.scenarios import judge
 from harness.scenarios.audit import conservation, conservation_checks
 from harness.scenarios.expectations import check_expect, explicit_checks
@@ -65,6 +66,9 @@ class ScenarioRun:
     writes: list[Write] = field(default_factory=list)
     stream: list[StreamRecord] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
+    faults: Any = None  # the FaultInjector of the scenario's `faults:` (None without faults)
+    fault_entries: list[dict[str, Any]] = field(default_factory=list)  # functions resolved to logical ids
+    judged_poison: tuple[int, ...] = ()  # declared poison and items a fault fails on every attempt
 
     @property
     def consumer(self) -> str:
@@ -166,6 +170,7 @@ def _run(scenario: Scenario, source: Any, backend: str, mutation: Mutation | Non
         if pipeline.stream is None:
             raise ScenarioError(f"{scenario.where()}: mapping {pipeline.mapping.logical_id} reads a stream that is not "
                                 "in this template; the harness writes only into streams it deploys")
+        fault_entries = scenario_faults.resolve_functions(scenario, desc, pipeline) if scenario.faults else []
         result["lint"] = _static_lint(synth, desc, pipeline)
         writer = writer_for(pipeline.stream.kind)(key_schema=pipeline.stream.key_schema)
         writes = writer.prepare(scenario.items, where=scenario.where())  # a bad item fails before any deploy
@@ -177,10 +182,13 @@ def _run(scenario: Scenario, source: Any, backend: str, mutation: Mutation | Non
             target = resolve_target(pipeline, stack, pipe.esm)
             writer.bind(pipe, target)
             inboxes = subscribe_inboxes(pipe, target)
-            run = ScenarioRun(scenario, pipe, workdir, target, stack=stack, clock=clock, writes=writes)
+            run = ScenarioRun(scenario, pipe, workdir, target, stack=stack, clock=clock, writes=writes,
+                              fault_entries=fault_entries)
             for hook in (scenario.prepare, mutation.prepare if mutation else None):
                 if hook is not None:
                     hook(run)
+            if fault_entries:
+                run.faults = scenario_faults.install(pipe, fault_entries, stack, target.consumer, clock=clock)
             _write(run, writer, settle_timeout)
             oracle_clock = _oracle_clock(run)
             pipe.start_polling()
@@ -193,7 +201,11 @@ def _run(scenario: Scenario, source: Any, backend: str, mutation: Mutation | Non
                 pipe.settle(timeout=settle_timeout)
             obs = observe(pipe, pipe.journal, target, run.stream, inboxes=inboxes)
             obs.extra.update(run.facts)
-            predicted = predict(build_spec(scenario, obs.mapping, settings, run.stream, oracle_clock), run.stream)
+            spec = build_spec(scenario, obs.mapping, settings, run.stream, oracle_clock)
+            if fault_entries:
+                spec["faults"] = scenario_faults.oracle_faults(fault_entries, pipeline.consumer.logical_id, run.stream)
+                spec["handler"]["timeout_s"] = pipeline.consumer.timeout_s
+            predicted = predict(spec, run.stream)
             checks, blame = _judge(run, obs, predicted)
             cons = conservation(obs)
             checks.extend(conservation_checks(cons))
@@ -201,7 +213,8 @@ def _run(scenario: Scenario, source: Any, backend: str, mutation: Mutation | Non
             result.update(
                 verdict=verdict, checks=[_check_dict(c) for c in checks],
                 expected={**result["expected"], "oracle": predicted, "oracle_clock": oracle_clock,
-                          "poison": list(scenario.poison), "count": len(writes),
+                          "poison": list(run.judged_poison), "count": len(writes),
+                          **({"faults": fault_entries} if fault_entries else {}),
                           "handler": scenario.handler_mode(report_batch_item_failures(obs.mapping)),
                           "pipeline": _pipeline_dict(target),
                           "mapping": {k: obs.mapping.get(k) for k in (
@@ -255,6 +268,8 @@ def _write(run: ScenarioRun, writer: Any, timeout: float) -> None:
     try:
         writer.write(run.writes)
         run.stream = writer.read_back(run.writes)
+        if run.faults is not None:  # before the held mapping is released: `items` must be known
+            scenario_faults.bind_stream(run.faults, run.stream)
     finally:
         if latest:
             pipe.esm.release()
@@ -263,11 +278,20 @@ def _write(run: ScenarioRun, writer: Any, timeout: float) -> None:
 def _judge(run: ScenarioRun, obs: Observation, predicted: dict[str, Any]) -> tuple[list[Check], str | None]:
     """Every check of the scenario, and who is to blame when it fails ("consumer" or None)."""
     scenario, target = run.scenario, run.target
-    expect = check_expect(scenario.expect, poison=scenario.poison, count=scenario.count)
+    consumer_lid = target.pipeline.consumer.logical_id
+    # Items a fault fails on every attempt are poison for the judge; the handler check judges the
+    # consumer's own code, so invocations a fault settled are not its doing.
+    extra = scenario_faults.fault_poison(scenario, run.fault_entries, consumer_lid, run.stream)
+    judged = dataclasses.replace(scenario, poison=tuple(sorted(set(scenario.poison) | set(extra)))) if extra else scenario
+    run.judged_poison = judged.poison
+    expect = check_expect(scenario.expect, poison=judged.poison, count=scenario.count)
     handler = judge.handler_checks(scenario, obs)
     checks: list[Check] = [*judge.stream_checks(obs), *handler]
-    checks.extend(judge.poison_checks(scenario, obs, expect))
-    checks.extend(judge.isolation_checks(scenario, obs, predicted, expect))
+    checks.extend(judge.poison_checks(judged, obs, expect))
+    checks.extend(judge.isolation_checks(judged, obs, predicted, expect))
+    if scenario.faults:
+        checks.extend(judge.fault_checks(obs, scenario_faults.flaky_items(scenario, run.fault_entries, consumer_lid),
+                                         run.fault_entries))
     checks.extend(judge.envelope_checks(obs, target.mapping_uuid))
     checks.extend(judge.order_checks(obs, expect))
     checks.extend(judge.failure_handler_checks(obs, target.failure_handlers, expect))
