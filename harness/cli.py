@@ -215,6 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
     from harness.deploy.cli import register as register_describe
 
     register_describe(sub)
+
+    from harness.faults.cli import register as register_faults
+
+    register_faults(sub)
     return parser
 
 
