@@ -18,6 +18,7 @@ from typing import Any, Callable, Mapping
 
 from harness.esm.destinations import GatedDestinations
 from harness.esm.fault_records import item_identifier, record_matcher
+from harness.esm.sources.registry import kind_of_record
 from harness.fault_rules import (Action, DestinationOutage, Fault, FaultPlan, OutageGate, fault_dict,
                                  outage_dict, parse_faults)
 
@@ -128,11 +129,12 @@ class FaultInjector:
         records = records if isinstance(records, list) else []
         action = plan.decide(name, records)
         if action is not None and self._journal is not None:
-            seqs = [item_identifier(r) for r in records if isinstance(r, dict)]
+            # Sequence numbers of stream records only: a failure handler's S3 event has none.
+            seqs = [item_identifier(r) if kind_of_record(r) is not None else "" for r in records]
             self._journal.record(
                 "fault_injected", function=name, fault=action.kind, fault_index=action.fault_index,
-                attempt=action.attempt, after_handler=action.after_handler, sequence_numbers=seqs,
-                selected=[seqs[p] for p in action.positions if p < len(seqs)],
+                attempt=action.attempt, after_handler=action.after_handler, sequence_numbers=[q for q in seqs if q],
+                selected=[seqs[p] for p in action.positions if p < len(seqs) and seqs[p]],
                 items=sorted({self._item_of_event[r["eventID"]] for p, r in enumerate(records)
                               if p in set(action.positions) and isinstance(r, dict)
                               and r.get("eventID") in self._item_of_event}))
