@@ -158,12 +158,13 @@ def build_tree(entries: list[dict[str, Any]]) -> Tree:
             # The fault belongs to the invocation it was injected into (journaled between its
             # `invoked` and its result), or for an outage to the records it refused.
             seqs = _seqs(e.get("sequence_numbers"))
-            hit = last_bar.get(seqs)
+            hit = last_bar.get(seqs) if e.get("function") else None  # an outage hits a delivery, not an invocation
             if hit is not None:
                 hit.injected = f"{e.get('fault')} (faults[{e.get('fault_index')}])"
                 lane = hit.node.lane
             else:
                 owner = next((n for n in reversed(all_nodes) if seqs and seqs[0] in n.seqs), None)
+                owner = last_bar[seqs].node if seqs in last_bar else owner
                 lane = owner.lane if owner is not None else _lane_of(e)
         else:
             lane = _lane_of(e)
