@@ -35,7 +35,10 @@ stderr every few seconds, so a long run (`--e2e-records 100000`, several minutes
 A third run, `node_faults`: the same stack with its consumer replaced by a small Node.js consumer
 (nodejs24.x, projecting each key), every order good, and an error fault (harness.faults) failing
 the invocations that hold the 1% of orders a filter pattern chooses: bisect isolates them into
-failure records, the rest is projected, nothing is lost.
+failure records, the rest is projected, nothing is lost. Measured 2026-12-06 (2 cores, shared by
+several other jobs), `--node-fault-records 100000`: 10,000 invocations faulted, 1,000 failure
+objects (each the one faulted order), 99,000 projected, lost 0, 422 records/s injected and 244
+records/s processed, peak RSS 705 MiB (this process), 281 MiB (the largest worker).
 """
 
 from __future__ import annotations
