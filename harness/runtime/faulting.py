@@ -58,7 +58,7 @@ def apply(pool: FunctionPool, payload: bytes, action: Action) -> InvokeResult:
         if action.wait:
             time.sleep(delay)
         result = pool.invoke(payload, timeout_s=timeout_s - delay)
-        return _with_duration(result, result.duration_ms + action.latency_ms)
+        return _with_duration(result, min(result.duration_ms + action.latency_ms, timeout_s * 1000.0))
     if kind == "partial":
         return _partial(pool, payload, action)
     raise ValueError(f"unknown fault action {kind!r}")
