@@ -189,7 +189,7 @@ class LiveFaults:
         return self._injector
 
     def _resolve(self, name: str) -> str:
-        from harness.deploy.pipelines import names_logical_id
+        from harness.deploy.stack_model import names_logical_id
         from harness.faults import FaultTargetError
 
         functions: dict[str, str] = dict(self.pipe.stack.functions)

@@ -219,20 +219,3 @@ def alert_checks(obs: Observation, channels: tuple[str, ...], expect: Mapping[st
     if wanted in (None, True):
         return [check("an alert names each failure record", [], [k for k, n in counts.items() if n < 1])]
     return [check(f"{per_object} alert(s) name each failure record", {k: per_object for k in keys}, counts)]
-
-
-def fault_checks(obs: Observation, flaky: list[int], entries: list[dict[str, Any]]) -> list[Check]:
-    """The scenario's faults happened, and what a fault failed only `times` times ended processed.
-
-    Every fault entry must have been injected at least once (a fault that never applied means its
-    items or match selected nothing this mapping delivered: the scenario proves nothing); an item
-    failed `times` times must end processed (spec 1: retried until it succeeds)."""
-    applied = sorted({f["fault_index"] for f in obs.faults})
-    wanted = list(range(len(entries)))
-    checks = [check("every fault of the scenario was injected (faults[i] applied at least once)", wanted, applied,
-                    spec="1")]
-    if flaky:
-        where = {i: ("processed" if i in obs.processed else "not processed") for i in flaky}
-        checks.append(check("items a fault failed only `times` times end processed (retried, spec 1)",
-                            {i: "processed" for i in flaky}, where, spec="1"))
-    return checks

@@ -1,5 +1,6 @@
 """A scenario's `faults:` on its run: checked against the stack before anything deploys, installed
-on the pipeline once deployed, turned into the oracle's `faults`, and into poison for the judge.
+on the pipeline once deployed, and turned into the oracle's `faults` (the judge's side is
+harness/judging/faults.py).
 
 Why a fault's `function` is checked against the template, not the deployed stack: a typo must be
 refused before a deploy costs seconds, naming the file, the fault and the field; the logical id
@@ -10,20 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.esm.fault_records import record_matcher
-from harness.fault_rules import Fault, always_failed_items, always_failing, parse_faults
 from harness.faults import FaultInjector
 from harness.scenarios.model import Scenario, ScenarioError
-
-
-def parsed(scenario: Scenario) -> tuple[list[Fault], list[Any]]:
-    return parse_faults(list(scenario.faults), scenario.where())
 
 
 def resolve_functions(scenario: Scenario, desc: Any, pipeline: Any) -> list[dict[str, Any]]:
     """The fault entries with `function` as the logical id it names (default: the mapping's
     consumer); ScenarioError naming the file, the fault and the field for a function not in the stack."""
-    from harness.deploy.pipelines import names_logical_id
+    from harness.deploy.stack_model import names_logical_id
 
     functions = [f.logical_id for f in desc.functions]
     out = []
@@ -90,35 +85,3 @@ def oracle_faults(entries: list[dict[str, Any]], consumer_lid: str, stream: list
                 continue  # its items wrote no record this mapping reads
         out.append(e)
     return out
-
-
-def fault_poison(scenario: Scenario, entries: list[dict[str, Any]], consumer_lid: str, stream: list[Any]) -> list[int]:
-    """Items a fault on the consumer fails on every attempt: poison for the judge (unless the file
-    sets `poison:` itself)."""
-    if not scenario.faults or not scenario.poison_from_faults:
-        return []
-    faults, _ = parse_faults(entries, scenario.where())
-    by_pattern = {}
-
-    def matched(f: Fault) -> list[int]:
-        key = id(f)
-        if key not in by_pattern:
-            pred = record_matcher(f.match or {})
-            by_pattern[key] = sorted({s.index for s in stream if s.index is not None and pred(s.record)})
-        return by_pattern[key]
-
-    return always_failed_items(faults, scenario.count, matched, function=consumer_lid)
-
-
-def flaky_items(scenario: Scenario, entries: list[dict[str, Any]], consumer_lid: str) -> list[int]:
-    """Items a failing fault on the consumer hits only `times` times: they must end processed."""
-    if not scenario.faults:
-        return []
-    faults, _ = parse_faults(entries, scenario.where())
-    always: set[int] = set()
-    flaky: set[int] = set()
-    for f in faults:
-        if f.function != consumer_lid or f.items is None or f.kind not in ("error", "timeout", "crash", "partial"):
-            continue
-        (always if always_failing(f) else flaky).update(f.items)
-    return sorted(flaky - always)

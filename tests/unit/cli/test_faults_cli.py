@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from harness.faults.cli import entries_from_args, register
+from harness.up_cli import entries_from_args, register_faults as register
 
 
 def _args(argv: list[str]) -> argparse.Namespace:

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from harness.judging import faults as judging_faults
 from harness.scenarios import faults as scenario_faults
 from harness.scenarios.loader import load_file
 from harness.scenarios.model import ScenarioError
@@ -74,10 +75,10 @@ def test_items_failed_every_time_are_poison_unless_the_file_sets_poison(tmp_path
     sc = _load(tmp_path, faults)
     desc, pipeline = _desc("ConsumerFnA1B2C3D4")
     entries = scenario_faults.resolve_functions(sc, desc, pipeline)
-    assert scenario_faults.fault_poison(sc, entries, "ConsumerFnA1B2C3D4", _stream(3)) == [0, 2]
-    assert scenario_faults.flaky_items(sc, entries, "ConsumerFnA1B2C3D4") == [1]
+    assert judging_faults.fault_poison(sc, entries, "ConsumerFnA1B2C3D4", _stream(3)) == [0, 2]
+    assert judging_faults.flaky_items(sc, entries, "ConsumerFnA1B2C3D4") == [1]
     declared = _load(tmp_path, "poison: []\n" + faults)
-    assert scenario_faults.fault_poison(declared, entries, "ConsumerFnA1B2C3D4", _stream(3)) == []
+    assert judging_faults.fault_poison(declared, entries, "ConsumerFnA1B2C3D4", _stream(3)) == []
 
 
 def test_oracle_faults_keep_the_consumers_with_items_as_stream_positions(tmp_path):
