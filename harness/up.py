@@ -130,7 +130,8 @@ def serve(*, context: dict[str, object], deploy: bool, port: int, console: Conso
                 _write_state(state_file, state)  # `harness failures` takes its default bucket from here
                 return dict(stack.outputs)
 
-        control = ThreadingHTTPServer(("127.0.0.1", 0), _handler(do_deploy))
+        live = LiveFaults(pipe)
+        control = ThreadingHTTPServer(("127.0.0.1", 0), _handler(do_deploy, live))
         threading.Thread(target=control.serve_forever, daemon=True).start()
         # Everything from here on may fail (a bad --context makes the first deploy raise): the
         # control port and up.json must go with it, or `harness deploy` would find a dead `up`.
@@ -160,9 +161,94 @@ def serve(*, context: dict[str, object], deploy: bool, port: int, console: Conso
     return 0
 
 
-def _handler(do_deploy: Any) -> type[BaseHTTPRequestHandler]:
+class LiveFaults:
+    """`shardproof faults add/list/clear` against this `up`: faults injected into the deployed
+    stack while it runs (harness.faults), so a team can watch one play out by hand.
+
+    A fault's `function` names a function of the deployed stack by logical id, CDK construct id or
+    function name; without one, the consumer of the stack's only event source mapping. `items`
+    names a scenario's items, which an `up` has none of: use `match` (a Lambda filter pattern)."""
+
+    def __init__(self, pipe: LocalPipeline) -> None:
+        self.pipe = pipe
+        self._injector: Any = None
+        self._lock = threading.Lock()
+
+    def _ready(self) -> Any:
+        from harness.faults import FaultInjector
+
+        if self.pipe.stack is None:
+            raise RuntimeError("no stack is deployed in this `harness up` yet: run `shardproof deploy` first")
+        if self._injector is None:
+            consumers = sorted({m.get("FunctionName") for m in self.pipe.esm.list_event_source_mappings()
+                                if m.get("UUID") in set(self.pipe.stack.mappings.values())})
+            self._injector = FaultInjector(journal=self.pipe.journal, now=self.pipe.esm.clock.now if hasattr(
+                self.pipe.esm, "clock") else _wall, consumer=consumers[0] if len(consumers) == 1 else None,
+                resolve=self._resolve)
+            self._injector.install(self.pipe.runtime, self.pipe.esm)
+        return self._injector
+
+    def _resolve(self, name: str) -> str:
+        from harness.deploy.stack_model import names_logical_id
+        from harness.faults import FaultTargetError
+
+        functions: dict[str, str] = dict(self.pipe.stack.functions)
+        arn_name = name.rsplit(":function:", 1)[-1].split(":")[0]
+        found = sorted({fn for lid, fn in functions.items() if names_logical_id(name, lid) or fn == arn_name})
+        if len(found) != 1:
+            known = ", ".join(f"{lid} ({fn})" for lid, fn in sorted(functions.items()))
+            why = "names no function" if not found else f"names several functions ({', '.join(found)})"
+            raise FaultTargetError(f"{name!r} {why} of the deployed stack; its functions: {known or '(none)'}")
+        return found[0]
+
+    def add(self, entries: Any) -> list[dict[str, Any]]:
+        if isinstance(entries, list):
+            for i, e in enumerate(entries):
+                if isinstance(e, dict) and "items" in e:
+                    raise ValueError(f"faults[{i}]: field 'items' names a scenario's items; a running `up` has "
+                                     "none: select records with `match` (a Lambda filter pattern)")
+        with self._lock:
+            return self._ready().add(entries, where="faults")
+
+    def listed(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [] if self._injector is None else self._injector.listed()
+
+    def clear(self) -> int:
+        with self._lock:
+            return 0 if self._injector is None else self._injector.clear()
+
+
+def _wall() -> float:
+    import time
+
+    return time.time()
+
+
+def _handler(do_deploy: Any, live: LiveFaults | None = None) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            if self.path == "/faults" and live is not None:
+                self._reply(200, {"faults": live.listed()})
+                return
+            self._reply(404, {"error": f"no route {self.path}"})
+
+        def do_DELETE(self) -> None:  # noqa: N802
+            if self.path == "/faults" and live is not None:
+                self._reply(200, {"cleared": live.clear()})
+                return
+            self._reply(404, {"error": f"no route {self.path}"})
+
         def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            if self.path == "/faults" and live is not None:
+                try:
+                    length = int(self.headers.get("Content-Length") or 0)
+                    body = json.loads(self.rfile.read(length) or b"{}")
+                    entries = body.get("faults") if isinstance(body, dict) else None
+                    self._reply(200, {"added": live.add(entries)})
+                except Exception as exc:  # the client prints it; the daemon keeps running
+                    self._reply(400, {"error": f"{type(exc).__name__}: {exc}"})
+                return
             if self.path != "/deploy":
                 self._reply(404, {"error": f"no route {self.path}"})
                 return
@@ -233,6 +319,29 @@ def request_deploy(context: dict[str, object], *, source: Any = None, state_file
         raise UpNotRunning(f"{state['control_url']} did not answer like `harness up` (no outputs); "
                            f"is {state_file} stale? restart `harness up`")
     return answer["outputs"]
+
+
+def request_faults(method: str, entries: list[Any] | None = None, *, state_file: Path | None = None,
+                   timeout: float = 30) -> dict[str, Any]:
+    """`faults add` (POST), `faults list` (GET), `faults clear` (DELETE) against the running `up`."""
+    state_file = state_file or default_state_file()
+    state = read_up_state(state_file)
+    if state is None:
+        raise UpNotRunning(f"no `harness up` is running (no {state_file}): start one in another shell")
+    if "control_url" not in state:
+        raise UpStateError(f"{state_file} has no control_url; restart `harness up` to rewrite it")
+    data = json.dumps({"faults": entries}).encode() if method == "POST" else None
+    req = urllib.request.Request(state["control_url"] + "/faults", data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return _json_object(resp.read())
+    except urllib.error.HTTPError as exc:
+        raise RuntimeError(_json_object(exc.read()).get("error") or f"`harness up` at {state['control_url']} "
+                           f"answered HTTP {exc.code}") from None
+    except urllib.error.URLError as exc:
+        raise UpNotRunning(f"`harness up` at {state['control_url']} did not answer ({exc.reason}); "
+                           "is it still running?") from None
 
 
 def _json_object(body: bytes) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""`harness up` and `harness deploy`: serve a stack by hand on the embedded backend, deploy into it, or to AWS.
+"""`harness up` and `harness deploy`: serve a stack by hand on the embedded backend, deploy into it, or to AWS;
+`shardproof faults add|list|clear`: inject faults into the stack a running `up` serves (docs/faults.md).
 
 The stack source flags become a source through the resolver harness/cli.py hands in (the project
 file decides the default); errors are one line (CliError).
@@ -40,6 +41,7 @@ def register(subparsers: Any, resolve_source: SourceResolver) -> None:
                    help="with --backend aws: the CloudFormation stack name (default ResiliencePipeline)")
     add_source_arguments(p)
     p.set_defaults(func=partial(cmd_deploy, resolve_source=resolve_source))
+    register_faults(sub)
 
 
 def _flag_source(args: argparse.Namespace, resolve_source: SourceResolver) -> Any:
@@ -120,3 +122,90 @@ def _deploy_to_aws(stack_name: str | None, context: dict[str, object], *, dry_ru
     return 0
 
 
+# ---- faults against the running `up` ----------------------------------------------------------
+
+
+def register_faults(subparsers: Any) -> None:
+    """Add `faults add|list|clear` (against the running `up`) to the `harness` command's subparsers."""
+    p = subparsers.add_parser("faults", help="inject faults into the stack a running `up` serves (add, list, clear)")
+    sub = p.add_subparsers(dest="faults_command", required=True)
+    a = sub.add_parser("add", help="add a fault (flags) or the faults of a YAML/JSON file (a `faults:` list)")
+    a.add_argument("--file", help="YAML or JSON file: a list of fault entries, as a scenario's faults:")
+    a.add_argument("--fault", choices=("error", "timeout", "crash", "throttle", "latency", "partial"))
+    a.add_argument("--function", help="logical id, CDK construct id or function name (default: the consumer)")
+    a.add_argument("--match", help="a Lambda filter pattern (JSON) over each record")
+    a.add_argument("--times", type=int, help="only the first N matching invocations")
+    a.add_argument("--message", help="error only: the error message")
+    a.add_argument("--latency-ms", type=int, help="latency only: milliseconds before the handler")
+    a.add_argument("--after-handler", action="store_true", help="run the handler first, then the fault")
+    a.add_argument("--destination-unavailable", action="store_true",
+                   help="the on-failure destination refuses delivery (with --times or --seconds)")
+    a.add_argument("--seconds", type=float, help="with --destination-unavailable: for this long")
+    a.set_defaults(func=cmd_add)
+    sub.add_parser("list", help="the faults in force and how often each applied").set_defaults(func=cmd_list)
+    sub.add_parser("clear", help="remove every fault").set_defaults(func=cmd_clear)
+
+
+def entries_from_args(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The fault entries `faults add` sends; ValueError naming the flag at fault."""
+    if args.file:
+        import yaml
+
+        path = Path(args.file)
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise ValueError(f"--file {path}: cannot be read as YAML/JSON: {exc}") from None
+        if isinstance(data, dict) and "faults" in data:
+            data = data["faults"]
+        if not isinstance(data, list):
+            raise ValueError(f"--file {path}: must hold a list of fault entries (or an object with `faults:`)")
+        return data
+    if args.destination_unavailable:
+        entry: dict[str, Any] = {"destination": "unavailable"}
+        if args.times is not None:
+            entry["times"] = args.times
+        if args.seconds is not None:
+            entry["seconds"] = args.seconds
+        return [entry]
+    if not args.fault:
+        raise ValueError("give --fault KIND, --destination-unavailable, or --file FILE")
+    entry = {"fault": args.fault}
+    for flag, key in (("function", "function"), ("times", "times"), ("message", "message"),
+                      ("latency_ms", "latency_ms")):
+        if getattr(args, flag) is not None:
+            entry[key] = getattr(args, flag)
+    if args.match:
+        try:
+            entry["match"] = json.loads(args.match)
+        except ValueError as exc:
+            raise ValueError(f"--match must be a JSON filter pattern: {exc}") from None
+    if args.after_handler:
+        entry["after_handler"] = True
+    return [entry]
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from harness.up import request_faults
+
+    try:
+        entries = entries_from_args(args)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    answer = request_faults("POST", entries)
+    print(json.dumps(answer.get("added", []), indent=2))
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from harness.up import request_faults
+
+    print(json.dumps(request_faults("GET").get("faults", []), indent=2))
+    return 0
+
+
+def cmd_clear(args: argparse.Namespace) -> int:
+    from harness.up import request_faults
+
+    print(json.dumps({"cleared": request_faults("DELETE").get("cleared", 0)}))
+    return 0

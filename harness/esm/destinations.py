@@ -187,3 +187,22 @@ class Boto3Destinations(DestinationSender):
             _, _, _, _, account, name = arn.split(":", 5)
             self._queue_urls[arn] = self.sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
         return self._queue_urls[arn]
+
+
+class GatedDestinations(DestinationSender):
+    """A sender whose destination is down while `refuses()` says so (an injected outage, spec 7.3):
+    the delivery fails as a refused write would, and the engine's delivery-failure rule applies."""
+
+    def __init__(self, inner: DestinationSender, refuses: Any, on_refused: Any = None) -> None:
+        self.inner = inner
+        self._refuses = refuses
+        self._on_refused = on_refused
+
+    def deliver(self, failure: FailureRecord) -> Delivery:
+        outage = self._refuses()
+        if outage is not None:
+            if self._on_refused is not None:
+                self._on_refused(failure, outage)
+            raise DestinationDeliveryError(f"destination {failure.destination_arn}: unavailable (injected outage, "
+                                           f"faults[{getattr(outage, 'index', '?')}])")
+        return self.inner.deliver(failure)

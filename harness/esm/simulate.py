@@ -87,7 +87,11 @@ from harness.esm.sources import kinesis as kinesis_records
 from harness.esm.sources.kind import StreamKind
 from harness.esm.sources.memory import GeneratedRecords, MemoryStreamSource
 from harness.esm.sources.registry import KINDS, kind_for_arn, kind_of_record
-from harness.invoke import InvokeResult
+from harness.esm.destinations import GatedDestinations
+from harness.esm.fault_records import record_matcher
+from harness.fault_rules import (INJECTED_ERROR_TYPE, Action, DestinationOutage, Fault, FaultPlan, FaultSpecError,
+                                 OutageGate, merge_failures, parse_faults, times_out)
+from harness.invoke import InvokeResult, InvokeServiceError
 
 DEFAULT_STREAM = "arn:aws:dynamodb:us-east-1:123456789012:table/simulated/stream/2024-01-01T00:00:00.000"
 DEFAULT_KINESIS_STREAM = "arn:aws:kinesis:us-east-1:123456789012:stream/simulated"
@@ -99,6 +103,7 @@ SEQ_BASE = 10**20  # 21-digit sequence numbers (spec 6: 21..40 characters)
 # 56-digit Kinesis sequence numbers, like AWS's (spec 10); + 100 * 5,000,000 keeps 56 digits.
 KINESIS_SEQ_BASE = 49590338271490256608559692538361571095921575989136500000
 MAX_RECORDS = 5_000_000
+DEFAULT_TIMEOUT_S = 3.0  # Lambda's default function Timeout
 
 
 class SimulationSpecError(ValueError):
@@ -111,7 +116,8 @@ class ScriptedHandler:
     in a stream for both kinds; Kinesis sequence numbers are only unique per shard)."""
 
     def __init__(self, index_of: dict[str, int], fail: set[int], mode: str, fail_times: int | None,
-                 aggregate: str = "echo", kind: StreamKind | None = None) -> None:
+                 aggregate: str = "echo", kind: StreamKind | None = None, faults: list[Fault] | None = None,
+                 timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         self.index_of = index_of  # eventID -> record index
         self.seq = (kind or KINDS["dynamodb"]).seq
         self.fail = fail
@@ -120,6 +126,11 @@ class ScriptedHandler:
         self.aggregate = aggregate
         self.deliveries: dict[int, int] = {}
         self._n = 0
+        self.timeout_s = timeout_s
+        # Injected faults (harness.fault_rules), decided by the same rules as on a live stack:
+        # `items` are record indexes here, `match` the engine's filter grammar.
+        self.plan = FaultPlan(faults, matcher=record_matcher, item_of=lambda r: index_of.get(r["eventID"]),
+                              identifier=self.seq, wait=False) if faults else None
 
     def _failing(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out = []
@@ -153,6 +164,53 @@ class ScriptedHandler:
         return InvokeResult(200, json.dumps({"state": state, **resp}).encode(), None, result.request_id)
 
     def _respond(self, event: dict[str, Any]) -> InvokeResult:
+        action = self.plan.decide(None, event["Records"]) if self.plan is not None else None
+        if action is None:
+            return self._scripted(event)
+        return self._faulted(event, action)
+
+    def _faulted(self, event: dict[str, Any], action: Action) -> InvokeResult:
+        """What the local runtime does under `action` (harness.runtime.faulting), in the oracle."""
+        kind = action.kind
+        if kind == "throttle":
+            # Spec 1: the batch never reached the function; retried, never counted.
+            raise InvokeServiceError("TooManyRequestsException: Rate Exceeded. (injected throttle)", throttled=True)
+        if action.after_handler:
+            result = self._scripted(event)
+            if result.function_error is not None:
+                return result
+            if kind == "partial":
+                return dataclasses.replace(result, payload=merge_failures(result.payload, action.identifiers))
+            if kind == "latency" and not times_out(action.latency_ms, self.timeout_s):
+                return result
+            return self._injected_error(kind, action, result.request_id)
+        if kind == "partial":
+            drop = set(action.positions)
+            rest = [r for p, r in enumerate(event["Records"]) if p not in drop]
+            if rest:
+                result = self._scripted({**event, "Records": rest})
+            else:
+                self._n += 1
+                result = InvokeResult(200, b"null", None, f"00000000-0000-4000-8000-{self._n:012d}")
+            if result.function_error is not None:
+                return result
+            return dataclasses.replace(result, payload=merge_failures(result.payload, action.identifiers))
+        if kind == "latency" and not times_out(action.latency_ms, self.timeout_s):
+            return self._scripted(event)
+        self._n += 1
+        return self._injected_error(kind, action, f"00000000-0000-4000-8000-{self._n:012d}")
+
+    def _injected_error(self, kind: str, action: Action, rid: str) -> InvokeResult:
+        if kind == "error":
+            body = {"errorMessage": action.message, "errorType": INJECTED_ERROR_TYPE}
+        elif kind == "crash":
+            body = {"errorType": "Runtime.ExitError",
+                    "errorMessage": f"RequestId: {rid} Error: Runtime exited with error: exit status 1"}
+        else:  # timeout, or latency past the Timeout
+            body = {"errorType": "Sandbox.Timedout", "errorMessage": f"Task timed out after {self.timeout_s:.2f} seconds"}
+        return InvokeResult(200, json.dumps(body).encode(), "Unhandled", rid)
+
+    def _scripted(self, event: dict[str, Any]) -> InvokeResult:
         self._n += 1
         rid = f"00000000-0000-4000-8000-{self._n:012d}"
         failing = self._failing(event["Records"])
@@ -206,12 +264,12 @@ def _records(spec: Any, kind: StreamKind) -> Sequence[dict[str, Any]] | range:
     raise SimulationSpecError(f"records must be a count or a list of items, got {type(spec).__name__}")
 
 
-def _handler(spec: Any, n: int) -> tuple[set[int], str, int | None, str]:
+def _handler(spec: Any, n: int) -> tuple[set[int], str, int | None, str, float]:
     if spec is None:
         spec = {}
     if not isinstance(spec, dict):
         raise SimulationSpecError("handler must be an object with fail, mode, fail_times")
-    unknown = set(spec) - {"fail", "mode", "fail_times", "aggregate"}
+    unknown = set(spec) - {"fail", "mode", "fail_times", "aggregate", "timeout_s"}
     if unknown:
         raise SimulationSpecError(f"handler has unknown field(s): {', '.join(sorted(unknown))}")
     fail = spec.get("fail", [])
@@ -229,7 +287,24 @@ def _handler(spec: Any, n: int) -> tuple[set[int], str, int | None, str]:
     agg = spec.get("aggregate", "echo")
     if agg not in AGGREGATES:
         raise SimulationSpecError(f"handler.aggregate must be one of {', '.join(AGGREGATES)}, got {agg!r}")
-    return set(fail), mode, ft, agg
+    timeout_s = spec.get("timeout_s", DEFAULT_TIMEOUT_S)
+    if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or not 0 < timeout_s <= 900:
+        raise SimulationSpecError(f"handler.timeout_s must be a number of seconds in (0, 900], got {timeout_s!r}")
+    return set(fail), mode, ft, agg, float(timeout_s)
+
+
+def _faults(spec: Any, n: int, function_name: str) -> tuple[list[Fault], list[DestinationOutage]]:
+    """The spec's `faults` (the scenario file's shape, harness.fault_rules); `items` are record
+    indexes; a fault naming another function than the mapping's does not touch this simulation."""
+    try:
+        faults, outages = parse_faults(spec, "spec")
+    except FaultSpecError as exc:
+        raise SimulationSpecError(str(exc)) from None
+    for f in faults:
+        bad = [i for i in f.items or () if i >= n]
+        if bad:
+            raise SimulationSpecError(f"spec: faults[{f.index}]: field 'items': {bad} are not record indexes in 0..{n - 1}")
+    return [f for f in faults if f.function in (None, function_name)], outages
 
 
 def _engine(spec: Any) -> EngineSettings:
@@ -334,7 +409,7 @@ def _mapping(spec: dict, kind: StreamKind, stream_records: list[dict[str, Any]] 
 def _run(spec: dict, stream_records: list[dict[str, Any]] | None = None) -> dict:
     if not isinstance(spec, dict):
         raise SimulationSpecError("the simulate spec must be a JSON object")
-    unknown = set(spec) - {"mapping", "records", "handler", "clock", "engine", "shards", "keys", "source"}
+    unknown = set(spec) - {"mapping", "records", "handler", "clock", "engine", "shards", "keys", "source", "faults"}
     if unknown:
         raise SimulationSpecError(f"unknown top-level field(s): {', '.join(sorted(unknown))}")
     kind = _kind(spec, stream_records)
@@ -358,7 +433,8 @@ def _run(spec: dict, stream_records: list[dict[str, Any]] | None = None) -> dict
     else:
         items = _records(spec.get("records", 0), kind)
         n = len(items)
-    fail, mode, fail_times, aggregate = _handler(spec.get("handler"), n)
+    fail, mode, fail_times, aggregate, timeout_s = _handler(spec.get("handler"), n)
+    faults, outages = _faults(spec.get("faults"), n, mapping.FunctionName)
     settings = _engine(spec.get("engine"))
     dest = mapping.OnFailureDestination or ""
     if settings.block_on_destination_failure and dest.endswith(".fifo"):
@@ -419,8 +495,14 @@ def _run(spec: dict, stream_records: list[dict[str, Any]] | None = None) -> dict
     outcome = _Outcome(index_by_shard, mapping, start)
     journal = _ReportingJournal(outcome.add, clock)
     metrics = Metrics()
-    destinations = InMemoryDestinations(keep=False)
-    handler = ScriptedHandler(index_of, fail, mode, fail_times, aggregate, kind)
+    memory = InMemoryDestinations(keep=False)
+    destinations: Any = memory
+    if outages:
+        gate = OutageGate(outages, now=clock.now)
+        destinations = GatedDestinations(memory, gate.refuses, on_refused=lambda failure, o: journal.record(
+            "fault_injected", fault="destination-unavailable", fault_index=o.index,
+            sequence_numbers=failure.sequence_numbers()))
+    handler = ScriptedHandler(index_of, fail, mode, fail_times, aggregate, kind, faults=faults, timeout_s=timeout_s)
     clock.advance_to(start + delay)
     parent_of = dict(shards)
     readers: dict[str, Any] = {}
@@ -458,7 +540,14 @@ def _run(spec: dict, stream_records: list[dict[str, Any]] | None = None) -> dict
         if not wakes:
             break
         clock.advance_to(min(wakes))
-    return outcome.result(metrics, clock.now() - start, mode)
+    out = outcome.result(metrics, clock.now() - start, mode)
+    if faults or outages:
+        used = handler.plan.used() if handler.plan is not None else {}
+        out["faults_applied"] = [{"fault_index": f.index, "fault": f.kind, "invocations": used.get(f.index, 0)}
+                                 for f in faults]
+        out["faults_applied"] += [{"fault_index": o.index, "fault": "destination-unavailable",
+                                   "deliveries": outcome.injected.get(o.index, 0)} for o in outages]
+    return out
 
 
 class _PerPosition(Sequence):
@@ -485,6 +574,12 @@ class _CountedIndex:
 
     def __getitem__(self, key: str) -> int:
         return self._parse(key)
+
+    def get(self, key: str, default: int | None = None) -> int | None:
+        try:
+            return self._parse(key)
+        except (TypeError, ValueError, IndexError):
+            return default
 
 
 def _counted_records(source: MemoryStreamSource, kind: StreamKind, n: int, keys: int | None, ids: list[str],
@@ -755,6 +850,8 @@ class _Outcome:
         self._start = start
         self.drops: list[dict[str, Any]] = []
         self.by_cause: dict[str, list[int]] = {}
+        self.undelivered: list[int] = []
+        self.injected: dict[int, int] = {}  # destination outages: refusals per fault index
         self.invocations: list[dict[str, Any]] = []
         self.destination: list[dict[str, Any]] = []
         self.processed: list[int] = []
@@ -810,8 +907,12 @@ class _Outcome:
             self.by_cause.setdefault(cause, []).extend(records)
             self.drops.append({"records": records, "condition": e.get("condition"), "reason": e.get("reason"),
                                "shard": e["shard_id"], "t": self._at(e)})
+            if cause == outcomes.DESTINATION_FAILED:
+                self.undelivered.extend(records)
         elif kind == "filtered":
             self.filtered.extend(idx(e["sequence_numbers"], e["shard_id"]))
+        elif kind == "fault_injected" and "fault_index" in e:
+            self.injected[e["fault_index"]] = self.injected.get(e["fault_index"], 0) + 1
 
     def result(self, metrics: Metrics, elapsed: float, mode: str) -> dict:
         mapping = self._mapping
@@ -835,6 +936,9 @@ class _Outcome:
         }
         if self.abandoned:
             out["windows_abandoned"] = self.abandoned
+        if self.undelivered:
+            # dropped because the destination refused them (spec 7.3); also in `dropped`
+            out["undelivered"] = sorted(self.undelivered)
         if warnings:
             out["warnings"] = warnings
         return out

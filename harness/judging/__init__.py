@@ -9,10 +9,11 @@ the engine's internals or a stack's domain, so the local and the AWS runner judg
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from harness.judging import defaults
+from harness.judging import defaults, faults
 from harness.judging.conservation import conservation, conservation_checks
 from harness.judging.expect_block import check_expect, explicit_checks
 from harness.judging.fidelity import fidelity
@@ -40,12 +41,22 @@ def judge(run: Any, observation: Observation, predicted: dict[str, Any]) -> Judg
     """Judge one run. `run` is the harness.scenarios ScenarioRun (its `scenario` and deployed `target`
     are read; a Python scenario's `checks(observation, run)` gets it too); `predicted` is the oracle's."""
     scenario, target, obs = run.scenario, run.target, observation
-    expect = check_expect(scenario.expect, poison=scenario.poison, count=scenario.count)
+    # Items a fault fails on every attempt are poison for the judge (judging/faults.py); the
+    # handler check judges the consumer's own code, on the invocations no fault touched.
+    entries = getattr(run, "fault_entries", None) or []
+    consumer_lid = target.pipeline.consumer.logical_id if entries else ""
+    extra = faults.fault_poison(scenario, entries, consumer_lid, run.stream) if entries else []
+    judged = dataclasses.replace(scenario, poison=tuple(sorted(set(scenario.poison) | set(extra)))) if extra else scenario
+    if entries:
+        run.judged_poison = judged.poison
+    expect = check_expect(scenario.expect, poison=judged.poison, count=scenario.count)
     handler = defaults.handler_checks(scenario, obs)
     checks: list[Check] = [*defaults.stream_checks(obs), *handler]
-    checks.extend(defaults.poison_checks(scenario, obs, expect))
-    checks.extend(defaults.loss_checks(scenario, obs, expect))
-    checks.extend(defaults.isolation_checks(scenario, obs, predicted, expect))
+    checks.extend(defaults.poison_checks(judged, obs, expect))
+    checks.extend(defaults.loss_checks(judged, obs, expect))
+    checks.extend(defaults.isolation_checks(judged, obs, predicted, expect))
+    if entries:
+        checks.extend(faults.fault_checks(obs, faults.flaky_items(scenario, entries, consumer_lid), entries))
     checks.extend(defaults.envelope_checks(obs, target.mapping_uuid))
     checks.extend(defaults.order_checks(obs, expect))
     checks.extend(defaults.failure_handler_checks(obs, target.failure_handlers, expect))

@@ -66,6 +66,9 @@ class Observation:
     notifications: list[dict[str, Any]] = field(default_factory=list)  # failure-handler deliveries (journal)
     alerts: list[dict[str, Any]] = field(default_factory=list)  # alert messages, as a subscriber sees them
     extra: dict[str, Any] = field(default_factory=dict)  # scenario hooks add facts here (replay results)
+    # Injected faults as journaled (`fault_injected`): fault, fault_index, function, records/selected
+    # as item indexes (destination outages: the records refused).
+    faults: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def key_of(self) -> dict[int, str]:
@@ -84,7 +87,8 @@ class Observation:
     def summary(self) -> dict[str, Any]:
         """The JSON `observed` block of a scenario result."""
         return {
-            "invocations": [{"records": i["records"], "outcome": i["outcome"], "function_error": i["function_error"]}
+            "invocations": [{"records": i["records"], "outcome": i["outcome"], "function_error": i["function_error"],
+                             **({"fault": i["fault"]} if i.get("fault") else {})}
                             for i in self.invocations],
             "destination": [o.summary() for o in self.failure_objects],
             "failure_object_keys": [o.key for o in self.failure_objects],
@@ -94,6 +98,7 @@ class Observation:
             "dropped_by_cause": self.dropped_by_cause(),
             "destination_delivery_failures": self.destination_failures,
             "metrics": self.metrics,
+            **({"faults": self.faults} if self.faults else {}),
             "notifications": [{k: n.get(k) for k in ("key", "function", "result", "attempt")}
                               for n in self.notifications],
             "alerts": [_alert_summary(a) for a in self.alerts],

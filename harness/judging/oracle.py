@@ -37,6 +37,10 @@ def compare(scenario: Any, predicted: dict[str, Any], obs: Observation) -> list[
         checks.append(check("oracle: records AWS would send to the destination are dropped when delivery fails",
                              exp, got, spec="7.3"))
         checks.append(check("oracle: nothing reaches the unavailable destination", [], delivered, spec="7.3"))
+    if predicted.get("undelivered") or (scenario.destination_available and failed_delivery):
+        got_refused = sorted(i for d in failed_delivery for i in d["records"])
+        checks.append(check("oracle: records the destination refused (injected outage) are dropped",
+                            predicted.get("undelivered", []), got_refused, spec="7.3"))
     checks.append(check("oracle: processed (committed) records", predicted["processed"], obs.processed, spec=SPEC))
     # Every drop but a failed destination write (compared above), by cause: trimmed by retention,
     # record age or retries exhausted with no destination.

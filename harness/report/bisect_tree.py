@@ -22,6 +22,7 @@ MARKER_KINDS = {
     "notification": "S3 notification delivered",
     "notification_failed": "S3 notification gave up",
     "replay": "record replayed",
+    "fault_injected": "fault injected (scenario faults:)",
 }
 # ESM S3 key layout (spec 4): aws/lambda/<ESM UUID>/<shard ID>/YYYY/MM/DD/...
 _KEY_LANE = re.compile(r"aws/lambda/(?P<uuid>[^/#]+)/(?P<shard>[^/#]+)/")
@@ -54,6 +55,7 @@ class Bar:
     end: float | None = None
     outcome: str = "no result"
     detail: str = ""
+    injected: str = ""  # the fault the harness injected into this invocation ("" for none)
 
 
 @dataclass
@@ -108,7 +110,7 @@ def _marker_title(entry: dict[str, Any]) -> str:
     seqs = _seqs(entry.get("sequence_numbers"))
     if seqs:
         parts.append(f"{len(seqs)} record(s) {seqs[0]}" + (f"..{seqs[-1]}" if len(seqs) > 1 else ""))
-    for name in ("condition", "reason", "destination_type", "key", "function", "result", "error", "attempt",
+    for name in ("fault", "fault_index", "after_handler", "selected", "condition", "reason", "destination_type", "key", "function", "result", "error", "attempt",
                  "target", "record", "outcome", "detail"):
         if entry.get(name) not in (None, ""):
             parts.append(f"{name}: {entry[name]}")
@@ -122,6 +124,7 @@ def build_tree(entries: list[dict[str, Any]]) -> Tree:
     all_nodes: list[Node] = []
     last_invoked: dict[tuple[Any, ...], Node] = {}
     bars_by_id: dict[str, Bar] = {}
+    last_bar: dict[tuple[str, ...], Bar] = {}  # the latest invocation of each record set
     bars: list[Bar] = []
     markers: list[Marker] = []
     lanes: list[tuple[str, str]] = []
@@ -151,7 +154,20 @@ def build_tree(entries: list[dict[str, Any]]) -> Tree:
         if ts is None:
             skipped += 1
             continue
-        lane = _lane_of(e)
+        if kind == "fault_injected":
+            # The fault belongs to the invocation it was injected into (journaled between its
+            # `invoked` and its result), or for an outage to the records it refused.
+            seqs = _seqs(e.get("sequence_numbers"))
+            hit = last_bar.get(seqs) if e.get("function") else None  # an outage hits a delivery, not an invocation
+            if hit is not None:
+                hit.injected = f"{e.get('fault')} (faults[{e.get('fault_index')}])"
+                lane = hit.node.lane
+            else:
+                owner = next((n for n in reversed(all_nodes) if seqs and seqs[0] in n.seqs), None)
+                owner = last_bar[seqs].node if seqs in last_bar else owner
+                lane = owner.lane if owner is not None else _lane_of(e)
+        else:
+            lane = _lane_of(e)
         if lane not in lanes:
             lanes.append(lane)
         t0 = ts if t0 is None else min(t0, ts)
@@ -177,6 +193,7 @@ def build_tree(entries: list[dict[str, Any]]) -> Tree:
             last_invoked[(lane, batch)] = n
             attempt = e.get("attempt") if isinstance(e.get("attempt"), int) else 1
             bar = Bar(n, str(e.get("invocation_id") or ""), ts, seq_no, len(seqs), attempt)
+            last_bar[seqs] = bar
             n.bars.append(bar)
             bars.append(bar)
             if bar.invocation_id:

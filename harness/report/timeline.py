@@ -44,7 +44,9 @@ MARKER_STYLE = {  # kind -> (shape, colour)
     "notification": ("circle", "#1565c0"),
     "notification_failed": ("circle", "#b71c1c"),
     "replay": ("triangle", "#6a1b9a"),
+    "fault_injected": ("triangle", "#d81b60"),
 }
+INJECTED_STROKE = "#d81b60"  # outline of an invocation a fault was injected into
 
 
 @dataclass
@@ -136,6 +138,8 @@ def _bar_title(b: Bar, t0: float) -> str:
              f"invocation: {b.invocation_id}"]
     if seqs:
         lines.append(f"sequence numbers: {seqs[0]}" + (f" .. {seqs[-1]}" if len(seqs) > 1 else ""))
+    if b.injected:
+        lines.append(f"fault injected: {b.injected}")
     if b.detail:
         lines.append(b.detail)
     if b.node.split_reason:
@@ -207,7 +211,9 @@ def render_timeline(entries: list[dict[str, Any]], *, svg_id: str = "timeline") 
                    f'<rect class="batch outcome-{escape(b.outcome.replace(" ", "-"))}" x="{p.x:.1f}" y="{by:.1f}" '
                    f'width="{p.w:.1f}" height="{BAR_H:.0f}" rx="3" fill="{colour}" '
                    f'data-count="{b.count}" data-attempt="{b.attempt}" data-depth="{b.node.depth}" '
-                   f'data-outcome="{escape(b.outcome)}" data-invocation="{escape(b.invocation_id)}"/>'
+                   f'data-outcome="{escape(b.outcome)}" data-invocation="{escape(b.invocation_id)}"'
+                   + (f' data-injected="{escape(b.injected)}" stroke="{INJECTED_STROKE}" stroke-width="2.5" '
+                      f'stroke-dasharray="4 2"' if b.injected else "") + '/>'
                    f'<text x="{p.x + p.w / 2:.1f}" y="{by + BAR_H / 2 + 4:.1f}" text-anchor="middle" fill="#fff" '
                    f'font-weight="600">{escape(label)}</text></g>')
     for i, m in enumerate(tree.markers):

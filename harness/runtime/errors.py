@@ -80,3 +80,16 @@ def error_type_of(payload: bytes) -> str | None:
         return None
     value = doc.get("errorType") if isinstance(doc, dict) else None
     return value if isinstance(value, str) else None
+
+
+def injected_error(language: str, request_id: str, message: str, error_type: str) -> tuple[bytes, str]:
+    """(error document, log line) of an injected unhandled error, in the shapes the language's
+    runtime client writes for a real one: awslambdaric's errorMessage/errorType/requestId/
+    stackTrace and `[ERROR]` line; aws-lambda-ric's errorType/errorMessage/trace and `Invoke Error` line."""
+    if language == "nodejs":
+        doc = {"errorType": "Error", "errorMessage": message,
+               "trace": [f"Error: {message}", "    at injected fault (harness faults)"]}
+        line = f"{iso_timestamp()}\t{request_id}\tERROR\tInvoke Error \t{json.dumps(doc)}"
+        return json.dumps(doc).encode(), line
+    doc = {"errorMessage": message, "errorType": error_type, "requestId": request_id, "stackTrace": []}
+    return json.dumps(doc).encode(), f"[ERROR] {error_type}: {message}"

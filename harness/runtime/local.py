@@ -11,10 +11,11 @@ import atexit
 import threading
 import weakref
 from dataclasses import replace
-from typing import Any
+from typing import Any, Callable
 
+from harness.fault_rules import Action
 from harness.invoke import InvokeResult
-from harness.runtime import languages
+from harness.runtime import faulting, languages
 from harness.runtime.environment import check_function_environment
 from harness.runtime.pool import FunctionPool
 from harness.runtime.spec import FunctionNotFound, FunctionSpec, InvalidFunctionSpec
@@ -59,6 +60,9 @@ class LocalRuntime:
         self._versions: dict[str, list[str]] = {}
         self._aliases: dict[tuple[str, str], str] = {}
         self._started = False
+        # Injected faults (harness.faults): (function name, payload) -> Action or None, decided in
+        # this process; None when no fault is configured, so the plain path costs one check.
+        self.fault_hook: Callable[[str, bytes], Action | None] | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -176,7 +180,9 @@ class LocalRuntime:
             raise RuntimeNotStarted(
                 f"invoke({function_name!r}) on a stopped LocalRuntime: call start() or use it as a context manager"
             )
-        result = pool.invoke(payload)
+        hook = self.fault_hook
+        action = hook(name, payload) if hook is not None else None
+        result = pool.invoke(payload) if action is None else faulting.apply(pool, payload, action)
         return result if version == "$LATEST" else replace(result, executed_version=version)
 
 

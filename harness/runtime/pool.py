@@ -119,12 +119,25 @@ class FunctionPool:
             worker.close(stopping=True)
 
     # ---- invoke -------------------------------------------------------------------------------
-    def invoke(self, payload: bytes) -> InvokeResult:
+    def recycle(self) -> None:
+        """End every idle worker, so the next invoke starts cold: what Lambda does to an execution
+        environment after a timeout or a runtime exit."""
+        with self._cond:
+            idle, self._idle = self._idle, []
+            for worker in idle:
+                self._workers.discard(worker)
+            self._cond.notify_all()
+        for worker in idle:
+            worker.close(stopping=False, wait_s=0)
+
+    def invoke(self, payload: bytes, *, timeout_s: float | None = None) -> InvokeResult:
+        """One invoke on a warm (or new) worker; `timeout_s` shortens the function's Timeout for it
+        (an injected latency has used part of it already)."""
         began = time.monotonic()
         for _ in range(3):
             worker = self._acquire()
             cold = not worker.initialized
-            inv = Invocation(payload=payload, timeout_s=self.spec.timeout_s)
+            inv = Invocation(payload=payload, timeout_s=self.spec.timeout_s if timeout_s is None else timeout_s)
             if worker.assign(inv):
                 break
             self._release(worker)  # died between acquire and assign: the function was not reached
@@ -174,6 +187,30 @@ class FunctionPool:
             log_tail=tail,
             duration_ms=duration_ms,
         )
+
+    def injected_result(self, *, payload: bytes, function_error: str | None, duration_ms: float,
+                        lines: list[str], request_id: str, status: str | None = None) -> InvokeResult:
+        """The answer of an invocation the fault injector settled without (all of) the handler:
+        journaled and logged like any other invoke, so reports and audits see it the same way."""
+        rid = request_id
+        report = (f"REPORT RequestId: {rid}\tDuration: {duration_ms:.2f} ms\tBilled Duration: {math.ceil(duration_ms)} ms"
+                  f"\tMemory Size: {self.spec.memory_mb} MB")
+        if status:
+            report += f"\tStatus: {status}"
+        tail = "\n".join([f"START RequestId: {rid} Version: $LATEST", *lines, f"END RequestId: {rid}", report]) + "\n"
+        error_type = None if function_error is None else error_type_of(payload)
+        if self._journal is not None:
+            for line in lines:
+                self._journal.record("function_log", function=self.spec.name, request_id=rid, line=line)
+            self._journal.record(
+                "runtime_invoke", function=self.spec.name, request_id=rid, duration_ms=round(duration_ms, 3),
+                function_error=function_error, error_type=error_type, outcome="injected", cold_start=False,
+                wall_ms=round(duration_ms, 3))
+        data = tail.encode("utf-8")
+        if len(data) > LOG_TAIL_BYTES:
+            tail = data[-LOG_TAIL_BYTES:].decode("utf-8", "ignore")
+        return InvokeResult(status_code=200, payload=payload, function_error=function_error, request_id=rid,
+                            log_tail=tail, duration_ms=duration_ms)
 
     def _log_tail(self, inv: Invocation, worker: Worker, cold: bool, memory_used: int | None,
                   duration_ms: float, error_type: str | None) -> str:

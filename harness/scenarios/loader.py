@@ -31,7 +31,7 @@ SUFFIXES = DATA_SUFFIXES + (".py",)
 FIELDS = {"name": "name", "title": "title", "description": "description", "items": "items", "poison": "poison",
           "context": "context", "table": "table", "mapping": "mapping", "handler": "handler", "expect": "expect",
           "fail_times": "fail_times", "clock": "clock", "spec": "spec_sections", "after": "steps",
-          "rules": "rules"}
+          "rules": "rules", "faults": "faults"}
 REQUIRED = ("name", "items")
 
 
@@ -141,6 +141,11 @@ def _from_mapping(entry: Any, where: str, path: Path) -> Scenario:
         kwargs["steps"] = tuple(kwargs["steps"])
     if "rules" in kwargs:
         kwargs["rules"] = _rules(kwargs["rules"], where)
+    if "faults" in kwargs:
+        if not isinstance(kwargs["faults"], list):
+            raise ScenarioError(f"{where}: field 'faults' must be a list of fault entries, got {kwargs['faults']!r}")
+        kwargs["faults"] = tuple(_plain(f) for f in kwargs["faults"])
+        kwargs["poison_from_faults"] = "poison" not in entry
     for key in ("poison", "spec_sections"):
         if key in kwargs:
             value = kwargs[key]

@@ -56,6 +56,12 @@ class Scenario:
     steps: tuple[Mapping[str, Any], ...] = ()  # YAML `after`: fix, then replay (harness/scenarios/steps.py)
     spec_sections: tuple[str, ...] = ()
     clock: str = "real"  # "virtual": the engine runs on a VirtualClock (record age without waiting)
+    # Injected faults (harness.fault_rules): entries as written in the file; checked here, their
+    # functions against the stack before anything deploys (harness/scenarios/faults.py).
+    faults: tuple[Mapping[str, Any], ...] = ()
+    # Whether items a fault fails on every attempt join `poison` for the judge: True unless the
+    # file sets `poison:` itself ("unless poison: says otherwise").
+    poison_from_faults: bool = True
     source_file: str | None = None  # where the scenario was read from, for error messages
     # -- Python scenarios only: hooks into the run -------------------------------------------------
     destination_available: bool = True  # False: the prepare hook breaks the S3 destination (spec 7.3)
@@ -95,6 +101,7 @@ class Scenario:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, str) or not value):
                 raise ScenarioError(f"{where}: {name} must be a logical id (a non-empty string), got {value!r}")
+        self._check_faults(where)
         try:
             check_expect(self.expect, poison=self.poison, count=len(self.items))
             from harness.scenarios.steps import check_step
@@ -106,6 +113,21 @@ class Scenario:
         if self.aws and self.aws_blockers():
             raise ScenarioError(f"{where}: aws=True, but it cannot run against AWS's ESM: "
                                 + "; ".join(self.aws_blockers()))
+
+    def _check_faults(self, where: str) -> None:
+        from harness.fault_rules import FaultSpecError, parse_faults
+
+        if not isinstance(self.faults, tuple):
+            raise ScenarioError(f"{where}: faults must be a list of fault entries")
+        try:
+            faults, _ = parse_faults(list(self.faults), where)
+        except FaultSpecError as exc:
+            raise ScenarioError(str(exc)) from None
+        for f in faults:
+            bad = [i for i in f.items or () if i >= len(self.items)]
+            if bad:
+                raise ScenarioError(f"{where}: faults[{f.index}]: field 'items': {bad} are not item indexes "
+                                    f"0..{len(self.items) - 1}")
 
     def where(self) -> str:
         """How errors name this scenario: its file when it came from one."""
@@ -132,6 +154,8 @@ class Scenario:
                        "which the AWS run leaves exactly as cdk deploy made it")
         if self.after is not None or self.steps:
             out.append("its after hook or steps drive the local runtime (e.g. replay into a fixed consumer)")
+        if self.faults:
+            out.append("its faults are injected by the local runtime and the harness's ESM")
         return out
 
     def aws_exclusion(self) -> str | None:

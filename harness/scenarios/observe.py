@@ -116,17 +116,28 @@ def observe(pipe: Any, journal: Journal, target: Target, stream: list[StreamReco
     uuid = target.mapping_uuid
     invocations, processed, commits, filtered, dropped = [], [], [], [], []
     destination_failures = 0
+    faults: list[dict[str, Any]] = []
+    pending_faults: dict[tuple[str, ...], list[str]] = {}  # the consumer's faulted batches, awaiting their result
     for e in journal.entries():
+        if e["kind"] == "fault_injected":
+            seqs = e.get("sequence_numbers") or []
+            faults.append({"fault": e.get("fault"), "fault_index": e.get("fault_index"), "function": e.get("function"),
+                           "records": idx(seqs), "selected": idx(e.get("selected")), "attempt": e.get("attempt")})
+            if e.get("function") == target.consumer:
+                pending_faults.setdefault(tuple(seqs), []).append(e["fault"])
+            continue
         if e.get("uuid") != uuid:
             continue
         kind = e["kind"]
         if kind == "invoke_result":
             committed = idx(e.get("committed_sequence_numbers"))
+            waiting = pending_faults.get(tuple(e.get("sequence_numbers") or ()))
             invocations.append({"records": idx(e.get("sequence_numbers")), "outcome": e.get("outcome"),
                                 "function_error": e.get("function_error"), "attempt": e.get("attempt"),
                                 "failed": idx(e.get("failed_sequence_numbers")), "reason": e.get("reason"),
                                 "response_has_batch_item_failures": e.get("response_has_batch_item_failures"),
-                                "request_id": e.get("request_id"), "invocation_id": e.get("invocation_id")})
+                                "request_id": e.get("request_id"), "invocation_id": e.get("invocation_id"),
+                                "fault": waiting.pop(0) if waiting else None})
             processed.extend(committed)
             commits.extend(committed)
         elif kind == "filtered":
@@ -154,7 +165,7 @@ def observe(pipe: Any, journal: Journal, target: Target, stream: list[StreamReco
         destination_failures=destination_failures, metrics=pipe.esm.metrics(uuid), mapping=mapping,
         commits=commits, unmapped_sequences=sorted(unmapped),
         unexplained_records=[f"{s.shard}:{s.seq} ({s.event} {s.key})" for s in stream if s.index is None],
-        notifications=notifications, alerts=alerts)
+        notifications=notifications, alerts=alerts, faults=faults)
 
 
 def _failure_objects(pipe: Any, target: Target, stream: list[StreamRecord], idx: Any,

@@ -75,6 +75,7 @@ def predict(spec: dict[str, Any], stream: list[StreamRecord]) -> dict[str, Any]:
     by_cause = {cause: sorted(items(positions)) for cause, positions in sim["dropped_by_cause"].items()}
     out = {"destination": destination, "processed": sorted(items(sim["processed"])),
            "dropped": sorted(i for group in by_cause.values() for i in group), "dropped_by_cause": by_cause,
+           "undelivered": sorted(items(sim.get("undelivered", []))),
            "filtered": sorted(items(sim["filtered"])),
            "invocations": [items(i["records"]) for i in sim["invocations"]],
            "invocation_count": len(sim["invocations"]), "metrics": sim["metrics"]}

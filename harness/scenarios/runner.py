@@ -37,6 +37,7 @@ from harness.judging import Observation, fidelity, judge, report_batch_item_fail
 from harness.lint import lint_run, lint_synth
 from harness.pipeline import LocalPipeline
 from harness.project import default_source
+from harness.scenarios import faults as scenario_faults
 from harness.scenarios.model import Mutation, Scenario, ScenarioError
 from harness.scenarios.notes import stack_notes
 from harness.scenarios.observe import observe, subscribe_inboxes
@@ -116,7 +117,7 @@ def _run(scenario: Scenario, source: Any, backend: str, mutation: Mutation | Non
             oracle_clock = _write(run, plan.writer, settle_timeout)
             _settle(run, settle_timeout)
             obs = _observe(run)
-            predicted = predict(build_spec(scenario, obs.mapping, settings, run.stream, oracle_clock), run.stream)
+            predicted = predict(_oracle_spec(run, obs, settings, oracle_clock), run.stream)
             judgement = judge(run, obs, predicted)
             result.update(
                 verdict=judgement.verdict, checks=[_check_dict(c) for c in judgement.checks],
@@ -147,6 +148,7 @@ class _Plan:
     writer: Any  # a harness.streams writer for its stream, not yet bound
     lint: list[dict[str, Any]]  # the stack's lint findings for this mapping
     writes: list[Write] = dataclasses.field(default_factory=list)
+    fault_entries: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # functions resolved
 
 
 def _plan(scenario: Scenario, source: Any, context: dict[str, object]) -> _Plan:
@@ -156,9 +158,11 @@ def _plan(scenario: Scenario, source: Any, context: dict[str, object]) -> _Plan:
     if pipeline.stream is None:
         raise ScenarioError(f"{scenario.where()}: mapping {pipeline.mapping.logical_id} reads a stream that is not "
                             "in this template; the harness writes only into streams it deploys")
+    # A fault naming a function the stack does not have is refused here, before anything deploys.
+    fault_entries = scenario_faults.resolve_functions(scenario, desc, pipeline) if scenario.faults else []
     lint = [dataclasses.asdict(f) for f in lint_synth(synth, desc) if f.mapping == pipeline.mapping.logical_id]
     writer = writer_for(pipeline.stream.kind)(key_schema=pipeline.stream.key_schema)
-    return _Plan(scenario, synth, pipeline, writer, lint)
+    return _Plan(scenario, synth, pipeline, writer, lint, fault_entries=fault_entries)
 
 
 def _prepare_writes(scenario: Scenario, writer: Any) -> list[Write]:
@@ -181,10 +185,12 @@ def _deploy(pipe: LocalPipeline, plan: _Plan, mutation: Mutation | None, workdir
     target = resolve_target(plan.pipeline, stack, pipe.esm)
     plan.writer.bind(pipe, target)
     run = ScenarioRun(plan.scenario, pipe, workdir, target, stack=stack, clock=clock, writes=plan.writes,
-                      inboxes=subscribe_inboxes(pipe, target))
+                      inboxes=subscribe_inboxes(pipe, target), fault_entries=plan.fault_entries)
     for hook in (plan.scenario.prepare, mutation.prepare if mutation else None):
         if hook is not None:
             hook(run)
+    if plan.fault_entries:
+        run.faults = scenario_faults.install(pipe, plan.fault_entries, stack, target.consumer, clock=clock)
     return run
 
 
@@ -205,12 +211,26 @@ def _expected(run: ScenarioRun, obs: Observation, predicted: dict[str, Any],
               oracle_clock: dict[str, float]) -> dict[str, Any]:
     """The result's `expected` block beyond the context: the oracle, the poison, the mapping as deployed."""
     scenario = run.scenario
-    return {"oracle": predicted, "oracle_clock": oracle_clock, "poison": list(scenario.poison),
+    poison = run.judged_poison if run.judged_poison is not None else scenario.poison
+    return {"oracle": predicted, "oracle_clock": oracle_clock, "poison": list(poison),
+            **({"faults": run.fault_entries} if run.fault_entries else {}),
             "count": len(run.writes), "handler": scenario.handler_mode(report_batch_item_failures(obs.mapping)),
             "pipeline": _pipeline_dict(run.target),
             "mapping": {k: obs.mapping.get(k) for k in (
                 "BatchSize", "MaximumRetryAttempts", "BisectBatchOnFunctionError", "MaximumRecordAgeInSeconds",
                 "FunctionResponseTypes", "StartingPosition", "ParallelizationFactor")}}
+
+
+def _oracle_spec(run: ScenarioRun, obs: Observation, settings: EngineSettings,
+                 oracle_clock: dict[str, float]) -> dict[str, Any]:
+    """The simulate spec for this run; with `faults:`, the consumer's faults and the destination
+    outages (docs/faults.md) and the consumer's Timeout, so the oracle models them too."""
+    spec = build_spec(run.scenario, obs.mapping, settings, run.stream, oracle_clock)
+    if run.fault_entries:
+        consumer = run.target.pipeline.consumer
+        spec["faults"] = scenario_faults.oracle_faults(run.fault_entries, consumer.logical_id, run.stream)
+        spec["handler"]["timeout_s"] = consumer.timeout_s
+    return spec
 
 
 def _observe(run: ScenarioRun) -> Observation:
@@ -241,6 +261,8 @@ def _write(run: ScenarioRun, writer: Any, timeout: float) -> dict[str, float]:
     try:
         writer.write(run.writes)
         run.stream = writer.read_back(run.writes)
+        if run.faults is not None:  # before a held mapping is released: `items` must be known
+            scenario_faults.bind_stream(run.faults, run.stream)
     finally:
         if latest:
             pipe.esm.release()

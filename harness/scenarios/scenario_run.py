@@ -28,6 +28,9 @@ class ScenarioRun:
     stream: list[StreamRecord] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)  # what hooks learned; the judge sees it as obs.extra
     inboxes: Any = None  # the queues subscribed before the writes (harness.scenarios.observe.Inboxes)
+    faults: Any = None  # the FaultInjector of the scenario's `faults:` (None without faults)
+    fault_entries: list[dict[str, Any]] = field(default_factory=list)  # `faults:`, functions as logical ids
+    judged_poison: tuple[int, ...] | None = None  # set by the judge: declared poison plus fault poison
 
     @property
     def consumer(self) -> str:

@@ -280,3 +280,49 @@ def test_harness_deploy_names_another_stack_source_for_the_running_up(tmp_path: 
                                aws_access_key_id="testing", aws_secret_access_key="testing")
         assert len(kinesis.list_streams()["StreamNames"]) == 3
         assert len(state["failure_buckets"]) == 1
+
+
+@pytest.mark.timeout(300)
+def test_faults_add_list_clear_against_the_running_up(tmp_path: Path, monkeypatch) -> None:
+    """`shardproof faults add/list/clear`: a fault added live applies to the next invocation it
+    selects (journaled as fault_injected), is listed with its count, and is gone after clear; a
+    fault naming an unknown function or a scenario's items is refused naming the fault and field."""
+    import time
+
+    import boto3
+
+    from harness import up
+    from harness.deploy.sources import SourceSpec
+    from harness.up import request_faults
+
+    state_file = tmp_path / "up.json"
+    monkeypatch.setattr(up, "STATE_FILE", state_file)
+    with running_up(tmp_path, state_file):
+        with pytest.raises(RuntimeError, match="no stack is deployed"):
+            request_faults("POST", [{"fault": "error"}], state_file=state_file)
+        request_deploy({}, source=SourceSpec("template", KINESIS_TEMPLATE), state_file=state_file)
+        with pytest.raises(RuntimeError, match=r"faults\[0\]: field 'function': 'Nobody' names no function"):
+            request_faults("POST", [{"fault": "error", "function": "Nobody"}], state_file=state_file)
+        with pytest.raises(RuntimeError, match=r"faults\[0\]: field 'items'"):
+            request_faults("POST", [{"fault": "error", "function": "PaymentProcessor", "items": [1]}],
+                           state_file=state_file)
+        added = request_faults("POST", [{"fault": "error", "function": "PaymentProcessor", "times": 1,
+                                         "match": {"data": {"amount": [40]}}}], state_file=state_file)["added"]
+        assert added[0]["fault"] == "error" and added[0]["function"] != "PaymentProcessor"  # the function's name
+        state = read_up_state(state_file)
+        kinesis = boto3.client("kinesis", endpoint_url=state["endpoint_url"], region_name=state["region"],
+                               aws_access_key_id="testing", aws_secret_access_key="testing")
+        name = next(n for n in kinesis.list_streams()["StreamNames"] if "Partial" not in n and "Aging" not in n)
+        kinesis.put_record(StreamName=name, PartitionKey="c1", Data=json.dumps({"id": "p", "amount": 40}).encode())
+        journal = Path(state["journal"])
+        for _ in range(200):
+            text = journal.read_text() if journal.exists() else ""
+            if '"fault_injected"' in text:
+                break
+            time.sleep(0.1)
+        injected = [json.loads(line) for line in journal.read_text().splitlines() if '"fault_injected"' in line]
+        assert [(e["fault"], e["fault_index"]) for e in injected] == [("error", 0)]
+        assert [(f["fault"], f["applied"]) for f in request_faults("GET", state_file=state_file)["faults"]] == [
+            ("error", 1)]
+        assert request_faults("DELETE", state_file=state_file) == {"cleared": 1}
+        assert request_faults("GET", state_file=state_file)["faults"] == []

@@ -125,3 +125,26 @@ def test_out_of_range_or_non_finite_ts_still_renders() -> None:
     assert "t0 = 1e+300 s since the epoch" in html
     assert "2 journal entries could not be placed" in html
     assert len(build_tree([far]).markers) == 1
+
+
+def test_an_injected_fault_is_drawn_on_the_invocation_it_hit() -> None:
+    """A `fault_injected` entry (journaled between an invocation and its result) outlines that bar
+    and adds a marker in the same lane; an outage marker lands in the lane of the records it refused."""
+    base = {"uuid": "u", "shard_id": "s", "batch_id": "b"}
+    entries = [
+        {"seq": 0, "ts": 1.0, "kind": "batch_formed", **base, "sequence_numbers": ["1", "2"]},
+        {"seq": 1, "ts": 1.1, "kind": "invoked", **base, "sequence_numbers": ["1", "2"], "invocation_id": "i0"},
+        {"seq": 2, "ts": 1.1, "kind": "fault_injected", "function": "f", "fault": "error", "fault_index": 0,
+         "sequence_numbers": ["1", "2"], "selected": ["2"]},
+        {"seq": 3, "ts": 1.2, "kind": "invoke_result", **base, "invocation_id": "i0", "outcome": "function_error"},
+        {"seq": 4, "ts": 1.3, "kind": "invoked", **base, "sequence_numbers": ["1", "2"], "invocation_id": "i1",
+         "attempt": 2},
+        {"seq": 5, "ts": 1.4, "kind": "invoke_result", **base, "invocation_id": "i1", "outcome": "success"},
+        {"seq": 6, "ts": 1.5, "kind": "fault_injected", "fault": "destination-unavailable", "fault_index": 1,
+         "sequence_numbers": ["2"]},
+    ]
+    tree = build_tree(entries)
+    assert [b.injected for b in tree.bars] == ["error (faults[0])", ""]
+    assert [(m.kind, m.lane) for m in tree.markers] == [("fault_injected", ("u", "s"))] * 2
+    bars = _bars(_svg(entries))
+    assert [b.get("data-injected") for b in bars] == ["error (faults[0])", None]
