@@ -15,6 +15,7 @@ from harness.esm import EngineSettings, SimulationSpecError, run_simulation
 from harness.explore.base import Base
 from harness.explore.grid import PARAMETERS, Combination
 from harness.explore.metrics import METRICS, row_metrics
+from harness.judging import faults as judging_faults
 from harness.scenarios.oracle import build_spec
 
 # Where the oracle writes failure records. An SQS stand-in holds the envelope only (spec 3.4), so
@@ -46,8 +47,6 @@ def simulation_spec(base: Base, settings: dict[str, Any]) -> dict[str, Any]:
     faults = getattr(base.scenario, "faults", None)
     if faults:
         # Fault `items` are item indexes; here they are stream positions too (one record per item).
-        # UNFINISHED: metrics count a record a fault fails on every attempt as good unless the
-        # scenario's `poison` lists it (the faults work decides which faulted items join poison).
         spec["faults"] = [dict(f) for f in faults]
     return spec
 
@@ -62,11 +61,21 @@ def run_row(base: Base, combo: Combination, records: list[dict[str, Any]] | None
         sim = run_simulation(spec, stream_records=records if records is not None else [s.record for s in base.stream])
     except SimulationSpecError as exc:
         return {**row, **{k: None for k in METRICS}, "skipped": f"the oracle refuses it: {exc}"}
-    poison = set(spec["handler"]["fail"])
+    poison = set(spec["handler"]["fail"]) | set(fault_poison(base))
     row.update(row_metrics(sim, poison=poison, fail_times=spec["handler"].get("fail_times")))
     if sim.get("warnings"):
         row["warnings"] = sim["warnings"]
     return row
+
+
+def fault_poison(base: Base) -> list[int]:
+    """Items a fault on the consumer fails on every attempt: poison, as the judge of a real run
+    counts them (harness.judging.faults), unless the scenario sets `poison:` itself."""
+    faults = getattr(base.scenario, "faults", None)
+    if not faults:
+        return []
+    return judging_faults.fault_poison(base.scenario, [dict(f) for f in faults],
+                                       base.pipeline.consumer.logical_id, base.stream)
 
 
 def run_grid(base: Base, combos: list[Combination]) -> list[dict[str, Any]]:
