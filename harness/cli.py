@@ -78,7 +78,7 @@ def _flag_source(args: argparse.Namespace) -> Any:
     from harness.deploy.sources.options import resolve_source_args
     from harness.project import ProjectError
 
-    if not any(getattr(args, k, None) for k in ("app", "assembly", "template", "stack")):
+    if not any(getattr(args, k, None) for k in ("app", "assembly", "template", "serverless", "stack")):
         return None
     try:
         return resolve_source_args(args)[1]

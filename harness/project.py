@@ -5,7 +5,7 @@ found in the current folder or the nearest parent that has one (a pyproject.toml
 table does not count). Paths in it are relative to its folder.
 
     [tool.harness]
-    app = "infra"              # or: assembly = "cdk.out", or: template = "template.yaml"
+    app = "infra"              # or: assembly = "cdk.out", template = "template.yaml", serverless = "."
     stack = "MyStack"          # when the source holds several stacks
     scenarios = "scenarios"
     watch = ["lambdas"]        # app only: code outside the app folder that its synth reads
@@ -26,7 +26,7 @@ from harness.deploy.synth import APP_DIR, WATCHED
 
 PROJECT_FILE = "harness.toml"
 PYPROJECT = "pyproject.toml"
-SOURCE_KEYS = ("app", "assembly", "template")
+SOURCE_KEYS = ("app", "assembly", "template", "serverless")
 KEYS = (*SOURCE_KEYS, "stack", "scenarios", "watch")
 DEFAULT_SCENARIOS = "scenarios"
 

@@ -142,7 +142,7 @@ def cmd_run_aws(args: argparse.Namespace, *, console: Console, err: Console,
         settings = aws_settings(args)
         base = args.stack_name or DEFAULT_STACK
         per_run_stack_name(base, "0")  # the base must leave room for the suffix: a bad name fails now
-        if any(getattr(args, k, None) for k in ("app", "assembly", "template", "stack")):
+        if any(getattr(args, k, None) for k in ("app", "assembly", "template", "serverless", "stack")):
             # UNFINISHED: the AWS runner deploys infra/ with `cdk deploy` and judges through the sample's
             # projection table; another stack needs its own evidence of processed records there.
             raise ValueError("--backend aws runs the sample stack (infra/) only for now; --app/--assembly/"

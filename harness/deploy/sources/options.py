@@ -1,6 +1,6 @@
 """The stack source options every command shares, and how they combine with the project file.
 
-    --app DIR | --assembly DIR | --template FILE   the stack source (one at most)
+    --app DIR | --assembly DIR | --template FILE | --serverless DIR   the stack source (one at most)
     --stack NAME                                   which stack, when the source holds several
     --scenarios DIR                                where the scenarios are
 
@@ -17,7 +17,7 @@ from pathlib import Path
 from harness.deploy.sources import SourceError, SourceSpec, StackSource, open_source
 from harness.project import Project, load_project
 
-FLAGS = {"app": "--app", "assembly": "--assembly", "template": "--template"}
+FLAGS = {"app": "--app", "assembly": "--assembly", "template": "--template", "serverless": "--serverless"}
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,6 +27,8 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     one.add_argument("--app", metavar="DIR", help="a CDK app in any language: the folder holding its cdk.json")
     one.add_argument("--assembly", metavar="DIR", help="a synthesized cloud assembly (cdk.out)")
     one.add_argument("--template", metavar="FILE", help="a CloudFormation or SAM template (JSON or YAML)")
+    one.add_argument("--serverless", metavar="DIR", help="a Serverless Framework service: the folder holding its "
+                     "serverless.yml (packaged offline with serverless@3's `package`)")
     group.add_argument("--stack", metavar="NAME",
                        help="the stack to use when the source holds several (stack name or artifact id)")
     group.add_argument("--scenarios", metavar="DIR", help="the scenarios folder (default: the project's)")
