@@ -124,7 +124,9 @@ def _from_table(path: Path, table: dict[str, Any], prefix: str) -> Project:
         _existing(root / w, want_dir=None, error=lambda p, i=i: fail(f"watch[{i}]", p)) for i, w in enumerate(watch)
     )
     if "scenarios" in table:
-        scenarios = _existing(root / table["scenarios"], want_dir=None, error=lambda p: fail("scenarios", p))
+        # Not required to exist yet: `describe` and `lint` come before any scenario is written, and
+        # the commands that read scenarios name the missing folder themselves.
+        scenarios = (root / table["scenarios"]).resolve()
     else:
         scenarios = (root / DEFAULT_SCENARIOS).resolve()
     spec = SourceSpec(kind, source, stack=table.get("stack"), watch=watched)
