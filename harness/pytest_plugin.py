@@ -312,23 +312,24 @@ def injector(_harness_stack_state):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def failure_records(_harness_stack_state):  # type: ignore[no-untyped-def]
-    """Reader of the deployed pipeline's S3 on-failure bucket: `.list(filters=None)` -> [Listed], `.store`."""
-    from harness.failures import FailureStore
+def failure_records(_harness_stack_state, tmp_path):  # type: ignore[no-untyped-def]
+    """Reader of the deployed pipeline's on-failure destination: `.list(filters=None)` -> [Listed], `.store`.
+    An S3 bucket's objects; or an SQS queue's messages (left in the queue) or an SNS topic's (through
+    the queue the harness subscribed at deploy), their records read back from the stream."""
+    from harness.replay.sources import source_for_destination
 
     state: _StackState = _harness_stack_state
 
     class FailureReader:
         @property
-        def store(self) -> FailureStore:
+        def store(self) -> Any:
             pipe = state.current("failure_records")
-            bucket = state.target.bucket
-            if bucket is None:
-                raise RuntimeError(f"failure_records: the pipeline's on-failure destination is "
-                                   f"{state.target.destination_arn or 'not set'}, not an S3 bucket")
-            return FailureStore(pipe.backend.client("s3"), bucket)
+            arn = state.target.destination_arn
+            if not arn:
+                raise RuntimeError("failure_records: the pipeline's mapping has no on-failure destination")
+            return source_for_destination(arn, pipe.backend.client, ledger_dir=tmp_path / "replay-ledger")
 
         def list(self, filters: object = None) -> list:
-            return self.store.list(filters)  # type: ignore[arg-type]
+            return self.store.list(filters)  # type: ignore[no-any-return]
 
     return FailureReader()
