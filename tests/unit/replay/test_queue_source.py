@@ -197,3 +197,65 @@ def test_cli_replay_past_retention_fails_naming_the_records(aws, stream, capsys,
     assert not out["ok"] and out["counts"] == {}
     (error,) = out["errors"]
     assert stream["shard"] in error and "past the stream's retention" in error
+
+
+def test_spec10_kinesis_records_are_read_back_by_shard_and_sequence_range(aws) -> None:
+    """A Kinesis failure record (KinesisBatchInfo, spec 10) points at its records the same way; the
+    stream's own retention (RetentionPeriodHours) decides how long they can be read back."""
+    from harness.failures.model import parse_failure_record
+
+    kinesis = aws.client("kinesis")
+    kinesis.create_stream(StreamName="payments", ShardCount=1)
+    arn = kinesis.describe_stream_summary(StreamName="payments")["StreamDescriptionSummary"]["StreamARN"]
+    seqs = [kinesis.put_record(StreamARN=arn, PartitionKey=f"c-{i}", Data=json.dumps({"n": i}).encode())
+            for i in range(4)]
+    shard = seqs[0]["ShardId"]
+    when = _iso(time.time())
+    env = {"requestContext": {"requestId": "5e7c0b2a-1111-2222-3333-444455556666", "condition": "RetryAttemptsExhausted",
+                              "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:payments",
+                              "approximateInvokeCount": 3},
+           "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+           "version": "1.0", "timestamp": when,
+           "KinesisBatchInfo": {"shardId": shard, "startSequenceNumber": seqs[1]["SequenceNumber"],
+                                "endSequenceNumber": seqs[2]["SequenceNumber"], "approximateArrivalOfFirstRecord": when,
+                                "approximateArrivalOfLastRecord": when, "batchSize": 2, "streamArn": arn}}
+    records = read_back(parse_failure_record(env), "msg-k", kinesis)
+    assert [r["kinesis"]["partitionKey"] for r in records] == ["c-1", "c-2"]
+    assert records[0]["eventID"] == f"{shard}:{seqs[1]['SequenceNumber']}"  # Lambda's Kinesis record (spec 10)
+    env["KinesisBatchInfo"]["approximateArrivalOfFirstRecord"] = _iso(time.time() - 25 * 3600)
+    with pytest.raises(RecordsUnavailable, match="retention of 24 h"):
+        read_back(parse_failure_record(env), "msg-k", kinesis)
+
+
+def test_the_running_up_s_one_sqs_destination_is_the_default(aws, stream, capsys, monkeypatch, tmp_path) -> None:
+    from harness import up as harness_up
+
+    sqs = aws.client("sqs")
+    url = _queue(aws)
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(envelope(stream, 0, 0)))
+    state = tmp_path / "up.json"
+    state.write_text(json.dumps({"endpoint_url": aws.endpoint_url, "region": "us-east-1", "failure_buckets": [],
+                                 "failure_destinations": [arn]}))
+    monkeypatch.setattr(harness_up, "STATE_FILE", state)
+    monkeypatch.chdir(tmp_path)
+    assert run(["failures", "list", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["shard"] == stream["shard"] and row["records"] == 1
+
+
+def test_failure_destinations_are_every_kind_of_the_stacks_own_mappings() -> None:
+    from types import SimpleNamespace
+
+    from harness.pipeline import failure_destinations
+
+    def mapping(uuid: str, destination: str | None) -> dict:
+        return {"UUID": uuid, "DestinationConfig": {"OnFailure": {"Destination": destination} if destination else {}}}
+
+    esm = SimpleNamespace(list_event_source_mappings=lambda: [
+        mapping("u1", "arn:aws:sqs:us-east-1:123456789012:q"), mapping("u2", "arn:aws:sns:us-east-1:123456789012:t"),
+        mapping("u3", "arn:aws:sqs:us-east-1:123456789012:q"), mapping("u4", None),
+        mapping("other", "arn:aws:s3:::not-ours")])
+    stack = SimpleNamespace(mappings={f"M{i}": f"u{i}" for i in range(1, 5)})
+    assert failure_destinations(stack, esm) == ["arn:aws:sqs:us-east-1:123456789012:q",
+                                                "arn:aws:sns:us-east-1:123456789012:t"]
