@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from harness.failures.queue import QueueFailureReader
-from harness.failures.store import FailureFilters, FailureStore, Listed, selected
+from harness.failures.store import FailureFilters, FailureStore, Listed, StoreError, selected
 from harness.replay.ledger import FileLedger, S3Ledger
 from harness.replay.stream_records import with_records
 
@@ -76,8 +76,13 @@ def source_for_destination(arn: str, client: Callable[[str], Any], *, ledger_dir
         return QueueSource(QueueFailureReader(client("sqs"), arn), client, ledger_dir=ledger_dir,
                            now=now or time.time)
     if service == "sns":
-        return QueueSource(QueueFailureReader(client("sqs"), failure_inbox_name(arn)), client,
-                           ledger_dir=ledger_dir, now=now or time.time)
+        try:
+            reader = QueueFailureReader(client("sqs"), failure_inbox_name(arn))
+        except StoreError:
+            raise StoreError(f"SNS on-failure destination {arn}: no queue {failure_inbox_name(arn)} is subscribed to "
+                             "it; the harness subscribes one when it deploys the stack (SNS keeps nothing for later "
+                             "readers), so this stack was deployed some other way") from None
+        return QueueSource(reader, client, ledger_dir=ledger_dir, now=now or time.time)
     raise ValueError(f"on-failure destination {arn!r} is not an S3 bucket, SQS queue or SNS topic ARN")
 
 

@@ -5,15 +5,15 @@ then replayed from the queue's failure record after the fix (spec 3.4, 3.5)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
+from harness.cli import main
 from harness.deploy.sources import SourceSpec, open_source
 from harness.scenarios.junit import failure_message
-from harness.scenarios.loader import load_scenarios
-from harness.scenarios.runner import run_scenario
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -42,9 +42,15 @@ def test_the_service_packages_offline_then_reuses_its_package(service: Path) -> 
     assert not source.synthesize().cached
 
 
-@pytest.mark.parametrize("scenario", load_scenarios(EXAMPLE / "scenarios"), ids=lambda s: s.name)
-def test_example_serverless_scenarios(scenario, service: Path) -> None:
-    result = run_scenario(scenario, source=open_source(SourceSpec("serverless", service),
-                                                       cache_dir=service / ".harness" / "synth"))
-    assert result["error"] is None, result["error"]
-    assert result["verdict"] == "pass", failure_message(result)
+def test_scenarios_run_with_the_serverless_flag(service: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`shardproof scenarios run NAME --serverless DIR --scenarios DIR --json FILE`, as a team would run it.
+    (Every scenario of examples/serverless also runs as a pytest item through the plugin.)"""
+    monkeypatch.chdir(tmp_path)  # no project file here: the flags name everything
+    out = tmp_path / "result.json"
+    status = main(["scenarios", "run", "sls-poison-isolated-then-replayed", "--serverless", str(service),
+                   "--scenarios", str(service / "scenarios"), "--json", str(out)])
+    (sc,) = json.loads(out.read_text())["scenarios"]
+    assert status == 0 and sc["verdict"] == "pass", sc["error"] or failure_message(sc)
+    assert sc["expected"]["pipeline"]["destination"].split(":")[2] == "sqs"
+    (replay, again) = sc["observed"]["extra"]["replay_steps"]
+    assert replay["counts"] == {"replayed": 1} and again["counts"] == {"already-replayed": 1}
