@@ -1,4 +1,4 @@
-"""List, inspect, filter and replay ESM failure records (issue 5).
+"""List, inspect, filter and replay ESM failure records.
 
 Library entry points: `FailureStore` (harness.failures.store) to read a bucket, `QueueSource`
 (harness.replay.sources) to read an SQS destination or the harness's queue on an SNS one (without

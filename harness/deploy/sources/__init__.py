@@ -17,7 +17,8 @@ registered in KINDS (SOURCE_KINDS names them):
 Every source ends in the same `SynthResult` (template, the folder asset paths are relative to, the
 stack name), so what follows (deploy, describe, lint, scenarios) never knows which it was.
 Every problem with a source is a SourceError (SynthError, a failing CDK app, is one too).
-The command-line options every command shares are in options.py.
+The command-line flags that name a source are declared in harness/cli_support.py and resolved,
+with the project file, by harness/project.py.
 """
 
 from __future__ import annotations
@@ -51,8 +52,8 @@ assert tuple(KINDS) == SOURCE_KINDS, "SOURCE_KINDS and KINDS must name the same 
 def open_source(spec: SourceSpec, *, cache_dir: Path | None = None) -> StackSource:
     """The StackSource for `spec`; SourceError when the path does not hold that kind of source.
 
-    `cache_dir` is where a CDK app's synth cache lives (default: `<app>/.harness/synth`); the
-    other kinds synthesize nothing and ignore it.
+    `cache_dir` is where a CDK app's synth cache lives (default: `<app>/.harness/synth`), and where a
+    Serverless service's zip artifacts are unpacked; the other kinds synthesize nothing and ignore it.
     """
     make = KINDS.get(spec.kind)
     if make is None:

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from harness.deploy.sources.base import SourceError, SourceSpec, SynthResult, display_path, refuse_context
+from harness.state_folders import synth_cache_dir
 
 KIND = "serverless"
 SERVERLESS_VERSION = "3"
@@ -132,7 +133,7 @@ class ServerlessSource:
             raise SourceError(f"serverless {display_path(folder)}: no {' / '.join(CONFIG_FILES[:2])} in it "
                               "(the folder of a Serverless Framework service)")
         self.spec = SourceSpec(KIND, folder, spec.stack, spec.watch)
-        self.cache_dir = Path(cache_dir) if cache_dir is not None else folder / ".harness" / "synth"
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else synth_cache_dir(folder)
 
     def label(self) -> str:
         return f"Serverless service {display_path(self.spec.path)}"

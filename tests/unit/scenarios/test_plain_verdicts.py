@@ -7,7 +7,7 @@ import io
 
 from rich.console import Console
 
-from harness.scenarios.cli import render_table
+from harness.scenarios.output import render_table
 
 LONG = ("items 0, 2 trimmed from the stream after 24 h while the shard retried item 1 without limit; "
         "nothing reached a failure record, so these records are lost for good") * 2

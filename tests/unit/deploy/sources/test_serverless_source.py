@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.deploy.pipelines import names_logical_id
+from harness.deploy.stack_model import names_logical_id
 from harness.deploy.sources import SourceError, SourceSpec, open_source
-from harness.deploy.sources.options import add_source_arguments, resolve_source_args
+from harness.cli_support import add_source_arguments
+from harness.project import resolve_source_args
 from harness.deploy.sources.serverless import ServerlessSource, v4_reason
 from harness.project import load_project
 
