@@ -13,7 +13,7 @@ import argparse
 import json
 from typing import Sequence
 
-SOURCE_FLAGS = {"app": "--app", "assembly": "--assembly", "template": "--template"}
+SOURCE_FLAGS = {"app": "--app", "assembly": "--assembly", "template": "--template", "serverless": "--serverless"}
 
 
 class CliError(Exception):
@@ -37,7 +37,7 @@ def parse_context(pairs: Sequence[str]) -> dict[str, object]:
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the stack source options to `parser` (a command's own parser).
 
-        --app DIR | --assembly DIR | --template FILE   the stack source (one at most)
+        --app DIR | --assembly DIR | --template FILE | --serverless DIR   the stack source (one at most)
         --stack NAME                                   which stack, when the source holds several
         --scenarios DIR                                where the scenarios are
     """
@@ -46,13 +46,15 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     one.add_argument("--app", metavar="DIR", help="a CDK app in any language: the folder holding its cdk.json")
     one.add_argument("--assembly", metavar="DIR", help="a synthesized cloud assembly (cdk.out)")
     one.add_argument("--template", metavar="FILE", help="a CloudFormation or SAM template (JSON or YAML)")
+    one.add_argument("--serverless", metavar="DIR", help="a Serverless Framework service: the folder holding its "
+                     "serverless.yml (packaged offline with serverless@3's `package`)")
     group.add_argument("--stack", metavar="NAME",
                        help="the stack to use when the source holds several (stack name or artifact id)")
     group.add_argument("--scenarios", metavar="DIR", help="the scenarios folder (default: the project's)")
 
 
 def source_flag_given(args: argparse.Namespace) -> bool:
-    """Whether the command line names a stack source (--app/--assembly/--template/--stack)."""
+    """Whether the command line names a stack source (--app/--assembly/--template/--serverless/--stack)."""
     return any(getattr(args, k, None) for k in (*SOURCE_FLAGS, "stack"))
 
 

@@ -223,9 +223,27 @@ class LocalPipeline:
             notifications=self.notifications,
             journal=self.journal,
         )
+        self._subscribe_failure_inboxes()
         if start_polling:
             self.start_polling()
         return self.stack
+
+    def _subscribe_failure_inboxes(self) -> None:
+        """A queue of the harness's own on each SNS on-failure destination, subscribed before anything
+        is written: SNS keeps nothing for later readers, and `failures list --topic` reads it."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from harness.failures.queue import subscribe_failure_inbox
+
+        for arn in failure_destinations(self.stack, self.esm):
+            if arn.split(":")[2:3] != ["sns"]:
+                continue
+            try:
+                url = subscribe_failure_inbox(self.backend.client("sqs"), self.backend.client("sns"), arn)
+            except (ClientError, BotoCoreError) as exc:
+                self.journal.record("stack_note", note=f"could not subscribe a failure inbox to {arn}: {exc}")
+                continue
+            self.journal.record("failure_inbox", topic=arn, queue_url=url)
 
     def start_polling(self) -> None:
         if not self._polling:
@@ -291,6 +309,18 @@ class LocalPipeline:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def failure_destinations(stack: Any, esm: Any) -> list[str]:
+    """The on-failure destination ARNs (S3, SQS or SNS) of `stack`'s event source mappings, each once."""
+    uuids = set(stack.mappings.values())
+    found: dict[str, None] = {}
+    for mapping in esm.list_event_source_mappings():
+        if mapping.get("UUID") in uuids:
+            arn = ((mapping.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+            if isinstance(arn, str) and arn.startswith("arn:"):
+                found.setdefault(arn)
+    return list(found)
 
 
 def run_id() -> str:

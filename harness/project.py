@@ -5,7 +5,7 @@ found in the current folder or the nearest parent that has one (a pyproject.toml
 table does not count). Paths in it are relative to its folder.
 
     [tool.harness]
-    app = "infra"              # or: assembly = "cdk.out", or: template = "template.yaml"
+    app = "infra"              # or: assembly = "cdk.out", template = "template.yaml", serverless = "."
     stack = "MyStack"          # when the source holds several stacks
     scenarios = "scenarios"
     watch = ["lambdas"]        # app only: code outside the app folder that its synth reads
@@ -33,7 +33,7 @@ from harness.state_folders import synth_cache_dir
 
 PROJECT_FILE = "harness.toml"
 PYPROJECT = "pyproject.toml"
-SOURCE_KEYS = ("app", "assembly", "template")
+SOURCE_KEYS = ("app", "assembly", "template", "serverless")
 KEYS = (*SOURCE_KEYS, "stack", "scenarios", "watch")
 DEFAULT_SCENARIOS = "scenarios"
 
@@ -139,7 +139,9 @@ def _from_table(path: Path, table: dict[str, Any], prefix: str) -> Project:
         _existing(root / w, want_dir=None, error=lambda p, i=i: fail(f"watch[{i}]", p)) for i, w in enumerate(watch)
     )
     if "scenarios" in table:
-        scenarios = _existing(root / table["scenarios"], want_dir=None, error=lambda p: fail("scenarios", p))
+        # Not required to exist yet: `describe` and `lint` come before any scenario is written, and
+        # the commands that read scenarios name the missing folder themselves.
+        scenarios = (root / table["scenarios"]).resolve()
     else:
         scenarios = (root / DEFAULT_SCENARIOS).resolve()
     spec = SourceSpec(kind, source, stack=table.get("stack"), watch=watched)

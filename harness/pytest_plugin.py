@@ -5,8 +5,9 @@
   stack source; a failing item lists the verdict's failing checks, expected against observed, so a
   team's CI needs nothing but pytest (and gets JUnit from `--junitxml`).
 - `--backend embedded|localstack|floci|aws` picks where integration tests and scenarios run; the
-  `--harness-app DIR`, `--harness-assembly DIR`, `--harness-template FILE` and `--harness-stack NAME`
-  options override the project file's stack source for the fixtures and the scenario items.
+  `--harness-app DIR`, `--harness-assembly DIR`, `--harness-template FILE`, `--harness-serverless DIR`
+  and `--harness-stack NAME` options override the project file's stack source for the fixtures and
+  the scenario items; a relative path is relative to the current folder, as the CLI's flags are.
 - Tests marked `docker` skip with a printed reason when no Docker engine answers; tests marked
   `aws` skip unless HARNESS_AWS_TESTS=1 and credentials are present.
 """
@@ -25,7 +26,8 @@ from harness.backends import BACKENDS
 
 SOURCE_OPTIONS = (("app", "DIR", "a CDK app folder (holding cdk.json)"),
                   ("assembly", "DIR", "a synthesized cloud assembly (cdk.out)"),
-                  ("template", "FILE", "a CloudFormation or SAM template (JSON or YAML)"))
+                  ("template", "FILE", "a CloudFormation or SAM template (JSON or YAML)"),
+                  ("serverless", "DIR", "a Serverless Framework service folder (holding serverless.yml)"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -82,7 +84,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def _source_spec(config: pytest.Config, project: Any) -> Any:
-    """The project's source, or the one the --harness-* options name (paths relative to the rootdir)."""
+    """The project's source, or the one the --harness-* options name.
+
+    A relative path is relative to the folder pytest was started in, as the CLI's `--app`... are
+    (a shell completes paths from there), not to pytest's rootdir, which may be a parent folder.
+    """
     from dataclasses import replace
 
     from harness.deploy.sources import SourceSpec
@@ -95,7 +101,7 @@ def _source_spec(config: pytest.Config, project: Any) -> Any:
     spec = project.source
     if given:
         kind, path = given[0]
-        spec = SourceSpec(kind=kind, path=(Path(str(config.rootpath)) / path).resolve())
+        spec = SourceSpec(kind=kind, path=(Path(str(config.invocation_params.dir)) / path).resolve())
     return replace(spec, stack=stack) if stack else spec
 
 
@@ -305,23 +311,24 @@ def injector(_harness_stack_state):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def failure_records(_harness_stack_state):  # type: ignore[no-untyped-def]
-    """Reader of the deployed pipeline's S3 on-failure bucket: `.list(filters=None)` -> [Listed], `.store`."""
-    from harness.failures import FailureStore
+def failure_records(_harness_stack_state, tmp_path):  # type: ignore[no-untyped-def]
+    """Reader of the deployed pipeline's on-failure destination: `.list(filters=None)` -> [Listed], `.store`.
+    An S3 bucket's objects; or an SQS queue's messages (left in the queue) or an SNS topic's (through
+    the queue the harness subscribed at deploy), their records read back from the stream."""
+    from harness.replay.sources import source_for_destination
 
     state: _StackState = _harness_stack_state
 
     class FailureReader:
         @property
-        def store(self) -> FailureStore:
+        def store(self) -> Any:
             pipe = state.current("failure_records")
-            bucket = state.target.bucket
-            if bucket is None:
-                raise RuntimeError(f"failure_records: the pipeline's on-failure destination is "
-                                   f"{state.target.destination_arn or 'not set'}, not an S3 bucket")
-            return FailureStore(pipe.backend.client("s3"), bucket)
+            arn = state.target.destination_arn
+            if not arn:
+                raise RuntimeError("failure_records: the pipeline's mapping has no on-failure destination")
+            return source_for_destination(arn, pipe.backend.client, ledger_dir=tmp_path / "replay-ledger")
 
         def list(self, filters: object = None) -> list:
-            return self.store.list(filters)  # type: ignore[arg-type]
+            return self.store.list(filters)  # type: ignore[no-any-return]
 
     return FailureReader()

@@ -12,6 +12,7 @@ from pathlib import Path
 STATE_DIR = ".harness"
 SYNTH_CACHE = "synth"  # inside the state folder
 UP_STATE = "up.json"  # inside the state folder
+REPLAY_LEDGER = "replay-ledger"  # inside the state folder: what was replayed from a queue, per target
 
 
 def state_dir(root: Path) -> Path:
@@ -29,4 +30,11 @@ def up_state_file(root: Path) -> Path:
     return state_dir(root) / UP_STATE
 
 
-__all__ = ["STATE_DIR", "SYNTH_CACHE", "UP_STATE", "state_dir", "synth_cache_dir", "up_state_file"]
+def replay_ledger_dir(root: Path) -> Path:
+    """Where replays from an SQS/SNS destination record what they replayed (the queue is the team's:
+    nothing is written to it)."""
+    return state_dir(root) / REPLAY_LEDGER
+
+
+__all__ = ["REPLAY_LEDGER", "STATE_DIR", "SYNTH_CACHE", "UP_STATE", "replay_ledger_dir", "state_dir",
+           "synth_cache_dir", "up_state_file"]

@@ -20,7 +20,7 @@ from typing import Any
 
 from rich.console import Console
 
-from harness.pipeline import LocalPipeline
+from harness.pipeline import LocalPipeline, failure_destinations
 from harness.state_folders import SYNTH_CACHE, up_state_file
 
 STATE_FILE: Path | None = None  # set to pin up.json somewhere (tests); None: the project's (default_state_file)
@@ -127,6 +127,7 @@ def serve(*, context: dict[str, object], deploy: bool, port: int, console: Conso
                     raise RuntimeError("a stack is already deployed in this `harness up`; restart it to deploy again")
                 stack = pipe.deploy(ctx or None, source=_deploy_source(spec, source))
                 state["failure_buckets"] = failure_buckets(stack, pipe.esm)
+                state["failure_destinations"] = failure_destinations(stack, pipe.esm)
                 _write_state(state_file, state)  # `harness failures` takes its default bucket from here
                 return dict(stack.outputs)
 

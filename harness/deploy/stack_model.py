@@ -20,12 +20,20 @@ _CDK_SUFFIX = re.compile(r"[0-9A-F]{8}")
 
 def names_logical_id(name: str | None, logical_id: str | None) -> bool:
     """Whether `name` names `logical_id`: the logical id itself, or the construct id a CDK app gave
-    it (CDK appends an 8-hex-digit hash: `OrdersTable` names `OrdersTable3C4F1A2B`), so a scenario
-    can say what its author wrote in the app."""
+    it (CDK appends an 8-hex-digit hash: `OrdersTable` names `OrdersTable3C4F1A2B`), or a Serverless
+    Framework function's key in serverless.yml (`ordersConsumer` names `OrdersConsumerLambdaFunction`),
+    so a scenario can say what its author wrote."""
     if name is None or logical_id is None:
         return False
-    return logical_id == name or (logical_id.startswith(name)
-                                  and _CDK_SUFFIX.fullmatch(logical_id[len(name):]) is not None)
+    return logical_id == name or logical_id == serverless_function_logical_id(name) or (
+        logical_id.startswith(name) and _CDK_SUFFIX.fullmatch(logical_id[len(name):]) is not None)
+
+
+def serverless_function_logical_id(name: str) -> str:
+    """The logical id Serverless Framework gives the function keyed `name` in serverless.yml
+    (its provider's getNormalizedFunctionName: `-` -> Dash, `_` -> Underscore, first letter upper)."""
+    normal = name.replace("-", "Dash").replace("_", "Underscore")
+    return normal[:1].upper() + normal[1:] + "LambdaFunction"
 
 
 class PipelineLookupError(LookupError):

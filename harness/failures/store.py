@@ -78,6 +78,9 @@ class Listed:
     record: FailureRecord | None = None
     error: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    # A valid SQS/SNS failure record whose records could not be read back from the stream (past
+    # its retention): says which records, so a replay reports them instead of skipping silently.
+    unavailable: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -322,7 +325,7 @@ class FailureStore:
             if filters.shard and not _key_may_hold_shard(key, filters.shard):
                 continue
             listed = self._parse(key, summary["LastModified"], summary.get("Size", 0), self.read_body(key))
-            if _selected(listed, filters):
+            if selected(listed, filters):
                 out.append(listed)
         out.sort(key=lambda item: (item.timestamp, item.key))
         return out
@@ -354,7 +357,9 @@ def _key_may_hold_shard(key: str, shard: str) -> bool:
     return parsed.shard_id is None or parsed.shard_id == shard
 
 
-def _selected(listed: Listed, f: FailureFilters) -> bool:
+def selected(listed: Listed, f: FailureFilters, *, by_records: bool = True) -> bool:
+    """Whether a listed failure record passes the filters; `by_records=False` leaves out `match`,
+    for a record whose stream records are not read yet (an SQS/SNS message holds none)."""
     when = listed.timestamp
     if f.since is not None and when < f.since:
         return False
@@ -370,12 +375,12 @@ def _selected(listed: Listed, f: FailureFilters) -> bool:
         return False
     if f.function and function_name_of(env.requestContext.functionArn) != function_name_of(f.function):
         return False
-    if f.match and not listed.matching_records(f.match):
+    if by_records and f.match and not listed.matching_records(f.match):
         return False
     return True
 
 
 __all__ = [
     "FailureFilters", "FailureStore", "Listed", "OwnershipError", "StoreError",
-    "attribute_text", "function_name_of", "parse_envelope_time", "parse_match", "record_matches",
+    "attribute_text", "function_name_of", "parse_envelope_time", "parse_match", "record_matches", "selected",
 ]

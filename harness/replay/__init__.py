@@ -1,6 +1,9 @@
 """List, inspect, filter and replay ESM failure records.
 
-Library entry points: `FailureStore` (harness.failures.store) to read a bucket, `Replayer` with one
+Library entry points: `FailureStore` (harness.failures.store) to read a bucket, `QueueSource`
+(harness.replay.sources) to read an SQS destination or the harness's queue on an SNS one (without
+consuming it; the records read back from the stream), `source_for_destination` to get either from a
+destination ARN, `Replayer` with one
 of the targets (`ConsumerTarget`, `TableTarget`, `SqsTarget`, `KinesisTarget`) to replay (`ConsumerTarget`
 takes any `harness.invoke.Invoker`, e.g. `harness.invoke.LambdaApiInvoker` for a real function). The
 CLI lives in `harness.replay.cli`.
@@ -8,13 +11,14 @@ CLI lives in `harness.replay.cli`.
 
 from harness.replay.ledger import LEDGER_PREFIX, LedgerError, S3Ledger
 from harness.replay.plan import REPLAY_MARKER, PlannedRecord, build_plan, item_key_of
+from harness.replay.sources import QueueSource, source_for_destination
 from harness.replay.replayer import REPLAYED_TAG, RateLimiter, RecordResult, ReplayProgress, Replayer, ReplaySummary
 from harness.replay.targets import (ConsumerTarget, KinesisTarget, Outcome, ReplayTarget, SqsTarget, TableTarget,
                                     TargetError, Verdict)
 
 __all__ = [
-    "ConsumerTarget", "KinesisTarget", "LEDGER_PREFIX", "LedgerError", "Outcome", "PlannedRecord",
+    "ConsumerTarget", "KinesisTarget", "LEDGER_PREFIX", "LedgerError", "Outcome", "PlannedRecord", "QueueSource",
     "REPLAYED_TAG", "REPLAY_MARKER", "RateLimiter", "RecordResult", "ReplayProgress", "ReplaySummary",
     "ReplayTarget", "Replayer", "S3Ledger", "SqsTarget", "TableTarget", "TargetError", "Verdict",
-    "build_plan", "item_key_of",
+    "build_plan", "item_key_of", "source_for_destination",
 ]

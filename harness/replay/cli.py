@@ -17,6 +17,7 @@ import re
 import urllib.error
 import urllib.request
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, Callable
 
 from rich.console import Console
@@ -26,8 +27,11 @@ from rich.table import Table
 
 from harness.cli_support import CliError
 from harness.failures.model import CONDITIONS
+from harness.failures.queue import QueueFailureReader, failure_inbox_name
 from harness.failures.store import FailureFilters, FailureStore, Listed, StoreError, function_name_of, parse_match
 from harness.invoke import LambdaApiInvoker
+from harness.replay.sources import QueueSource
+from harness.state_folders import replay_ledger_dir
 from harness.replay.replayer import FAILING, Replayer, ReplayProgress, ReplaySummary
 from harness.replay.targets import ConsumerTarget, KinesisTarget, SqsTarget, TableTarget, TargetError
 from harness.replay.targets.table import REMOVE_RULES
@@ -146,13 +150,53 @@ def default_bucket(conn: Connection) -> str:
     return buckets[0]
 
 
-def _store(args: argparse.Namespace, conn: Connection) -> FailureStore:
+def _store(args: argparse.Namespace, conn: Connection) -> Any:
+    """The failure records' source: --bucket, --queue or --topic; else the running `up`'s destination."""
+    queue, topic = getattr(args, "queue", None), getattr(args, "topic", None)
+    if args.bucket is None and queue is None and topic is None:
+        single = _single_up_destination(conn)
+        if single is not None and single.split(":")[2] in ("sqs", "sns"):
+            queue, topic = (single, None) if single.split(":")[2] == "sqs" else (None, single)
+    if queue is not None or topic is not None:
+        return _queue_source(conn, queue=queue, topic=topic)
     bucket = args.bucket if args.bucket is not None else default_bucket(conn)
     try:
         return FailureStore(conn.client("s3"), bucket, prefix=args.prefix, expected_owner=args.expected_owner,
                             sts_client=conn.client("sts") if args.expected_owner else None)
     except ValueError as exc:
         raise ReplayCliError(str(exc)) from None
+
+
+def _single_up_destination(conn: Connection) -> str | None:
+    """The one on-failure destination of the running `up`'s stack, when there is exactly one."""
+    state = _up_state()
+    if not state or conn.endpoint_url != state.get("endpoint_url"):
+        return None
+    found = state.get("failure_destinations") or []
+    return found[0] if len(found) == 1 and isinstance(found[0], str) else None
+
+
+def _queue_source(conn: Connection, *, queue: str | None, topic: str | None) -> QueueSource:
+    """A queue's failure records (an SQS destination, or the harness's queue on an SNS topic), read
+    without consuming them; their records come back from the stream on the same connection."""
+    if topic is not None:
+        if not topic.startswith("arn:") or topic.split(":")[2:3] != ["sns"]:
+            raise ReplayCliError(f"--topic {topic!r}: give the SNS topic's ARN (arn:aws:sns:<region>:<account>:<name>)")
+        try:
+            reader = QueueFailureReader(conn.client("sqs"), failure_inbox_name(topic))
+        except StoreError:
+            raise ReplayCliError(
+                f"--topic {topic}: no queue {failure_inbox_name(topic)} is subscribed to it. SNS keeps nothing for "
+                "later readers: the harness subscribes that queue when it deploys the stack (`shardproof up`, "
+                "`shardproof deploy`); on another deployment, subscribe a queue yourself and pass --queue") from None
+    else:
+        reader = QueueFailureReader(conn.client("sqs"), str(queue))
+    return QueueSource(reader, conn.client, ledger_dir=replay_ledger_dir(Path.cwd()))
+
+
+def _print_warnings(source: Any) -> None:
+    for warning in getattr(source, "warnings", []):
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
 
 
 # -- rendering ---------------------------------------------------------------------------------
@@ -171,6 +215,7 @@ def listed_row(item: Listed) -> dict[str, Any]:
         "sequence_range": [info.startSequenceNumber, info.endSequenceNumber],
         "batch_size": info.batchSize, "invoke_count": env.requestContext.approximateInvokeCount,
         "records": len(item.record.records), "notes": item.record.notes,
+        **({"unavailable": item.unavailable} if item.unavailable else {}),
     }
 
 
@@ -219,7 +264,9 @@ def _guarded(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Name
 @_guarded
 def cmd_failures_list(args: argparse.Namespace) -> int:
     conn = Connection(args.endpoint_url, args.region)
-    items = _store(args, conn).list(_filters(args))
+    source = _store(args, conn)
+    items = source.list(_filters(args))
+    _print_warnings(source)
     if args.json:
         print(json.dumps([listed_row(i) for i in items], indent=2))
     else:
@@ -227,6 +274,9 @@ def cmd_failures_list(args: argparse.Namespace) -> int:
         bad = sum(1 for i in items if not i.ok)
         if bad:
             err_console.print(f"[yellow]{bad} malformed object(s) listed with the reason[/]")
+        for i in items:
+            if i.unavailable:
+                err_console.print(f"[red]unavailable:[/] {escape(i.unavailable)}", soft_wrap=True)
     return 0
 
 
@@ -235,7 +285,7 @@ def cmd_failures_show(args: argparse.Namespace) -> int:
     conn = Connection(args.endpoint_url, args.region)
     store = _store(args, conn)
     item = store.get(args.key)
-    tags = store.tags(args.key)
+    tags = store.tags(args.key) if isinstance(store, FailureStore) else {}
     if args.json:
         out = listed_row(item) | {"tags": tags}
         if item.record is not None:
@@ -256,6 +306,9 @@ def cmd_failures_show(args: argparse.Namespace) -> int:
         console.print(f"[yellow]note[/]: {escape(note)}")
     if tags:
         console.print(f"[bold]tags[/]: {escape(json.dumps(tags))}")
+    if item.unavailable:
+        console.print(f"[red]records unavailable[/]: {escape(item.unavailable)}", soft_wrap=True)
+        return 1
     table = Table(title="records")
     for col in ("seq", "event", "keys", "replayOf"):
         table.add_column(col, overflow="fold")
@@ -313,6 +366,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     with progress:
         summary = Replayer(store, target, execute=args.execute, force=args.force, rate=args.rate,
                            progress=on_progress).run(filters)
+    _print_warnings(store)
     if args.json:
         print(json.dumps(summary.as_dict(), indent=2))
         return summary.exit_code
@@ -331,8 +385,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
 # -- registration ------------------------------------------------------------------------------
 
 def _add_common(p: argparse.ArgumentParser, *, filters: bool = True) -> None:
-    p.add_argument("--bucket", help="the S3 on-failure destination bucket (default: the one of the stack "
-                   "deployed in the running `harness up`)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--bucket", help="the S3 on-failure destination bucket (default: the destination of the "
+                       "stack deployed in the running `shardproof up`)")
+    where.add_argument("--queue", metavar="URL|ARN|NAME", help="an SQS on-failure destination: read without "
+                       "consuming (messages stay in the queue); the records are read back from the stream")
+    where.add_argument("--topic", metavar="ARN", help="an SNS on-failure destination: read from the queue the "
+                       "harness subscribed to it when it deployed; the records are read back from the stream")
     p.add_argument("--prefix", default="aws/lambda/", help="key prefix of failure objects (default aws/lambda/)")
     p.add_argument("--endpoint-url", help="backend endpoint (default: .harness/up.json's, else AWS)")
     p.add_argument("--region", help="AWS region (default: .harness/up.json's, AWS_REGION, or us-east-1)")
@@ -352,13 +411,13 @@ def _add_common(p: argparse.ArgumentParser, *, filters: bool = True) -> None:
 
 def register(subparsers: Any) -> None:
     """Add `failures list`, `failures show KEY` and `replay` to the main CLI's subparsers."""
-    failures = subparsers.add_parser("failures", help="list and inspect ESM failure records in an S3 bucket")
+    failures = subparsers.add_parser("failures", help="list and inspect ESM failure records (S3, SQS or SNS destination)")
     fsub = failures.add_subparsers(dest="failures_command", required=True)
-    p = fsub.add_parser("list", help="list failure objects (malformed ones with the reason)")
+    p = fsub.add_parser("list", help="list failure records (malformed ones with the reason)")
     _add_common(p)
     p.set_defaults(func=cmd_failures_list)
-    p = fsub.add_parser("show", help="show one failure object and its records")
-    p.add_argument("key", help="the object key")
+    p = fsub.add_parser("show", help="show one failure record and its records")
+    p.add_argument("key", help="the object key (S3), or the message id (--queue, --topic)")
     _add_common(p, filters=False)
     p.set_defaults(func=cmd_failures_show)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Iterable
 from urllib.parse import quote
 
@@ -64,4 +65,48 @@ class S3Ledger:
         return key
 
 
-__all__ = ["LEDGER_PREFIX", "LedgerError", "S3Ledger"]
+
+
+class FileLedger:
+    """The ledger of one target for failure records read from a queue, in a local JSON-lines file.
+
+    Why not in the queue: the messages belong to the team (the harness never deletes or rewrites
+    them), and a queue has no place for side data. One line per successful chunk, appended, so an
+    interrupted replay resumes like with the S3 ledger.
+    """
+
+    def __init__(self, path: Path, target_id: str) -> None:
+        self.path = path
+        self.target_id = target_id
+
+    def done(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        try:
+            lines = self.path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return out
+        for n, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                entry = json.loads(line)
+                for rid in entry["records"]:
+                    out.setdefault(rid, entry["replayedAt"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise LedgerError(f"ledger {self.path} line {n} is unreadable: {exc}") from None
+        return out
+
+    def record(self, record_ids: Iterable[str], *, run_id: str) -> str:
+        now = datetime.now(timezone.utc)
+        entry = {"target": self.target_id, "run": run_id, "replayedAt": now.isoformat(timespec="milliseconds"),
+                 "records": list(record_ids)}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as out:
+                out.write(json.dumps(entry) + "\n")
+        except OSError as exc:
+            raise LedgerError(f"ledger {self.path} cannot be written: {exc}") from None
+        return str(self.path)
+
+
+__all__ = ["FileLedger", "LEDGER_PREFIX", "LedgerError", "S3Ledger"]

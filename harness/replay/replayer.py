@@ -22,8 +22,8 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from harness.failures.store import FailureFilters, FailureStore, StoreError
-from harness.replay.ledger import S3Ledger
 from harness.replay.plan import PlannedRecord, build_plan
+from harness.replay.sources import ledger_for, mark_replayed
 from harness.replay.targets.base import Outcome, ReplayTarget
 
 REPLAYED_TAG = "harness-replayed"
@@ -121,11 +121,11 @@ class RateLimiter:
 
 
 class Replayer:
-    """Replays failure records from one bucket to one target."""
+    """Replays failure records from one source (an S3 bucket's FailureStore, or a QueueSource) to one target."""
 
     def __init__(
         self,
-        store: FailureStore,
+        store: Any,
         target: ReplayTarget,
         *,
         execute: bool = False,
@@ -144,7 +144,7 @@ class Replayer:
         self.max_chunk = max(1, min(target.max_chunk, int(rate) if rate else target.max_chunk))
         self.progress = progress
         self.journal = journal
-        self.ledger = S3Ledger(store, target.target_id)
+        self.ledger = ledger_for(store, target.target_id)
 
     def run(self, filters: FailureFilters | None = None) -> ReplaySummary:
         """One replay run; raises only when the bucket or target is unusable (or on interrupt)."""
@@ -154,6 +154,7 @@ class Replayer:
         listed = self.store.list(filters)
         summary.objects = len(listed)
         summary.malformed = [(item.key, item.error or "") for item in listed if not item.ok]
+        summary.errors.extend(item.unavailable for item in listed if item.ok and item.unavailable)
         plan, duplicates = build_plan(listed, filters.match)
         self.target.prepare()
         done = self.ledger.done()
@@ -251,11 +252,12 @@ class Replayer:
             if not clean:
                 continue
             try:
-                self.store.add_tag(key, REPLAYED_TAG, stamp)
+                mark_replayed(self.store, key, REPLAYED_TAG, stamp)
             except StoreError as exc:
                 summary.errors.append(f"could not tag {key}: {exc}")
             else:
-                summary.tagged.append(key)
+                if isinstance(self.store, FailureStore):  # a queue's messages are left as they are
+                    summary.tagged.append(key)
 
     def _emit(self, p: PlannedRecord, outcome: str, detail: str) -> None:
         result = RecordResult(p.id, p.object_key, p.seq, p.item_key, p.event_name, outcome, detail)

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from harness.report.plain import plain_verdicts
 from harness.scenarios.junit import failure_message, write_junit
 from harness.scenarios.runner import run_suite
 
@@ -42,6 +43,10 @@ def run_with_progress(chosen: list[Any], everything: list[Any], *, backend: str,
 
 
 def render_table(result: dict[str, Any], console: Console) -> None:
+    """The verdict table on a terminal; plain lines (none wrapped or cut) anywhere else."""
+    if not console.is_terminal:
+        console.print(plain_verdicts(result), markup=False, highlight=False, soft_wrap=True)
+        return
     table = Table(title=f"scenario verdicts on {result['run']['backend']} ({result['run']['wall_s']:.1f}s)")
     for col in ("scenario", "spec", "verdict", "checks", "conservation", "what differed from AWS"):
         table.add_column(col, overflow="fold")

@@ -8,6 +8,11 @@ a team must be able to prove it in a scenario file. Steps run in order once the 
       - code: {function: OrdersConsumer, path: fixed/, handler: index.handler}  # a fix by code (path: beside the file)
       - replay: consumer                                                         # every failure record, into the consumer
 
+The failure records come from the mapping's on-failure destination, whatever its kind: an S3
+bucket's objects carry the records; an SQS queue's messages (read without consuming them) and an
+SNS topic's (through the queue the harness subscribed when it deployed) carry the shard and
+sequence range only, and the records are read back from the stream.
+
 `function` is a logical id of the template. Each replay step's summary is kept (`obs.extra["replay_steps"]`)
 and judged: every failure record must have been replayed and succeeded, or be already replayed
 (the ledger: a second replay is a no-op).
@@ -76,15 +81,18 @@ def _code(run: Any, arg: Mapping[str, Any]) -> None:
 
 
 def _replay(run: Any, arg: Any) -> None:
-    from harness.failures import FailureStore
     from harness.replay import ConsumerTarget, Replayer
+    from harness.replay.sources import source_for_destination
 
-    if run.target.bucket is None:
-        raise RuntimeError("replay step: the pipeline's on-failure destination is not an S3 bucket; only S3 "
-                           "failure records carry the records to replay (spec 3.4)")
-    store = FailureStore(run.pipe.backend.client("s3"), run.target.bucket)
+    if not run.target.destination_arn:
+        raise RuntimeError("replay step: the pipeline's mapping has no on-failure destination, so nothing "
+                           "records what failed (set DestinationConfig.OnFailure)")
+    backend = run.pipe.backend
+    now = run.clock.now if run.clock is not None else None
+    source = source_for_destination(run.target.destination_arn, backend.client,
+                                    ledger_dir=run.workdir / "replay-ledger", now=now)
     target = ConsumerTarget(run.pipe.runtime, run.target.consumer)
-    summary = Replayer(store, target, execute=True, journal=run.pipe.journal).run()
+    summary = Replayer(source, target, execute=True, journal=run.pipe.journal).run()
     run.facts.setdefault("replay_steps", []).append(summary.as_dict())
 
 

@@ -1,6 +1,6 @@
 """Stack sources: where a stack's CloudFormation template comes from.
 
-A team's stack reaches the harness in one of three shapes, each a module of this package
+A team's stack reaches the harness in one of four shapes, each a module of this package
 registered in KINDS (SOURCE_KINDS names them):
 
 - `app` (cdk_app.py): a CDK app in any language (the `app` command of its `cdk.json`, run the way
@@ -10,7 +10,9 @@ registered in KINDS (SOURCE_KINDS names them):
   assemblies included;
 - `template` (template.py): a CloudFormation template (JSON or YAML, cfn_yaml.py), or a SAM
   template translated offline with aws-sam-translator (sam.py), its local `CodeUri` kept as the
-  function's code directory.
+  function's code directory;
+- `serverless` (serverless.py): a Serverless Framework service, packaged offline by `serverless
+  package` (v3, from the tool cache), its template and zip artifacts read from `.serverless/`.
 
 Every source ends in the same `SynthResult` (template, the folder asset paths are relative to, the
 stack name), so what follows (deploy, describe, lint, scenarios) never knows which it was.
@@ -34,6 +36,7 @@ from harness.deploy.sources.base import (
 )
 from harness.deploy.sources.assembly import AssemblySource
 from harness.deploy.sources.cdk_app import CdkAppSource
+from harness.deploy.sources.serverless import ServerlessSource
 from harness.deploy.sources.template import TemplateSource
 
 # kind -> constructor(spec, *, cache_dir); one entry per module, as resources/ registers resource types.
@@ -41,6 +44,7 @@ KINDS: dict[str, Callable[..., StackSource]] = {
     "app": CdkAppSource,
     "assembly": AssemblySource,
     "template": TemplateSource,
+    "serverless": ServerlessSource,
 }
 assert tuple(KINDS) == SOURCE_KINDS, "SOURCE_KINDS and KINDS must name the same kinds"
 
@@ -48,8 +52,8 @@ assert tuple(KINDS) == SOURCE_KINDS, "SOURCE_KINDS and KINDS must name the same 
 def open_source(spec: SourceSpec, *, cache_dir: Path | None = None) -> StackSource:
     """The StackSource for `spec`; SourceError when the path does not hold that kind of source.
 
-    `cache_dir` is where a CDK app's synth cache lives (default: `<app>/.harness/synth`); the
-    other kinds synthesize nothing and ignore it.
+    `cache_dir` is where a CDK app's synth cache lives (default: `<app>/.harness/synth`), and where a
+    Serverless service's zip artifacts are unpacked; the other kinds synthesize nothing and ignore it.
     """
     make = KINDS.get(spec.kind)
     if make is None:

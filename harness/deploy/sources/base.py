@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Protocol
 
-SOURCE_KINDS = ("app", "assembly", "template")
+SOURCE_KINDS = ("app", "assembly", "template", "serverless")
 
 
 class SourceError(ValueError):
@@ -31,7 +31,7 @@ class SourceSpec:
     """Which stack to use: a kind, a path, and the stack's name when the source holds several."""
 
     kind: str  # one of SOURCE_KINDS
-    path: Path  # the app folder (holding cdk.json), the assembly folder, or the template file
+    path: Path  # the app folder (holding cdk.json), the assembly folder, the template file, or the Serverless service folder
     stack: str | None = None  # required when the source holds more than one stack
     watch: tuple[Path, ...] = ()  # app only: extra files/folders hashed into the synth cache key
 

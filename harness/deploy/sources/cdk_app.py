@@ -6,10 +6,14 @@ and reads the assembly back. So does this module; no CLI, network or AWS credent
 and a TypeScript app (`npx tsx bin/app.ts`) runs as well as a Python one (`python3 app.py`).
 
 A cold synth starts node + jsii and takes seconds, so the assembly is cached by content (see
-synth_cache.py): the key covers every file of the app folder (not node_modules, cdk.out, .venv,
-.git, __pycache__, *.pyc, .harness), the `watch` paths (code outside the folder that the app
-bundles, e.g. `../lambdas`), the app command, the merged context, the Python version and the
-aws-cdk-lib version, so any edit that could change the template yields a new entry.
+synth_cache.py): the key covers what the app reads: the files `cdk.json`'s `watch.include` names
+minus its `watch.exclude` (the CDK CLI's own statement of what the app reads) when it has them,
+otherwise every file of the app folder except the harness's and the tools' state (scenarios/ and
+reports/ at the top, .harness, cdk.out, node_modules, .venv, .git, __pycache__, *.pyc); plus
+cdk.json itself, the project's `watch` paths (code outside the folder that the app bundles, e.g.
+`../lambdas`), the app command, the merged context, the Python version and the aws-cdk-lib
+version, so any edit that could change the template yields a new entry and nothing else does
+(with `app = "."`, a scenario run writing its report must not cost a synth).
 Which stack of the assembly is used is chosen after the cache (assembly.select_stack), so
 `--stack` never costs a synth.
 """
@@ -20,6 +24,7 @@ import hashlib
 import importlib.metadata
 import json
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -41,6 +46,8 @@ IGNORED_DIRS = frozenset({
     "reports",  # where `harness demo` writes; a project with `app = "."` must not re-synth after every run
 })
 IGNORED_SUFFIXES = (".pyc", ".pyo")
+# Top-level folders of the app folder that hold the harness's files, not the app's (app = ".").
+IGNORED_TOP_DIRS = frozenset({"scenarios", "reports"})
 # The CLI asks for asset metadata; without it a function's code folder cannot be found locally.
 FORCED_CONTEXT: dict[str, Any] = {"aws:cdk:enable-asset-metadata": True}
 SYNTH_TIMEOUT_S = 600
@@ -114,13 +121,60 @@ def merged_context(app_dir: Path, context: Mapping[object, object] | None) -> di
     return merged
 
 
-def iter_files(root: Path) -> list[Path]:
+def iter_files(root: Path, *, top_level_ignored: frozenset[str] = frozenset()) -> list[Path]:
     """Every file under `root` that can change a synth, in a stable order."""
     files: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in IGNORED_DIRS)
+        skip = IGNORED_DIRS | (top_level_ignored if Path(dirpath) == Path(root) else frozenset())
+        dirnames[:] = sorted(d for d in dirnames if d not in skip)
         files.extend(Path(dirpath) / f for f in sorted(filenames) if not f.endswith(IGNORED_SUFFIXES))
     return files
+
+
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """A cdk.json watch glob as a regex over a path relative to the app folder (`/`-separated):
+    `**` any depth, `*` and `?` within one segment; a pattern also matches everything below a
+    folder it matches (`node_modules` excludes the whole folder, as the CDK CLI does)."""
+    out, i = [], 0
+    pattern = pattern.strip()
+    if pattern.startswith("./"):
+        pattern = pattern[2:]
+    while i < len(pattern):
+        c = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+            continue
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        out.append("[^/]*" if c == "*" else "[^/]" if c == "?" else re.escape(c))
+        i += 1
+    return re.compile("".join(out).rstrip("/") + "(?:/.*)?")
+
+
+def watched_files(app_dir: Path) -> list[Path] | None:
+    """The files cdk.json's `watch` says the app reads (include minus exclude), or None when it has no
+    `watch.include`. SynthError naming the key when it is not a list of strings."""
+    watch = read_cdk_json(app_dir).get("watch")
+    if not isinstance(watch, dict) or "include" not in watch:
+        return None
+
+    def patterns(name: str) -> list[re.Pattern[str]]:
+        value = watch.get(name, [])
+        value = [value] if isinstance(value, str) else value
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise SynthError(f"{display_path(Path(app_dir) / CDK_JSON)}: watch.{name} must be a list of glob strings")
+        return [glob_regex(v) for v in value]
+
+    include, exclude = patterns("include"), patterns("exclude")
+    chosen = []
+    for path in iter_files(app_dir, top_level_ignored=IGNORED_TOP_DIRS):
+        rel = path.relative_to(app_dir).as_posix()
+        if any(p.fullmatch(rel) for p in include) and not any(p.fullmatch(rel) for p in exclude):
+            chosen.append(path)
+    return chosen
 
 
 def _versions() -> str:
@@ -138,9 +192,17 @@ def cache_key(app_dir: Path, watch: Iterable[Path], command: str, context: Mappi
     h = hashlib.sha256()
     h.update(f"{_versions()}\ncommand={command}\n".encode())
     h.update(json.dumps(dict(context), sort_keys=True).encode() + b"\n")
+    app_files = watched_files(app_dir)
+    if app_files is not None:
+        h.update(b"cdk.json watch\0")
+        app_files = sorted({*app_files, app_dir / CDK_JSON})
     for index, base in enumerate([app_dir, *(Path(w).resolve() for w in watch)]):
         label = "app" if index == 0 else os.path.relpath(base, app_dir)
-        if base.is_dir():
+        if index == 0 and app_files is not None:
+            files = app_files
+        elif index == 0:
+            files = iter_files(base, top_level_ignored=IGNORED_TOP_DIRS)
+        elif base.is_dir():
             files = iter_files(base)
         elif base.is_file():
             files = [base]

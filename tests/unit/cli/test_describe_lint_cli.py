@@ -61,3 +61,18 @@ def test_a_bad_source_is_one_line_naming_it(tmp_path: Path, monkeypatch: pytest.
     (tmp_path / "t.json").write_text(json.dumps(TEMPLATE))
     assert main(["describe", "--template", "t.json", "-c", "batchSize=5"]) == 2  # context needs a CDK app
     assert "context" in capsys.readouterr().err
+
+
+def test_describe_and_lint_work_before_any_scenario_exists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """A new project names its scenarios folder before writing one: describe and lint must not care;
+    the commands that read scenarios name the missing folder."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "template.json").write_text(json.dumps(TEMPLATE))
+    (tmp_path / "harness.toml").write_text('template = "template.json"\nscenarios = "scenarios"\n')
+    assert main(["describe"]) == 0
+    assert "Pipeline Mapping (Orders -> Consumer)" in capsys.readouterr().out
+    assert main(["lint"]) == 0
+    assert "[unbounded-retries] Mapping" in capsys.readouterr().out
+    assert main(["scenarios", "list"]) != 0
+    assert f"{tmp_path / 'scenarios'}" in capsys.readouterr().err

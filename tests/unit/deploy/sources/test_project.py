@@ -69,7 +69,6 @@ def test_the_nearest_project_file_wins(tmp_path: Path) -> None:
     ('template = "a"\n', "template", "is not a file"),
     ('assembly = "nowhere"\n', "assembly", "does not exist"),
     ('app = "a"\nwatch = ["src", "gone"]\n', "watch[1]", "does not exist"),
-    ('app = "a"\nscenarios = "gone"\n', "scenarios", "does not exist"),
     ('template = "t.yaml"\nwatch = ["src"]\n', "watch", "applies to an app only"),
 ])
 def test_each_bad_key_names_the_file_and_the_key(tmp_path: Path, text: str, key: str, problem: str) -> None:
