@@ -18,6 +18,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from moto.core.config import default_user_config
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import ThreadedWSGIServer, make_server
 
@@ -25,7 +26,8 @@ from harness.backends import moto_streams
 from harness.backends.base import Backend, BackendError, BackendInfo
 from harness.backends.moto_events import install as install_event_targets
 
-SERVICES = ("dynamodb", "dynamodbstreams", "s3", "sqs", "sns", "iam", "sts", "cloudwatch")
+SERVICES = ("dynamodb", "dynamodbstreams", "s3", "sqs", "sns", "iam", "sts", "cloudwatch", "logs", "events", "ssm",
+            "secretsmanager", "stepfunctions", "apigateway", "apigatewayv2", "kinesis", "kms")
 
 
 class _CachedDispatcher(DomainDispatcherApplication):
@@ -182,6 +184,9 @@ class EmbeddedBackend(Backend):
         began = time.perf_counter()
         install_event_targets()  # EventBridge -> SNS targets, which moto alone cannot deliver
         moto_streams.install()  # GetRecords without moto's per-value serializer, same bytes
+        # Step Functions executions run their definition (moto's States-language interpreter), so
+        # a consumer's StartExecution leads to a status DescribeExecution reads, as on AWS.
+        default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
         # werkzeug logs every request at INFO; that drowns the harness's own progress output.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         try:

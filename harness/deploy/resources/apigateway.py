@@ -73,10 +73,10 @@ def create_rest_api(ctx: DeployContext, lid: str, props: dict[str, Any], raw: di
         api = client.create_rest_api(**params)
         if isinstance(body, dict):
             try:
-                client.put_rest_api(restApiId=api["id"], mode="overwrite", body=json.dumps(body).encode())
-            except ClientError as exc:
-                ctx.note(lid, f"{REST_API} Body not imported by the backend ({exc}): the API exists without "
-                              "its routes", property="Body")
+                _import_paths(client, api["id"], body)
+            except (ClientError, AttributeError, TypeError) as exc:
+                ctx.note(lid, f"{REST_API} Body not fully imported ({type(exc).__name__}: {exc}): the API exists "
+                              "without some of its routes", property="Body")
         elif "Body" in props or "BodyS3Location" in props:
             ctx.note(lid, f"{REST_API} Body/BodyS3Location not imported: the API exists without its routes",
                      property="Body")
@@ -87,6 +87,37 @@ def create_rest_api(ctx: DeployContext, lid: str, props: dict[str, Any], raw: di
         return Created(api["id"], {"RestApiId": api["id"], "RootResourceId": root})
 
     return _or_stand_in(ctx, lid, REST_API, create)
+
+
+_VERBS = ("get", "put", "post", "delete", "options", "head", "patch", "x-amazon-apigateway-any-method")
+
+
+def _import_paths(client: Any, api_id: str, body: dict[str, Any]) -> None:
+    """The body's paths as resources, methods and integrations (Swagger 2.0, as SAM writes it, or
+    OpenAPI 3: moto's own import takes only the latter)."""
+    ids = {r["path"]: r["id"] for r in client.get_resources(restApiId=api_id)["items"]}
+    for path, operations in sorted((body.get("paths") or {}).items()):
+        parts = [p for p in str(path).split("/") if p]
+        current = ""
+        for part in parts:
+            parent, current = ids[current or "/"], f"{current}/{part}"
+            if current not in ids:
+                ids[current] = client.create_resource(restApiId=api_id, parentId=parent, pathPart=part)["id"]
+        resource = ids[current or "/"]
+        for verb, operation in (operations or {}).items():
+            if verb.lower() not in _VERBS or not isinstance(operation, dict):
+                continue
+            method = "ANY" if verb.lower() == "x-amazon-apigateway-any-method" else verb.upper()
+            client.put_method(restApiId=api_id, resourceId=resource, httpMethod=method, authorizationType="NONE")
+            integration = operation.get("x-amazon-apigateway-integration")
+            if isinstance(integration, dict) and "type" in integration:
+                params = {"restApiId": api_id, "resourceId": resource, "httpMethod": method,
+                          "type": str(integration["type"]).upper()}
+                if "uri" in integration:
+                    params["uri"] = integration["uri"]
+                if "httpMethod" in integration:
+                    params["integrationHttpMethod"] = integration["httpMethod"]
+                client.put_integration(**params)
 
 
 def create_resource(ctx: DeployContext, lid: str, props: dict[str, Any], raw: dict[str, Any]) -> Created:

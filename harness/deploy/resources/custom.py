@@ -25,8 +25,9 @@ from harness.deploy.resources.standin import stand_in
 from harness.notifications.config import function_name_from_arn
 
 CUSTOM_RESOURCE = "AWS::CloudFormation::CustomResource"
-# How long to wait for a PUT that the provider began before its invoke returned.
-_RESPONSE_GRACE_S = 1.0
+# How long to wait for a PUT the provider began before its invoke returned (a provider sends
+# before it returns, so this only covers the last bytes in flight).
+_RESPONSE_GRACE_S = 0.2
 
 
 def is_custom(resource_type: str) -> bool:
