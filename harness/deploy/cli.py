@@ -76,7 +76,12 @@ def cmd_lint(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([dataclasses.asdict(f) for f in findings], indent=2))
     else:
+        from harness.deploy.describe import stood_in_lines
+
         print(lint_text(findings), end="")
+        stood_in = stood_in_lines(desc)
+        if stood_in:
+            print("\n" + "\n".join(stood_in))
     if findings and args.strict:
         err.print(f"[red]lint --strict:[/] {len(findings)} finding(s) in stack {escape(desc.stack_name)}")
         return 1

@@ -125,12 +125,22 @@ class Pipeline:
 
 
 @dataclass(frozen=True)
+class StoodInDesc:
+    """A resource the local deploy will not create but stand in for (Ref and GetAtt of its shape only)."""
+
+    logical_id: str
+    resource_type: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class StackDescription:
     stack_name: str
     pipelines: tuple[Pipeline, ...]
     streams: tuple[StreamDesc, ...] = ()
     functions: tuple[FunctionDesc, ...] = ()
     notes: tuple[str, ...] = ()  # what describe could not resolve, in plain words
+    stood_in: tuple[StoodInDesc, ...] = ()  # resources a local deploy stands in for, with the reason
 
     def pipeline(self, *, mapping: str | None = None, table: str | None = None) -> Pipeline:
         """The one pipeline matching the mapping and/or stream logical id; PipelineLookupError lists them.
@@ -192,7 +202,20 @@ def describe_template(template: dict[str, Any], *, stack_name: str) -> StackDesc
         pipelines.append(Pipeline(mapping=mapping, stream=stream, consumer=functions[mapping.function],
                                   notifications=notifications, failure_handlers=handlers, alerts=alerts))
     return StackDescription(stack_name=stack_name, pipelines=tuple(pipelines), streams=tuple(streams.values()),
-                            functions=tuple(functions.values()), notes=tuple(ix.notes))
+                            functions=tuple(functions.values()), notes=tuple(ix.notes), stood_in=_stood_in(ix))
+
+
+def _stood_in(ix: Any) -> tuple[StoodInDesc, ...]:
+    """What the applier will stand in for: the types it has no handler for (custom resources run
+    their provider, so they are listed only when it fails, in the deploy's notes)."""
+    from harness.deploy.resources import stand_in_reason
+
+    found = []
+    for lid, resource in ix.resources.items():
+        reason = stand_in_reason(resource["Type"])
+        if reason is not None and not str(resource["Type"]).startswith("AWS::Serverless::"):
+            found.append(StoodInDesc(lid, resource["Type"], reason))
+    return tuple(found)
 
 
 def _note_untranslated(ix: Any, template: dict[str, Any]) -> None:
@@ -206,4 +229,4 @@ def _note_untranslated(ix: Any, template: dict[str, Any]) -> None:
 
 
 __all__ = ["AlertDesc", "DestinationDesc", "FunctionDesc", "MappingDesc", "NotificationDesc", "Pipeline",
-           "PipelineLookupError", "StackDescription", "StreamDesc", "describe_template"]
+           "PipelineLookupError", "StackDescription", "StoodInDesc", "StreamDesc", "describe_template"]
