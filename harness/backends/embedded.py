@@ -22,7 +22,7 @@ from moto.core.config import default_user_config
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import ThreadedWSGIServer, make_server
 
-from harness.backends import moto_streams
+from harness.backends import moto_stepfunctions, moto_streams
 from harness.backends.base import Backend, BackendError, BackendInfo
 from harness.backends.moto_events import install as install_event_targets
 
@@ -187,6 +187,7 @@ class EmbeddedBackend(Backend):
         # Step Functions executions run their definition (moto's States-language interpreter), so
         # a consumer's StartExecution leads to a status DescribeExecution reads, as on AWS.
         default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
+        moto_stepfunctions.install()  # StartExecution without a name gets a UUID, as on AWS
         # werkzeug logs every request at INFO; that drowns the harness's own progress output.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         try:

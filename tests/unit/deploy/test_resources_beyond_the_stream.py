@@ -139,6 +139,11 @@ def test_state_machine_with_substitutions_runs_a_started_execution(backend: Any,
     assert stack.outputs["Name"] == machine.rsplit(":", 1)[1]
     done = _execution(backend, machine, {"order": 7})
     assert done["status"] == "SUCCEEDED" and json.loads(done["output"]) == {"order": 7, "label": "shipped"}
+    # A consumer starts one unnamed execution per record: each gets its own generated name, as on AWS
+    # (moto's interpreter named them all "None", so the second failed with ExecutionAlreadyExists).
+    again = _execution(backend, machine, {"order": 8})
+    assert again["executionArn"] != done["executionArn"] and again["status"] == "SUCCEEDED"
+    assert re.fullmatch(r"[0-9a-f-]{36}", again["executionArn"].rsplit(":", 1)[1])
 
 
 def test_state_machine_definition_object_and_activity(backend: Any, fakes: dict) -> None:
