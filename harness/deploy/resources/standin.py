@@ -30,7 +30,7 @@ _REF_IS_ARN = frozenset({
     "AWS::StepFunctions::Activity", "AWS::StepFunctions::StateMachineVersion", "AWS::StepFunctions::StateMachineAlias",
     "AWS::CertificateManager::Certificate", "AWS::IoT::TopicRule", "AWS::CodeBuild::Project",
     "AWS::Events::Connection", "AWS::Events::ApiDestination", "AWS::Glue::Job", "AWS::Kinesis::StreamConsumer",
-    "AWS::SSM::Document", "AWS::Pipes::Pipe",
+    "AWS::SSM::Document",
 })
 # EC2-style ids: Ref gives `<prefix>-<17 hex>`.
 _ID_PREFIXES = {
