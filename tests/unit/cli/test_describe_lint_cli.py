@@ -61,3 +61,17 @@ def test_a_bad_source_is_one_line_naming_it(tmp_path: Path, monkeypatch: pytest.
     (tmp_path / "t.json").write_text(json.dumps(TEMPLATE))
     assert main(["describe", "--template", "t.json", "-c", "batchSize=5"]) == 2  # context needs a CDK app
     assert "context" in capsys.readouterr().err
+
+
+def test_describe_and_lint_name_the_resources_a_local_deploy_stands_in_for(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "template.json"
+    path.write_text(json.dumps({"Resources": {**TEMPLATE["Resources"],
+                                              "Cdn": {"Type": "AWS::CloudFront::Distribution", "Properties": {}}}}))
+    assert main(["describe", "--template", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Stood in for locally (1)" in out and "  - Cdn (AWS::CloudFront::Distribution)" in out
+    assert main(["lint", "--template", str(path)]) == 0  # a stand-in is said, not a finding (--strict unaffected)
+    out = capsys.readouterr().out
+    assert "[no-on-failure-destination] Mapping" in out and "  - Cdn (AWS::CloudFront::Distribution)" in out
