@@ -142,8 +142,12 @@ def create_custom(ctx: DeployContext, lid: str, props: dict[str, Any], raw: dict
         answer = {"Status": "SUCCESS", **returned}  # a Provider framework handler answers by returning
     if answer is None:
         if result.function_error is not None:
+            error = result.payload[:300].decode(errors="replace")
+            if ":443" in error:  # CDK's handlers PUT to the ResponseURL's host on https's port, whatever its port
+                error = ("it could not send its answer: it sends to https on port 443, which the local ResponseURL "
+                         f"endpoint cannot serve, so whatever else it did happened ({error})")
             return _failed(ctx, lid, resource_type, wanted, function,
-                           f"the provider failed ({result.function_error}): {result.payload[:300].decode(errors='replace')}")
+                           f"the provider failed ({result.function_error}): {error}")
         answer = {"Status": "SUCCESS"}
         ctx.note(lid, f"custom resource: provider {function} returned without sending a response to the local "
                       "ResponseURL (CDK's handlers send only to https on port 443); taken as SUCCESS with no Data",

@@ -266,3 +266,12 @@ def test_custom_resource_whose_provider_is_not_local_is_stood_in_for(backend: An
     resources["Lookup"]["Properties"]["ServiceToken"] = f"arn:aws:sns:us-east-1:{ACCOUNT}:provider-topic"
     stack = deploy(backend, fakes, resources)
     assert "provider" in stack.stood_in["Lookup"].reason and "not a function of this stack" in stack.stood_in["Lookup"].reason
+
+
+def test_a_cdk_handler_that_cannot_reach_port_443_is_named_for_that(backend: Any, fakes: dict) -> None:
+    """CDK's handlers (LogRetention, the Provider framework) PUT with `https` to the URL's host on
+    port 443; the note says that the answer, not the work, is what failed."""
+    error = {"errorType": "Error", "errorMessage": "connect ECONNREFUSED 127.0.0.1:443"}
+    runtime = InvokingRuntime(lambda event: (error, "Unhandled"))
+    stack = deploy(backend, {**fakes, "runtime": runtime}, _custom_stack("Custom::LogRetention"))
+    assert "could not send its answer" in stack.stood_in["Lookup"].reason
