@@ -275,3 +275,40 @@ def test_a_cdk_handler_that_cannot_reach_port_443_is_named_for_that(backend: Any
     runtime = InvokingRuntime(lambda event: (error, "Unhandled"))
     stack = deploy(backend, {**fakes, "runtime": runtime}, _custom_stack("Custom::LogRetention"))
     assert "could not send its answer" in stack.stood_in["Lookup"].reason
+
+
+SAM_HTTP_API_AND_MACHINE = """
+AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      CodeUri: src/
+      Events:
+        Get:
+          Type: HttpApi
+          Properties: {Path: /items, Method: get}
+  Machine:
+    Type: AWS::Serverless::StateMachine
+    Properties:
+      Definition: {StartAt: P, States: {P: {Type: Pass, End: true}}}
+      Policies: [LambdaInvokePolicy: {FunctionName: !Ref Fn}]
+"""
+
+
+def test_sam_http_api_and_state_machine_deploy_with_nothing_stood_in(backend: Any, fakes: dict, tmp_path: Path) -> None:
+    from harness.deploy.sources import SourceSpec, open_source
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text("def handler(e, c):\n    return {}\n")
+    (tmp_path / "template.yaml").write_text(SAM_HTTP_API_AND_MACHINE)
+    synth = open_source(SourceSpec("template", tmp_path / "template.yaml"), cache_dir=tmp_path / "cache").synthesize(None)
+    stack = apply_template(synth.template, stack_name=synth.stack_name, assembly_dir=synth.assembly_dir,
+                           backend=backend, **fakes)
+    assert stack.stood_in == {}
+    (route,) = backend.client("apigatewayv2").get_routes(ApiId=stack.resources["ServerlessHttpApi"].physical_id)["Items"]
+    assert route["RouteKey"] == "GET /items"
+    assert ":stateMachine:" in stack.resources["Machine"].physical_id
