@@ -9,7 +9,8 @@ class DeployError(RuntimeError):
 
 
 class UnsupportedResourceError(DeployError):
-    """A resource type the local deployer cannot create; raised before anything is created."""
+    """Kept for callers that catch it: the applier stands in for every type it cannot create
+    (resources/standin.py) instead of refusing the deploy, so it raises this no more."""
 
 
 class IntrinsicError(DeployError):
