@@ -9,8 +9,8 @@ class DeployError(RuntimeError):
 
 
 class UnsupportedResourceError(DeployError):
-    """Kept for callers that catch it: the applier stands in for every type it cannot create
-    (resources/standin.py) instead of refusing the deploy, so it raises this no more."""
+    """Not raised by the applier, which stands in for every type it cannot create
+    (resources/standin.py); defined so that callers catching it still import."""
 
 
 class IntrinsicError(DeployError):
