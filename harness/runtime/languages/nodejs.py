@@ -54,6 +54,8 @@ SDK_CEILING = max((version for _, version in SDK_PACKAGES), key=lambda v: tuple(
 _SDK_IMPORT = re.compile(r"""(?:require\s*\(\s*|\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)["'](@aws-sdk/[a-z0-9][a-z0-9._-]*)""")
 _SCANNED_SUFFIXES = (".js", ".mjs", ".cjs")
 _MAX_SCANNED_BYTES = 8 * 1024 * 1024  # a bundle larger than this is not read (CDK's bundles are far smaller)
+# Packages npm could not install in this process: not asked again on every function's start.
+_UNINSTALLABLE: dict[str, str] = {}
 BOOTSTRAP = Path(__file__).resolve().parent / "nodejs_bootstrap" / "bootstrap.mjs"
 
 
@@ -119,13 +121,16 @@ def extra_sdk_modules(function: str, code_dir: Path, searched: list[Path], *, jo
                     if not any((folder / n / "package.json").is_file() for folder in searched))
     folders = []
     for name in wanted:
-        try:
-            folders.append(toolchain.npm_install([(name, f"<={SDK_CEILING}")],
-                                                 key=f"npm/aws-sdk-js-v3-runtime/{name}-upto-{SDK_CEILING}",
-                                                 journal=journal))
-        except toolchain.ToolchainError as exc:
-            if journal is not None:
-                journal.record("runtime_sdk_missing", function=function, package=name, error=str(exc))
+        if name not in _UNINSTALLABLE:
+            try:
+                folders.append(toolchain.npm_install([(name, f"<={SDK_CEILING}")],
+                                                     key=f"npm/aws-sdk-js-v3-runtime/{name}-upto-{SDK_CEILING}",
+                                                     journal=journal))
+                continue
+            except toolchain.ToolchainError as exc:
+                _UNINSTALLABLE[name] = str(exc)
+        if journal is not None:
+            journal.record("runtime_sdk_missing", function=function, package=name, error=_UNINSTALLABLE[name])
     return folders
 
 

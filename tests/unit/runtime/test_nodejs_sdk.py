@@ -118,3 +118,25 @@ def test_sdk_imports_are_read_from_the_code_not_its_node_modules(tmp_path) -> No
     (tmp_path / "node_modules" / "dep" / "i.js").write_text('require("@aws-sdk/client-iam")')
     (tmp_path / "notes.txt").write_text('require("@aws-sdk/client-ec2")')
     assert sdk_imports(tmp_path) == {"@aws-sdk/client-sfn", "@aws-sdk/client-s3", "@aws-sdk/util-dynamodb"}
+
+
+def test_an_sdk_package_npm_cannot_install_is_journaled_once_asked_once(tmp_path, monkeypatch) -> None:
+    """The function then fails its init with Node's own "Cannot find module", as on AWS."""
+    from harness import toolchain
+    from harness.journal import Journal
+    from harness.runtime.languages import nodejs
+
+    calls = []
+
+    def refuse(packages, **kwargs):
+        calls.append(packages)
+        raise toolchain.ToolchainError("npm: 404 Not Found")
+
+    monkeypatch.setattr(toolchain, "npm_install", refuse)
+    monkeypatch.setattr(nodejs, "_UNINSTALLABLE", {})
+    (tmp_path / "index.js").write_text('require("@aws-sdk/client-does-not-exist")')
+    journal = Journal()
+    for _ in range(2):
+        assert nodejs.extra_sdk_modules("fn", tmp_path, [], journal=journal) == []
+    assert calls == [[("@aws-sdk/client-does-not-exist", f"<={nodejs.SDK_CEILING}")]]
+    assert [e["package"] for e in journal.entries("runtime_sdk_missing")] == ["@aws-sdk/client-does-not-exist"] * 2
