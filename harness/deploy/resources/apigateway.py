@@ -163,6 +163,7 @@ def create_deployment(ctx: DeployContext, lid: str, props: dict[str, Any], raw: 
         if "Description" in props:
             params["description"] = props["Description"]
         made = ctx.client("apigateway").create_deployment(**params)
+        ctx.ignore_unhandled(lid, DEPLOYMENT, props, {"RestApiId", "StageName", "Description"})
         return Created(made["id"], {"DeploymentId": made["id"]})
 
     return _or_stand_in(ctx, lid, DEPLOYMENT, create)
@@ -178,6 +179,7 @@ def create_stage(ctx: DeployContext, lid: str, props: dict[str, Any], raw: dict[
         if props.get("Tags"):
             params["tags"] = _tags(props["Tags"])
         ctx.client("apigateway").create_stage(**params)
+        ctx.ignore_unhandled(lid, STAGE, props, {"RestApiId", "StageName", "DeploymentId", "Variables", "Tags"})
         return Created(name, {})
 
     return _or_stand_in(ctx, lid, STAGE, create)
