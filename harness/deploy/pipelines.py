@@ -209,12 +209,21 @@ def _stood_in(ix: Any) -> tuple[StoodInDesc, ...]:
     """What the applier will stand in for: the types it has no handler for (custom resources run
     their provider, so they are listed only when it fails, in the deploy's notes)."""
     from harness.deploy.resources import stand_in_reason
+    from harness.deploy.resources.custom import is_custom
+    from harness.deploy.template_index import show
 
     found = []
     for lid, resource in ix.resources.items():
-        reason = stand_in_reason(resource["Type"])
-        if reason is not None and not str(resource["Type"]).startswith("AWS::Serverless::"):
-            found.append(StoodInDesc(lid, resource["Type"], reason))
+        rtype = str(resource["Type"])
+        reason = stand_in_reason(rtype)
+        if reason is not None and not rtype.startswith("AWS::Serverless::"):
+            found.append(StoodInDesc(lid, rtype, reason))
+        elif is_custom(rtype):
+            token = ix.pointer(ix.props(lid).get("ServiceToken"))
+            if ix.type_of(token.logical_id) != "AWS::Lambda::Function":
+                token_text = show(ix.props(lid).get("ServiceToken"))
+                found.append(StoodInDesc(lid, rtype, f"is a custom resource whose provider ({token_text}) is not a "
+                                                     "function of this stack; its provider is not called"))
     return tuple(found)
 
 
