@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import socket
 import threading
 import time
@@ -198,6 +199,9 @@ class EmbeddedBackend(Backend):
         host, port = server.get_host_and_port()
         self._server = server
         self._endpoint = f"http://{host}:{port}"
+        # moto's Step Functions interpreter sends a Task state's service calls (SQS, SNS, DynamoDB...)
+        # to http://localhost:$MOTO_PORT: this server, so the state machine reaches the stack's resources.
+        os.environ["MOTO_PORT"] = str(port)
         self._wait_healthy(timeout=10.0)
         # moto keeps its state in module globals, shared by every server in this process:
         # start from nothing so a run never sees a previous run's tables or objects.

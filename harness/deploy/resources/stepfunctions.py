@@ -2,9 +2,9 @@
 StartExecution gets a real answer (an execution ARN, then a status DescribeExecution reads).
 
 On the embedded backend moto runs the state machine's definition itself (its interpreter of the
-States language, switched on in harness.backends.embedded); a Task state that calls Lambda does
-not reach the local runtime there, so such an execution fails inside moto, as on AWS when the
-function is missing. The consumer's call succeeds either way.
+States language, switched on in harness.backends.embedded); a Task state's service call reaches
+the backend, but one that invokes Lambda does not reach the local runtime, so such an execution
+fails inside moto, as on AWS when the function is missing. The consumer's call succeeds either way.
 """
 
 from __future__ import annotations

@@ -312,3 +312,21 @@ def test_sam_http_api_and_state_machine_deploy_with_nothing_stood_in(backend: An
     (route,) = backend.client("apigatewayv2").get_routes(ApiId=stack.resources["ServerlessHttpApi"].physical_id)["Items"]
     assert route["RouteKey"] == "GET /items"
     assert ":stateMachine:" in stack.resources["Machine"].physical_id
+
+
+def test_a_task_state_reaches_the_stacks_own_queue(backend: Any, fakes: dict) -> None:
+    """moto's interpreter sends a Task's service call to localhost:$MOTO_PORT; the embedded backend
+    points that at itself, so an SQS sendMessage task lands in the stack's queue."""
+    stack = deploy(backend, fakes, {
+        "Shipments": {"Type": "AWS::SQS::Queue"},
+        "Machine": {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
+            "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/r",
+            "DefinitionString": {"Fn::Sub": json.dumps({"StartAt": "Send", "States": {"Send": {
+                "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "End": True,
+                "Parameters": {"QueueUrl": "${Shipments}", "MessageBody.$": "$.order"}}}})}}},
+    })
+    done = _execution(backend, stack.resources["Machine"].physical_id, {"order": "o-9"})
+    assert done["status"] == "SUCCEEDED", done
+    messages = backend.client("sqs").receive_message(QueueUrl=stack.resources["Shipments"].physical_id,
+                                                     WaitTimeSeconds=1)["Messages"]
+    assert [m["Body"] for m in messages] == ["o-9"]
