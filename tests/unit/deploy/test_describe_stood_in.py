@@ -4,7 +4,7 @@ nobody learns it from a failing call at run time."""
 from __future__ import annotations
 
 from harness.deploy.describe import describe_json, describe_text, stood_in_lines
-from harness.deploy.pipelines import describe_template
+from harness.deploy.template_reader import describe_template
 
 TEMPLATE = {"Resources": {
     "Table": {"Type": "AWS::DynamoDB::Table", "Properties": {}},

@@ -11,7 +11,8 @@ from sources_testkit import copy_fixture_assembly, stack_artifact, write_manifes
 from harness.deploy.sources import SourceError
 from harness.deploy.sources.assembly import AssemblySource
 from harness.deploy.sources.cdk_app import CdkAppSource
-from harness.deploy.sources.options import add_source_arguments, resolve_source_args
+from harness.cli_support import add_source_arguments
+from harness.project import resolve_source_args
 from harness.deploy.sources.template import TemplateSource
 from harness.project import ProjectError
 

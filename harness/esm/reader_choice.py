@@ -7,7 +7,7 @@ from typing import Any
 from harness.esm.clock import RealClock
 from harness.esm.config import MappingConfig
 from harness.esm.lanes import ParallelShardReader
-from harness.esm.reader import ShardReader
+from harness.esm.shard_reader import ShardReader
 from harness.esm.windowed_reader import WindowedShardReader
 
 

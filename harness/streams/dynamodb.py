@@ -15,8 +15,7 @@ from typing import Any, Mapping, Sequence
 
 from boto3.dynamodb.types import TypeSerializer
 
-from harness.scenarios.model import ScenarioError
-from harness.scenarios.streams import StreamRecord, Write, pair_with_writes, read_shards
+from harness.streams.base import StreamItemError, StreamRecord, Write, pair_with_writes, read_shards
 
 _SER = TypeSerializer()
 
@@ -66,15 +65,15 @@ class DynamoDBWriter:
     def _key(self, values: Mapping[str, Any], where: str, *, exact: bool) -> dict[str, Any]:
         for name in self.key_schema:
             if name not in values:
-                raise ScenarioError(f"{where}: field {name!r}: missing the table's key attribute "
+                raise StreamItemError(f"{where}: field {name!r}: missing the table's key attribute "
                                     f"(key schema: {', '.join(self.key_schema)})")
             if not isinstance(values[name], (str, int, Decimal, bytes)) or isinstance(values[name], bool):
-                raise ScenarioError(f"{where}: field {name!r}: a key attribute must be a string, number or binary, "
+                raise StreamItemError(f"{where}: field {name!r}: a key attribute must be a string, number or binary, "
                                     f"got {values[name]!r}")
         if exact:
             extra = [k for k in values if k not in self.key_schema]
             if extra:
-                raise ScenarioError(f"{where}: field {extra[0]!r} is not a key attribute "
+                raise StreamItemError(f"{where}: field {extra[0]!r} is not a key attribute "
                                     f"(key schema: {', '.join(self.key_schema)})")
         return {k: values[k] for k in self.key_schema}
 
@@ -89,7 +88,7 @@ class DynamoDBWriter:
                 key = self._key(item["$delete"], at + ".$delete", exact=True)
                 ck = canonical_key(key)
                 if ck not in table:
-                    raise ScenarioError(f"{at}: $delete of {key} removes nothing (no such item yet): DynamoDB Streams "
+                    raise StreamItemError(f"{at}: $delete of {key} removes nothing (no such item yet): DynamoDB Streams "
                                         "writes no record for it, so it can never reach the consumer")
                 del table[ck]
                 out.append(Write(i, "delete", ck, key, event="REMOVE"))
@@ -99,13 +98,13 @@ class DynamoDBWriter:
                 sets, remove = dict(item.get("$set") or {}), tuple(item.get("$remove") or ())
                 clash = [k for k in list(sets) + list(remove) if k in self.key_schema]
                 if clash:
-                    raise ScenarioError(f"{at}: field {clash[0]!r}: an update cannot change a key attribute")
+                    raise StreamItemError(f"{at}: field {clash[0]!r}: an update cannot change a key attribute")
                 before = table.get(ck)
                 after = {**(before or key), **sets}
                 for name in remove:
                     after.pop(name, None)
                 if before == after:
-                    raise ScenarioError(f"{at}: the update changes nothing: DynamoDB Streams writes no record for it")
+                    raise StreamItemError(f"{at}: the update changes nothing: DynamoDB Streams writes no record for it")
                 table[ck] = after
                 out.append(Write(i, "update", ck, key, set=sets, remove=remove,
                                  event="MODIFY" if before is not None else "INSERT"))
@@ -115,7 +114,7 @@ class DynamoDBWriter:
                 ck = canonical_key({k: body[k] for k in self.key_schema})
                 before = table.get(ck)
                 if before == body:
-                    raise ScenarioError(f"{at}: writes the item unchanged: DynamoDB Streams writes no record for it")
+                    raise StreamItemError(f"{at}: writes the item unchanged: DynamoDB Streams writes no record for it")
                 table[ck] = dict(body)
                 out.append(Write(i, "put", ck, dict(body), event="MODIFY" if before is not None else "INSERT"))
         return out

@@ -1,6 +1,6 @@
 """A scenario's `expect` block: turn default checks off, or state what the pipeline must do.
 
-Every scenario is judged by the default checks (harness/scenarios/judge.py); `expect` lets a
+Every scenario is judged by the default checks (harness/judging/defaults.py); `expect` lets a
 team say more (how many failure records, which condition, the invoke count...) or switch a
 default off where it does not apply to their stack (a consumer that sends no alert). Each key
 becomes a check that names the spec section it rests on.
@@ -89,11 +89,6 @@ def check_expect(expect: Any, *, poison: tuple[int, ...], count: int) -> dict[st
     if unknown:
         raise ValueError(f"expect.{unknown[0]} is not an expectation (known: {', '.join(KEYS)})")
     return {k: _PARSERS[k](v, k, count) for k, v in expect.items()}
-
-
-def enabled(expect: Mapping[str, Any], switch: str) -> bool | None:
-    """True/False when the scenario says so, None when it leaves the default to decide."""
-    return expect.get(switch)
 
 
 def explicit_checks(expect: Mapping[str, Any], obs: Any) -> list[Check]:

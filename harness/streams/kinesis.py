@@ -12,8 +12,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from harness.esm.sources.kinesis import MAX_PARTITION_KEY, data_bytes
-from harness.scenarios.model import ScenarioError
-from harness.scenarios.streams import StreamRecord, Write, pair_with_writes, read_shards
+from harness.streams.base import StreamItemError, StreamRecord, Write, pair_with_writes, read_shards
 
 FIELDS = ("partitionKey", "data", "explicitHashKey")
 MAX_DATA = 1024 * 1024  # a record's data blob, before base64
@@ -42,27 +41,27 @@ class KinesisWriter:
             at = f"{where}: items[{i}]"
             ops = [k for k in raw if str(k).startswith("$")]
             if ops:
-                raise ScenarioError(f"{at}: field {ops[0]!r}: a Kinesis stream takes records "
+                raise StreamItemError(f"{at}: field {ops[0]!r}: a Kinesis stream takes records "
                                     "({partitionKey, data}), not DynamoDB writes")
             extra = [k for k in raw if k not in FIELDS]
             if extra:
-                raise ScenarioError(f"{at}: field {extra[0]!r} is not a record field (a Kinesis record is "
+                raise StreamItemError(f"{at}: field {extra[0]!r} is not a record field (a Kinesis record is "
                                     "{partitionKey, data} and optionally explicitHashKey)")
             key = raw.get("partitionKey")
             if not isinstance(key, str) or not 1 <= len(key) <= MAX_PARTITION_KEY:
-                raise ScenarioError(f"{at}: field 'partitionKey' must be a string of 1 to {MAX_PARTITION_KEY} characters, "
+                raise StreamItemError(f"{at}: field 'partitionKey' must be a string of 1 to {MAX_PARTITION_KEY} characters, "
                                     f"got {key!r}")
             if "data" not in raw:
-                raise ScenarioError(f"{at}: field 'data' is required (a string, or any JSON value)")
+                raise StreamItemError(f"{at}: field 'data' is required (a string, or any JSON value)")
             try:
                 blob = data_bytes(raw["data"])
             except (TypeError, ValueError) as exc:
-                raise ScenarioError(f"{at}: field 'data': {exc}") from None
+                raise StreamItemError(f"{at}: field 'data': {exc}") from None
             if len(blob) > MAX_DATA:
-                raise ScenarioError(f"{at}: field 'data' is {len(blob)} bytes; a Kinesis record holds at most 1 MiB")
+                raise StreamItemError(f"{at}: field 'data' is {len(blob)} bytes; a Kinesis record holds at most 1 MiB")
             hash_key = raw.get("explicitHashKey")
             if hash_key is not None and (not isinstance(hash_key, str) or not hash_key.isdigit()):
-                raise ScenarioError(f"{at}: field 'explicitHashKey' must be a decimal string, got {hash_key!r}")
+                raise StreamItemError(f"{at}: field 'explicitHashKey' must be a decimal string, got {hash_key!r}")
             item = {"partitionKey": key, "data": raw["data"], **({"explicitHashKey": hash_key} if hash_key else {})}
             out.append(Write(i, "record", key, item, event="aws:kinesis:record"))
         return out

@@ -1,19 +1,17 @@
-"""The pipelines a template holds: stream -> mapping -> consumer -> on-failure destination -> handler.
+"""The model of a stack's stream pipelines: stream -> mapping -> consumer -> on-failure destination -> handler.
 
-Read from the template alone, before anything is deployed, so `harness describe`, `harness lint`,
-the scenario runner and the oracle all see the stack as it is written: the mapping's settings as
-deployed (Lambda API names, defaults filled in, spec 7.1), not the context keys that produced them.
-
-How each part is read lives in its own module: `template_index` (references, parameter
-defaults), `stream_mappings` (streams, functions, mappings, destinations), `failure_handlers`
-(S3 notifications, alert channels) and `iam_reading` (what a role's policies allow). What the
-template alone cannot tell is kept as written and explained in `StackDescription.notes`.
+Plain frozen data, read from the template alone before anything is deployed (template_reader.py
+builds it), so `harness describe`, `harness lint`, the scenario runner and the oracle all see the
+stack as it is written: the mapping's settings as deployed (Lambda API names, defaults filled in,
+spec 7.1), not the context keys that produced them. What the template alone cannot tell is kept as
+written and explained in `StackDescription.notes`.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -106,7 +104,9 @@ class AlertDesc:
 
 
 @dataclass(frozen=True)
-class Pipeline:
+class PipelineDesc:
+    """One stream pipeline as the template writes it; `harness.pipeline.LocalPipeline` is a deployed, running one."""
+
     mapping: MappingDesc
     stream: StreamDesc | None
     consumer: FunctionDesc
@@ -135,14 +135,16 @@ class StoodInDesc:
 
 @dataclass(frozen=True)
 class StackDescription:
+    """Every stream pipeline of one stack's template, and the streams and functions they draw on."""
+
     stack_name: str
-    pipelines: tuple[Pipeline, ...]
+    pipelines: tuple[PipelineDesc, ...]
     streams: tuple[StreamDesc, ...] = ()
     functions: tuple[FunctionDesc, ...] = ()
     notes: tuple[str, ...] = ()  # what describe could not resolve, in plain words
     stood_in: tuple[StoodInDesc, ...] = ()  # resources a local deploy stands in for, with the reason
 
-    def pipeline(self, *, mapping: str | None = None, table: str | None = None) -> Pipeline:
+    def pipeline(self, *, mapping: str | None = None, table: str | None = None) -> PipelineDesc:
         """The one pipeline matching the mapping and/or stream logical id; PipelineLookupError lists them.
 
         `table` matches the stream a mapping reads (a table, a Kinesis stream, or the Kinesis
@@ -166,76 +168,11 @@ class StackDescription:
             f"stack {self.stack_name} has {len(matches)} pipelines{' with ' + asked if asked else ''}; "
             f"choose one by mapping or table: {'; '.join(p.label for p in matches)}")
 
-
-def describe_template(template: dict[str, Any], *, stack_name: str) -> StackDescription:
-    """Every stream mapping of `template` as a Pipeline; the rest of the template is not deployed.
-
-    Raises ValueError naming the fault when `template` has no readable Resources section.
-    """
-    from harness.deploy.failure_handlers import alert_channels, bucket_notifications
-    from harness.deploy.stream_mappings import MAPPING, read_functions, read_mapping, read_streams
-    from harness.deploy.template_index import TemplateIndex
-
-    if not isinstance(template, dict):
-        raise ValueError(f"stack {stack_name}: a template must be an object, got {type(template).__name__}")
-    try:
-        ix = TemplateIndex(template)
-    except ValueError as exc:
-        raise ValueError(f"stack {stack_name}: {exc}") from None
-    _note_untranslated(ix, template)
-    streams = read_streams(ix)
-    functions = read_functions(ix)
-    pipelines: list[Pipeline] = []
-    for lid in ix.of_type(MAPPING):
-        if not ix.deployed(lid):
-            continue
-        read = read_mapping(ix, lid, streams, functions)
-        if read is None:
-            continue
-        mapping, stream = read
-        notifications: tuple[NotificationDesc, ...] = ()
-        if mapping.destination is not None and mapping.destination.kind == "s3" and mapping.destination.logical_id:
-            notifications = tuple(bucket_notifications(ix, mapping.destination.logical_id))
-        handler_ids = list(dict.fromkeys(n.function for n in notifications if n.admits_failure_records))
-        handlers = tuple(functions[h] for h in handler_ids if h in functions)
-        alerts = tuple(a for h in handlers for a in alert_channels(ix, h))
-        pipelines.append(Pipeline(mapping=mapping, stream=stream, consumer=functions[mapping.function],
-                                  notifications=notifications, failure_handlers=handlers, alerts=alerts))
-    return StackDescription(stack_name=stack_name, pipelines=tuple(pipelines), streams=tuple(streams.values()),
-                            functions=tuple(functions.values()), notes=tuple(ix.notes), stood_in=_stood_in(ix))
+    def function_code_dirs(self, assembly_dir: Path | str) -> dict[str, Path]:
+        """Each function's code folder (logical id -> folder) where the template says where it is:
+        `code_path` is relative to the assembly the template was synthesized into."""
+        return {f.logical_id: Path(assembly_dir) / f.code_path for f in self.functions if f.code_path}
 
 
-def _stood_in(ix: Any) -> tuple[StoodInDesc, ...]:
-    """What the applier will stand in for: the types it has no handler for (custom resources run
-    their provider, so they are listed only when it fails, in the deploy's notes)."""
-    from harness.deploy.resources import stand_in_reason
-    from harness.deploy.resources.custom import is_custom
-    from harness.deploy.template_index import show
-
-    found = []
-    for lid, resource in ix.resources.items():
-        rtype = str(resource["Type"])
-        reason = stand_in_reason(rtype)
-        if reason is not None and not rtype.startswith("AWS::Serverless::"):
-            found.append(StoodInDesc(lid, rtype, reason))
-        elif is_custom(rtype):
-            token = ix.pointer(ix.props(lid).get("ServiceToken"))
-            if ix.type_of(token.logical_id) != "AWS::Lambda::Function":
-                token_text = show(ix.props(lid).get("ServiceToken"))
-                found.append(StoodInDesc(lid, rtype, f"is a custom resource whose provider ({token_text}) is not a "
-                                                     "function of this stack; its provider is not called"))
-    return tuple(found)
-
-
-def _note_untranslated(ix: Any, template: dict[str, Any]) -> None:
-    transform = template.get("Transform")
-    transforms = transform if isinstance(transform, list) else [transform]
-    serverless = [lid for lid, r in ix.resources.items() if str(r["Type"]).startswith("AWS::Serverless::")]
-    if "AWS::Serverless-2016-10-31" in transforms or serverless:
-        ix.note("the template still has the SAM transform (AWS::Serverless-2016-10-31"
-                + (f": {', '.join(serverless)}" if serverless else "")
-                + "); describe reads the translated CloudFormation, so SAM resources are not described")
-
-
-__all__ = ["AlertDesc", "DestinationDesc", "FunctionDesc", "MappingDesc", "NotificationDesc", "Pipeline",
-           "PipelineLookupError", "StackDescription", "StoodInDesc", "StreamDesc", "describe_template"]
+__all__ = ["AlertDesc", "DestinationDesc", "FunctionDesc", "MappingDesc", "NotificationDesc", "PipelineDesc",
+           "PipelineLookupError", "StackDescription", "StoodInDesc", "StreamDesc", "names_logical_id"]

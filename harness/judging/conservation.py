@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from harness.scenarios.observe import Observation
+from harness.judging.observation import Observation
 from harness.verdict import Check, check
 
 

@@ -181,7 +181,3 @@ class ShardReader:
     def retry_wake(self) -> float | None:
         """The end of the backoff a non-blocking reader waits for, if any."""
         return self._wake_at if self._gen is not None else None
-
-    def window_deadline(self) -> float | None:
-        """The older name of `next_wake`, kept for drivers written before lanes and windows."""
-        return self.next_wake()

@@ -1,4 +1,5 @@
-"""Reusable expectations for Python scenario files: each is a Check with the spec section it rests on.
+"""Reusable checks for Python scenario files (`from harness.judging import expect`): each is a Check
+with the spec section it rests on.
 
 They read only the Observation (backend + journal), never a stack's domain, so a scenario file
 states what AWS does in a few lines and the message of a failing check says what differed. (A
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.scenarios.observe import Observation
+from harness.judging.observation import Observation
 from harness.verdict import Check, check
 
 

@@ -1,15 +1,23 @@
-"""Writing a scenario's items into a stream and reading the stream back, one module per stream kind.
-
-Why per kind: a DynamoDB item is written with PutItem/UpdateItem/DeleteItem and comes back as an
-INSERT/MODIFY/REMOVE record keyed by the table's key; a Kinesis record is written with PutRecord
-and comes back as itself. The runner, the judge and the oracle only ever see `Write` and
-`StreamRecord`, so adding a stream kind is adding a module to WRITERS.
-"""
+"""What every stream writer shares: the write and the record read back, the writer's protocol, and
+reading a stream's shards in order."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol, Sequence
+
+
+class StreamItemError(ValueError):
+    """An item the stream cannot take (a missing key attribute, a write that changes nothing...);
+    the message names where the item came from, its index and the field at fault."""
+
+
+@dataclass(frozen=True)
+class StreamAt:
+    """Where a writer writes once the stack is deployed; a scenario's Target carries the same two fields."""
+
+    stream_name: str  # the table name (DynamoDB) or the stream name (Kinesis)
+    stream_arn: str  # the stream the records are read back from
 
 
 @dataclass(frozen=True)
@@ -44,11 +52,11 @@ class StreamWriter(Protocol):
     kind: str
 
     def bind(self, pipe: Any, target: Any) -> None:
-        """Write into `target` (a harness.scenarios.target.Target) through `pipe`'s backend and journal."""
+        """Write into `target` (anything with `stream_name` and `stream_arn`) through `pipe`'s backend and journal."""
         ...
 
     def prepare(self, items: Sequence[Any], *, where: str) -> list[Write]:
-        """Check every item against the stream (its key schema...); ScenarioError naming item and field."""
+        """Check every item against the stream (its key schema...); StreamItemError naming item and field."""
         ...
 
     def write(self, writes: list[Write]) -> None:
@@ -61,17 +69,6 @@ class StreamWriter(Protocol):
 
 
 WriterFactory = Callable[..., StreamWriter]
-
-
-def writer_for(kind: str) -> WriterFactory:
-    """The writer class of a stream kind; ValueError listing the kinds there are."""
-    from harness.scenarios.streams import dynamodb, kinesis
-
-    writers: dict[str, WriterFactory] = {"dynamodb": dynamodb.DynamoDBWriter, "kinesis": kinesis.KinesisWriter}
-    try:
-        return writers[kind]
-    except KeyError:
-        raise ValueError(f"no scenario writer for stream kind {kind!r}; known: {', '.join(sorted(writers))}") from None
 
 
 def read_shards(source: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -105,4 +102,5 @@ def pair_with_writes(records: list[tuple[str, dict[str, Any]]], writes: list[Wri
     return out
 
 
-__all__ = ["StreamRecord", "StreamWriter", "Write", "pair_with_writes", "read_shards", "writer_for"]
+__all__ = ["StreamAt", "StreamItemError", "StreamRecord", "StreamWriter", "Write", "WriterFactory", "pair_with_writes",
+           "read_shards"]

@@ -9,15 +9,16 @@ invocations minus what a partial response reported), never from a stack's own ta
 One more check stands apart: whether the consumer behaved as its scenario declares (`handler`).
 When it did not (it raised where `partial` was declared), the verdict blames the consumer, not the
 fidelity of the harness to AWS.
+
+`scenario` is a harness.scenarios.Scenario (its poison, fail_times and handler_mode are read);
+judging takes it as it comes rather than importing the package that runs it.
 """
 
 from __future__ import annotations
 
 from typing import Any, Mapping
 
-from harness.scenarios.model import Scenario
-from harness.scenarios.observe import Observation
-from harness.scenarios.oracle import report_batch_item_failures
+from harness.judging.observation import Observation, report_batch_item_failures
 from harness.verdict import Check, check
 
 HANDLER_CHECK = "the consumer responds as its scenario declares (handler)"
@@ -65,7 +66,7 @@ def _where(i: int, obs: Observation) -> str:
     return "nowhere (lost)"
 
 
-def poison_checks(scenario: Scenario, obs: Observation, expect: Mapping[str, Any]) -> list[Check]:
+def poison_checks(scenario: Any, obs: Observation, expect: Mapping[str, Any]) -> list[Check]:
     """Every poison item ends failed: in a failure record, or dropped with its reason (or as `expect.poison` says)."""
     if not scenario.poison:
         return []
@@ -86,7 +87,7 @@ def poison_checks(scenario: Scenario, obs: Observation, expect: Mapping[str, Any
     return [check(f"every poison item ends {what}", {}, wrong, spec="1 (end of retries), 2, 3")]
 
 
-def isolation_checks(scenario: Scenario, obs: Observation, predicted: dict[str, Any] | None,
+def isolation_checks(scenario: Any, obs: Observation, predicted: dict[str, Any] | None,
                      expect: Mapping[str, Any]) -> list[Check]:
     """No good item in a failure record, where the deployed settings isolate poison (bisect, or
     the oracle predicts failure records of poison only)."""
@@ -127,7 +128,7 @@ def _expected_response(mode: str, failing: list[int], records: list[int], rbif: 
     return "partial_failure" if rbif else "success"
 
 
-def handler_checks(scenario: Scenario, obs: Observation) -> list[Check]:
+def handler_checks(scenario: Any, obs: Observation) -> list[Check]:
     """The consumer's observed responses against the declared `handler`, invocation by invocation.
 
     A mismatch is the consumer's doing (its code, or a poison list that does not match what it
