@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import socket
 import threading
 import time
@@ -19,14 +20,16 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from moto.core.config import default_user_config
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import ThreadedWSGIServer, make_server
 
-from harness.backends import moto_streams
+from harness.backends import moto_stepfunctions, moto_streams
 from harness.backends.base import Backend, BackendError, BackendInfo
 from harness.backends.moto_events import install as install_event_targets
 
-SERVICES = ("dynamodb", "dynamodbstreams", "s3", "sqs", "sns", "iam", "sts", "cloudwatch")
+SERVICES = ("dynamodb", "dynamodbstreams", "s3", "sqs", "sns", "iam", "sts", "cloudwatch", "logs", "events", "ssm",
+            "secretsmanager", "stepfunctions", "apigateway", "apigatewayv2", "kinesis", "kms")
 
 
 class _CachedDispatcher(DomainDispatcherApplication):
@@ -183,6 +186,10 @@ class EmbeddedBackend(Backend):
         began = time.perf_counter()
         install_event_targets()  # EventBridge -> SNS targets, which moto alone cannot deliver
         moto_streams.install()  # GetRecords without moto's per-value serializer, same bytes
+        # Step Functions executions run their definition (moto's States-language interpreter), so
+        # a consumer's StartExecution leads to a status DescribeExecution reads, as on AWS.
+        default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
+        moto_stepfunctions.install()  # StartExecution without a name gets a UUID, as on AWS
         # werkzeug logs every request at INFO; that drowns the harness's own progress output.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         try:
@@ -193,6 +200,9 @@ class EmbeddedBackend(Backend):
         host, port = server.get_host_and_port()
         self._server = server
         self._endpoint = f"http://{host}:{port}"
+        # moto's Step Functions interpreter sends a Task state's service calls (SQS, SNS, DynamoDB...)
+        # to http://localhost:$MOTO_PORT: this server, so the state machine reaches the stack's resources.
+        os.environ["MOTO_PORT"] = str(port)
         self._wait_healthy(timeout=10.0)
         # moto keeps its state in module globals, shared by every server in this process:
         # start from nothing so a run never sees a previous run's tables or objects.

@@ -3,7 +3,7 @@ to a local backend (apply.py)."""
 
 from __future__ import annotations
 
-from harness.deploy.apply import DeployedResource, DeployedStack, apply_template
+from harness.deploy.apply import DeployedResource, DeployedStack, StoodIn, apply_template
 from harness.deploy.errors import DependencyCycleError, DeployError, IntrinsicError, UnsupportedResourceError
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "DeployError",
     "DependencyCycleError",
     "IntrinsicError",
+    "StoodIn",
     "UnsupportedResourceError",
     "apply_template",
 ]

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from harness.deploy.errors import DeployError, IntrinsicError, UnsupportedResourceError
+from harness.deploy.errors import DeployError, IntrinsicError
 from harness.deploy.intrinsics import PSEUDO_PARAMETERS, Deployed, Resolver, getatt_references, references
-from harness.deploy.order import creation_order, dependencies
-from harness.deploy.resources import REGISTRY, DeployContext, supported_types
+from harness.deploy.order import creation_order
+from harness.deploy.resources import DeployContext, ResourceType, handler_for
+from harness.deploy.resources.standin import attributes_read, stand_in
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,16 @@ class DeployedStack:
     functions: dict[str, str]  # logical id -> function name (registered with the runtime)
     mappings: dict[str, str]  # logical id -> ESM UUID
     skipped: list[str] = field(default_factory=list)  # logical ids whose Condition was false
-    # (logical id, type) of unsupported resources nothing supported depends on: not deployed locally
-    skipped_unsupported: list[tuple[str, str]] = field(default_factory=list)
+    # Resources not created, only stood in for (Ref and GetAtt of the right shape): lid -> StoodIn
+    stood_in: dict[str, "StoodIn"] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StoodIn:
+    """A resource the local deploy did not create, and why (describe, lint and the report say so)."""
+
+    resource_type: str
+    reason: str
 
 
 def apply_template(
@@ -71,28 +80,25 @@ def apply_template(
     with _malformed("Parameters"):
         resolver = _resolver(template, ctx, parameters or {})
     active = _active_resources(resources, resolver)
+    _validate(resources, active, resolver, ctx)
     with _malformed("DependsOn"):
-        unneeded = _unneeded_unsupported(resources, active)
-    deployed = [lid for lid in active if lid not in unneeded]
-    _validate(resources, deployed, resolver, ctx)
-    with _malformed("DependsOn"):
-        order = creation_order({lid: resources[lid] for lid in deployed})
+        order = creation_order({lid: resources[lid] for lid in active})
     with _malformed("Rules/Outputs"):
         _notes_for_ignored_sections(template, ctx)
 
-    stack = DeployedStack(stack_name, {}, {}, {}, {}, skipped=[lid for lid in resources if lid not in active],
-                          skipped_unsupported=[(lid, resources[lid]["Type"]) for lid in unneeded])
+    stack = DeployedStack(stack_name, {}, {}, {}, {}, skipped=[lid for lid in resources if lid not in active])
     for lid in stack.skipped:
         ctx.note(lid, "skipped: its Condition is false", resource_type=resources[lid]["Type"])
-    for lid, rtype in stack.skipped_unsupported:
-        ctx.note(lid, f"skipped: {rtype} is not deployed locally and the pipeline does not depend on it",
-                 resource_type=rtype)
     for lid in order:
         rtype = resources[lid]["Type"]
+        handler = handler_for(rtype)
         started = time.perf_counter()
         try:
-            props = resolver.resolve(resources[lid].get("Properties", {}), logical_id=lid, path="Properties") or {}
-            created = REGISTRY[rtype].create(ctx, lid, props, resources[lid])
+            if handler is None:  # nothing to create it with: its properties are never used, so never resolved
+                created = stand_in(ctx, lid, rtype, attributes_read(template, lid))
+            else:
+                props = resolver.resolve(resources[lid].get("Properties", {}), logical_id=lid, path="Properties") or {}
+                created = handler.create(ctx, lid, props, resources[lid])
         except DeployError as exc:  # same class, and the same word on what is left behind as below
             _record_failure(ctx, stack, lid, rtype, str(exc))
             raise type(exc)(str(exc) + _created_so_far(stack)) from exc
@@ -102,6 +108,8 @@ def apply_template(
             raise DeployError(message + _created_so_far(stack)) from exc
         resolver.resources[lid] = Deployed(created.physical_id, created.attributes)
         stack.resources[lid] = DeployedResource(rtype, created.physical_id, dict(created.attributes))
+        if created.stood_in is not None:
+            stack.stood_in[lid] = StoodIn(rtype, created.stood_in)
         if rtype == "AWS::Lambda::Function" and not _is_native_provider(ctx, lid):
             stack.functions[lid] = created.physical_id
         if rtype == "AWS::Lambda::EventSourceMapping":
@@ -111,10 +119,10 @@ def apply_template(
                            physical_id=created.physical_id, duration_ms=round((time.perf_counter() - started) * 1000, 2))
 
     with _malformed("Outputs"):
-        stack.outputs = _outputs(template, resolver, ctx, {lid: rtype for lid, rtype in stack.skipped_unsupported})
+        stack.outputs = _outputs(template, resolver)
     if journal is not None:
         journal.record("deploy", stack=stack_name, scope="stack", status="complete", resources=len(stack.resources),
-                       skipped=len(stack.skipped), skipped_unsupported=len(stack.skipped_unsupported),
+                       skipped=len(stack.skipped), stood_in=sorted(stack.stood_in),
                        outputs=dict(stack.outputs),
                        duration_s=round(time.perf_counter() - began, 3))
     return stack
@@ -183,49 +191,15 @@ def _active_resources(resources: dict[str, dict[str, Any]], resolver: Resolver) 
     return active
 
 
-def _unneeded_unsupported(resources: dict[str, dict[str, Any]], active: list[str]) -> list[str]:
-    """The unsupported resources the local deploy may leave out: those no supported resource
-    depends on, directly or through other unsupported ones (Ref, Fn::GetAtt, Fn::Sub, DependsOn;
-    Outputs do not count). A dashboard or an archive nobody reads is not part of the pipeline; an
-    unsupported resource a function reads is, and refusing it (naming the reader) beats a
-    pipeline that fails later for a reason nobody sees."""
-    graph = dependencies({lid: resources[lid] for lid in active})
-    unsupported = [lid for lid in active if resources[lid]["Type"] not in REGISTRY]
-    if not unsupported:
-        return []
-    needed_by: dict[str, set[str]] = {lid: set() for lid in unsupported}
-    for lid in active:
-        if resources[lid]["Type"] not in REGISTRY:
-            continue
-        seen: set[str] = set()
-        todo = list(graph[lid])
-        while todo:  # everything this supported resource needs, transitively
-            dep = todo.pop()
-            if dep in seen:
-                continue
-            seen.add(dep)
-            if dep in needed_by:
-                needed_by[dep].add(lid)
-                todo.extend(graph[dep])  # a supported dependency is created itself, and checked on its own
-    refused = [(lid, sorted(needed_by[lid])) for lid in unsupported if needed_by[lid]]
-    if refused:
-        listed = "; ".join(f"{lid} ({resources[lid]['Type']}), which {', '.join(users)} depend(s) on"
-                           for lid, users in refused)
-        raise UnsupportedResourceError(
-            f"unsupported resource type(s), nothing was created: {listed}. Supported types: {', '.join(supported_types())}"
-        )
-    return unsupported
-
-
 def _validate(resources: dict[str, dict[str, Any]], active: list[str], resolver: Resolver, ctx: DeployContext) -> None:
     known_names = set(resources) | set(resolver.parameters) | set(resolver.unavailable_parameters) | set(PSEUDO_PARAMETERS)
     for lid in active:
         resource = resources[lid]
-        rtype = REGISTRY[resource["Type"]]
+        rtype: ResourceType | None = handler_for(resource["Type"])
         props = resource.get("Properties", {})
-        missing = [name for name in rtype.required if name not in props]
+        missing = [name for name in (rtype.required if rtype else ()) if name not in props]
         if missing:
-            raise DeployError(f"{lid} ({rtype.name}): missing required properties: {', '.join(missing)}")
+            raise DeployError(f"{lid} ({resource['Type']}): missing required properties: {', '.join(missing)}")
         for name, path in references(props, "Properties").items():
             if name not in known_names:
                 raise IntrinsicError(
@@ -234,12 +208,15 @@ def _validate(resources: dict[str, dict[str, Any]], active: list[str], resolver:
         for target, attribute, path in getatt_references(props, "Properties"):
             if target not in resources:
                 raise IntrinsicError(f"{lid}: {path}: Fn::GetAtt of {target!r}, which is not a resource of this template")
-            allowed = REGISTRY[resources[target]["Type"]].attributes if resources[target]["Type"] in REGISTRY else None
+            target_type = handler_for(resources[target]["Type"])
+            allowed = target_type.attributes if target_type is not None else None  # a stand-in has any
             if allowed is not None and attribute not in allowed:
                 raise IntrinsicError(
                     f"{lid}: {path}: {target} ({resources[target]['Type']}) has no attribute {attribute!r} "
                     f"(available: {', '.join(allowed) or 'none'})"
                 )
+        if rtype is None:
+            continue
         if rtype.needs and getattr(ctx, rtype.needs) is None:
             raise DeployError(f"{lid} ({rtype.name}): deploying it needs `{rtype.needs}`, which was not given")
         if rtype.validate is not None:
@@ -276,19 +253,13 @@ def _notes_for_ignored_sections(template: dict[str, Any], ctx: DeployContext) ->
 # -- outputs and failures ---------------------------------------------------------------------
 
 
-def _outputs(template: dict[str, Any], resolver: Resolver, ctx: DeployContext,
-             skipped_unsupported: dict[str, str]) -> dict[str, str]:
+def _outputs(template: dict[str, Any], resolver: Resolver) -> dict[str, str]:
     outputs: dict[str, str] = {}
     for name, output in (template.get("Outputs") or {}).items():
         if not isinstance(output, dict) or "Value" not in output:
             raise DeployError(f"Outputs.{name}: an output needs a Value")
         condition = output.get("Condition")
         if condition is not None and not resolver.condition(condition, logical_id=f"Outputs.{name}"):
-            continue
-        missing = sorted(set(references(output["Value"])) & set(skipped_unsupported))
-        if missing:
-            ctx.note(f"Outputs.{name}", "output omitted: its value references resource(s) not deployed locally: "
-                     + ", ".join(f"{lid} ({skipped_unsupported[lid]})" for lid in missing), skipped=missing)
             continue
         value = resolver.resolve(output["Value"], logical_id=f"Outputs.{name}", path="Value")
         outputs[name] = value if isinstance(value, str) else ",".join(map(str, value)) if isinstance(value, list) else str(value)

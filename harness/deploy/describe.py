@@ -28,11 +28,25 @@ def describe_text(desc: StackDescription) -> str:
     if unread:
         lines.append("")
         lines.append("Streams no described pipeline reads: " + ", ".join(_stream_text(s) for s in unread))
+    if desc.stood_in:
+        lines.append("")
+        lines.extend(stood_in_lines(desc))
     if desc.notes:
         lines.append("")
         lines.append("Notes")
         lines.extend(f"  - {note}" for note in desc.notes)
     return "\n".join(lines) + "\n"
+
+
+def stood_in_lines(desc: StackDescription) -> list[str]:
+    """The resources a local deploy stands in for, one line each, with the reason once."""
+    if not desc.stood_in:
+        return []
+    lines = [f"Stood in for locally ({len(desc.stood_in)}): not created, Ref and GetAtt give values of their shape"]
+    lines.extend(f"  - {s.logical_id} ({s.resource_type})" for s in desc.stood_in)
+    reasons = list(dict.fromkeys(s.reason for s in desc.stood_in))
+    lines.extend(f"  why: {reason}" for reason in reasons)
+    return lines
 
 
 def _pipeline_lines(p: PipelineDesc) -> list[str]:

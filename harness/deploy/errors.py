@@ -9,7 +9,8 @@ class DeployError(RuntimeError):
 
 
 class UnsupportedResourceError(DeployError):
-    """A resource type the local deployer cannot create; raised before anything is created."""
+    """Not raised by the applier, which stands in for every type it cannot create
+    (resources/standin.py); defined so that callers catching it still import."""
 
 
 class IntrinsicError(DeployError):

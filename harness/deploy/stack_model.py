@@ -133,6 +133,15 @@ class PipelineDesc:
 
 
 @dataclass(frozen=True)
+class StoodInDesc:
+    """A resource the local deploy will not create but stand in for (Ref and GetAtt of its shape only)."""
+
+    logical_id: str
+    resource_type: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class StackDescription:
     """Every stream pipeline of one stack's template, and the streams and functions they draw on."""
 
@@ -141,6 +150,7 @@ class StackDescription:
     streams: tuple[StreamDesc, ...] = ()
     functions: tuple[FunctionDesc, ...] = ()
     notes: tuple[str, ...] = ()  # what describe could not resolve, in plain words
+    stood_in: tuple[StoodInDesc, ...] = ()  # resources a local deploy stands in for, with the reason
 
     def pipeline(self, *, mapping: str | None = None, table: str | None = None) -> PipelineDesc:
         """The one pipeline matching the mapping and/or stream logical id; PipelineLookupError lists them.
@@ -173,4 +183,4 @@ class StackDescription:
 
 
 __all__ = ["AlertDesc", "DestinationDesc", "FunctionDesc", "MappingDesc", "NotificationDesc", "PipelineDesc",
-           "PipelineLookupError", "StackDescription", "StreamDesc", "names_logical_id"]
+           "PipelineLookupError", "StackDescription", "StoodInDesc", "StreamDesc", "names_logical_id"]

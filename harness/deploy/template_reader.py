@@ -11,9 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from harness.deploy.failure_handlers import alert_channels, bucket_notifications
-from harness.deploy.stack_model import NotificationDesc, PipelineDesc, StackDescription
+from harness.deploy.resources import stand_in_reason
+from harness.deploy.resources.custom import is_custom
+from harness.deploy.stack_model import NotificationDesc, PipelineDesc, StackDescription, StoodInDesc
 from harness.deploy.stream_mappings import MAPPING, read_functions, read_mapping, read_streams
-from harness.deploy.template_index import TemplateIndex
+from harness.deploy.template_index import TemplateIndex, show
 
 def describe_template(template: dict[str, Any], *, stack_name: str) -> StackDescription:
     """Every stream mapping of `template` as a PipelineDesc; the rest of the template is not deployed.
@@ -46,7 +48,26 @@ def describe_template(template: dict[str, Any], *, stack_name: str) -> StackDesc
         pipelines.append(PipelineDesc(mapping=mapping, stream=stream, consumer=functions[mapping.function],
                                       notifications=notifications, failure_handlers=handlers, alerts=alerts))
     return StackDescription(stack_name=stack_name, pipelines=tuple(pipelines), streams=tuple(streams.values()),
-                            functions=tuple(functions.values()), notes=tuple(ix.notes))
+                            functions=tuple(functions.values()), notes=tuple(ix.notes), stood_in=_stood_in(ix))
+
+
+def _stood_in(ix: TemplateIndex) -> tuple[StoodInDesc, ...]:
+    """What the applier will stand in for: the types it has no handler for, and custom resources
+    whose provider is not a function of the stack (the others run their provider; a failure
+    there is in the deploy's notes)."""
+    found = []
+    for lid, resource in ix.resources.items():
+        rtype = str(resource["Type"])
+        reason = stand_in_reason(rtype)
+        if reason is not None and not rtype.startswith("AWS::Serverless::"):
+            found.append(StoodInDesc(lid, rtype, reason))
+        elif is_custom(rtype):
+            token = ix.pointer(ix.props(lid).get("ServiceToken"))
+            if ix.type_of(token.logical_id) != "AWS::Lambda::Function":
+                token_text = show(ix.props(lid).get("ServiceToken"))
+                found.append(StoodInDesc(lid, rtype, f"is a custom resource whose provider ({token_text}) is not a "
+                                                     "function of this stack; its provider is not called"))
+    return tuple(found)
 
 
 def _note_untranslated(ix: TemplateIndex, template: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from harness.cli_support import add_source_arguments
 from harness.deploy.cli import load_description
+from harness.deploy.describe import stood_in_lines
 from harness.lint.stack_rules import lint_synth
 from harness.lint.render import lint_text
 from harness.project import resolve_source_args
@@ -36,6 +37,9 @@ def cmd_lint(args: argparse.Namespace) -> int:
         print(json.dumps([dataclasses.asdict(f) for f in findings], indent=2))
     else:
         print(lint_text(findings), end="")
+        stood_in = stood_in_lines(desc)
+        if stood_in:  # said, not a finding: --strict is about the stream's settings
+            print("\n" + "\n".join(stood_in))
     if findings and args.strict:
         err.print(f"[red]lint --strict:[/] {len(findings)} finding(s) in stack {escape(desc.stack_name)}")
         return 1

@@ -1,7 +1,7 @@
 """What a reader of a verdict must know about how the stack ran here, gathered from the journal.
 
-A local run can differ from AWS in ways that are not failures but matter: a resource the pipeline
-does not depend on was skipped, a function's dependencies were installed by the harness rather
+A local run can differ from AWS in ways that are not failures but matter: a resource was skipped
+or only stood in for (a custom resource whose provider failed among them), a function's dependencies were installed by the harness rather
 than bundled, a function ran on another language version than its Runtime names. Each is one line
 in the result and the report, never a silent difference.
 """
@@ -25,6 +25,6 @@ def stack_notes(entries: Iterable[dict[str, Any]]) -> dict[str, Any]:
         elif kind == "dependencies_installed":
             notes.append(f"function {e.get('function')}: {e.get('note') or 'dependencies installed locally'} "
                          f"({e.get('requirements')})")
-        elif kind == "deploy_note" and str(e.get("note", "")).startswith("skipped:"):
+        elif kind == "deploy_note" and str(e.get("note", "")).startswith(("skipped:", "stood in:")):
             notes.append(f"{e.get('logical_id')}: {e['note']}")
     return {"runtimes": runtimes, "notes": list(dict.fromkeys(notes))}

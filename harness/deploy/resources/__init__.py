@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from harness.deploy.resources.base import Created, DeployContext, ResourceType, physical_name
 from harness.deploy.resources import (
+    apigateway,
     awslambda,
     cloudwatch,
+    custom,
     dynamodb,
     events,
     iam,
@@ -19,15 +21,18 @@ from harness.deploy.resources import (
     logs,
     notifications,
     s3,
+    secretsmanager,
     ses,
     sns,
     sqs,
     ssm,
+    standin,
+    stepfunctions,
 )
 
 REGISTRY: dict[str, ResourceType] = {}
 for _module in (dynamodb, s3, sns, sqs, iam, awslambda, notifications, cloudwatch, logs, kms, events, ses, ssm,
-                kinesis):
+                kinesis, apigateway, stepfunctions, secretsmanager):
     for _rtype in _module.TYPES:
         REGISTRY[_rtype.name] = _rtype
 
@@ -37,4 +42,23 @@ def supported_types() -> list[str]:
     return sorted(REGISTRY)
 
 
-__all__ = ["Created", "DeployContext", "ResourceType", "REGISTRY", "physical_name", "supported_types"]
+def handler_for(resource_type: str) -> ResourceType | None:
+    """The handler that creates `resource_type`; None when it is stood in for (standin.py says how).
+
+    Custom resources share one handler: it runs their provider the way CloudFormation does."""
+    if resource_type in REGISTRY:
+        return REGISTRY[resource_type]
+    if custom.is_custom(resource_type):
+        return custom.CUSTOM
+    return None
+
+
+def stand_in_reason(resource_type: str) -> str | None:
+    """Why the local deploy will not create `resource_type` (None: it creates it), for describe and lint."""
+    if handler_for(resource_type) is not None:
+        return None
+    return standin.REASON
+
+
+__all__ = ["Created", "DeployContext", "ResourceType", "REGISTRY", "physical_name", "supported_types",
+           "handler_for", "stand_in_reason"]

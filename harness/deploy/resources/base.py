@@ -16,6 +16,8 @@ class Created:
 
     physical_id: str
     attributes: dict[str, Any] = field(default_factory=dict)
+    # Why nothing real was created (a stand-in: Ref and GetAtt have the right shape only), or None.
+    stood_in: str | None = None
 
 
 @dataclass

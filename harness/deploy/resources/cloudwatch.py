@@ -1,4 +1,4 @@
-"""AWS::CloudWatch::Alarm in the backend's CloudWatch, so tests can see the alarms the stack defines."""
+"""AWS::CloudWatch::Alarm and ::Dashboard in the backend's CloudWatch, so tests can see what the stack defines."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 from harness.deploy.resources.base import Created, DeployContext, ResourceType, physical_name
 
 ALARM = "AWS::CloudWatch::Alarm"
+DASHBOARD = "AWS::CloudWatch::Dashboard"
 _PASSED = ("AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions", "InsufficientDataActions", "MetricName",
            "Namespace", "Statistic", "ExtendedStatistic", "Dimensions", "Period", "Unit", "EvaluationPeriods",
            "DatapointsToAlarm", "Threshold", "ComparisonOperator", "TreatMissingData", "EvaluateLowSampleCountPercentile",
@@ -32,6 +33,16 @@ def create_alarm(ctx: DeployContext, lid: str, props: dict[str, Any], raw: dict[
     return Created(name, {"Arn": arn})
 
 
+def create_dashboard(ctx: DeployContext, lid: str, props: dict[str, Any], raw: dict[str, Any]) -> Created:
+    name = props.get("DashboardName") or physical_name(ctx.stack_name, lid, max_length=255)
+    try:
+        ctx.client("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=props["DashboardBody"])
+    except ClientError as exc:
+        ctx.note(lid, f"dashboard recorded only: the backend rejected put_dashboard: {exc}")
+    return Created(name, {})
+
+
 TYPES = (
+    ResourceType(DASHBOARD, create_dashboard, attributes=(), required=("DashboardBody",)),
     ResourceType(ALARM, create_alarm, attributes=("Arn",), required=("ComparisonOperator", "EvaluationPeriods")),
 )

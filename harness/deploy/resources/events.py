@@ -16,6 +16,7 @@ from harness.deploy.resources.base import Created, DeployContext, ResourceType, 
 
 EVENT_BUS = "AWS::Events::EventBus"
 RULE = "AWS::Events::Rule"
+ARCHIVE = "AWS::Events::Archive"
 # Target services the backend's EventBridge delivers to (moto: SQS, log groups, buses, and SNS
 # through harness.backends.moto_events); everything else is noted instead of put.
 _DELIVERED = ("sqs", "sns", "logs", "events")
@@ -127,7 +128,24 @@ def _validate_rule(lid: str, raw: dict[str, Any], ctx: DeployContext) -> None:
         _state(lid, props["State"])
 
 
+def create_archive(ctx: DeployContext, lid: str, props: dict[str, Any], raw: dict[str, Any]) -> Created:
+    """An archive keeps the bus's events; replaying them (StartReplay) is not driven by the harness."""
+    name = props.get("ArchiveName") or physical_name(ctx.stack_name, lid, max_length=48, allowed=_RULE_NAME_CHARS)
+    params: dict[str, Any] = {"ArchiveName": name, "EventSourceArn": props["SourceArn"]}
+    if "EventPattern" in props:
+        pattern = props["EventPattern"]
+        params["EventPattern"] = pattern if isinstance(pattern, str) else json.dumps(pattern)
+    for key in ("Description", "RetentionDays"):
+        if key in props:
+            params[key] = int(props[key]) if key == "RetentionDays" else props[key]
+    arn = ctx.client("events").create_archive(**params)["ArchiveArn"]
+    ctx.ignore_unhandled(lid, ARCHIVE, props, {"ArchiveName", "SourceArn", "EventPattern", "Description",
+                                               "RetentionDays"})
+    return Created(name, {"Arn": arn, "ArchiveName": name})
+
+
 TYPES = (
+    ResourceType(ARCHIVE, create_archive, attributes=("Arn", "ArchiveName"), required=("SourceArn",)),
     ResourceType(EVENT_BUS, create_event_bus, attributes=("Arn", "Name", "Policy"), required=("Name",)),
     ResourceType(RULE, create_rule, attributes=("Arn", "RuleName"), validate=_validate_rule),
 )

@@ -47,6 +47,15 @@ SDK_PACKAGES: tuple[tuple[str, str], ...] = (
     ("@aws-sdk/client-ssm", "3.1169.0"),
     ("@aws-sdk/client-sts", "3.1169.0"),
 )
+# Any other `@aws-sdk/*` package a handler requires is installed on first use at the newest
+# version not past this one: the same SDK release train as the set above, never a later one.
+SDK_CEILING = max((version for _, version in SDK_PACKAGES), key=lambda v: tuple(int(p) for p in v.split(".")))
+# `require("@aws-sdk/x")`, `import ... from "@aws-sdk/x"`, `import("@aws-sdk/x")`, `export ... from`: the package name.
+_SDK_IMPORT = re.compile(r"""(?:require\s*\(\s*|\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)["'](@aws-sdk/[a-z0-9][a-z0-9._-]*)""")
+_SCANNED_SUFFIXES = (".js", ".mjs", ".cjs")
+_MAX_SCANNED_BYTES = 8 * 1024 * 1024  # a bundle larger than this is not read (CDK's bundles are far smaller)
+# Packages npm could not install in this process: not asked again on every function's start.
+_UNINSTALLABLE: dict[str, str] = {}
 BOOTSTRAP = Path(__file__).resolve().parent / "nodejs_bootstrap" / "bootstrap.mjs"
 
 
@@ -82,6 +91,49 @@ def sdk_modules(*, journal: Any = None) -> Path:
     return toolchain.npm_install(SDK_PACKAGES, key="npm/aws-sdk-js-v3-lambda-runtime-set-1", journal=journal)
 
 
+def sdk_imports(code_dir: Path) -> set[str]:
+    """The `@aws-sdk/*` packages the function's JavaScript names (its own files, not node_modules)."""
+    found: set[str] = set()
+    for folder, dirnames, filenames in os.walk(code_dir):
+        dirnames[:] = [d for d in dirnames if d != "node_modules" and not d.startswith(".")]
+        for filename in filenames:
+            path = Path(folder) / filename
+            if not filename.endswith(_SCANNED_SUFFIXES):
+                continue
+            try:
+                if path.stat().st_size > _MAX_SCANNED_BYTES:
+                    continue
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            found.update(_SDK_IMPORT.findall(text))
+    return found
+
+
+def extra_sdk_modules(function: str, code_dir: Path, searched: list[Path], *, journal: Any = None) -> list[Path]:
+    """node_modules folders with the `@aws-sdk/*` packages the code requires that neither the runtime's
+    set nor any folder on its path (`searched`) holds: the Lambda runtime ships the whole SDK v3,
+    so a handler that requires, say, `@aws-sdk/client-cloudwatch-logs` without bundling it works
+    there. Each is installed once into the cache; one that cannot be installed is journaled, and
+    the function then fails its init as it would with a module that does not exist."""
+    provided = {name for name, _ in SDK_PACKAGES}
+    wanted = sorted(n for n in sdk_imports(code_dir) - provided
+                    if not any((folder / n / "package.json").is_file() for folder in searched))
+    folders = []
+    for name in wanted:
+        if name not in _UNINSTALLABLE:
+            try:
+                folders.append(toolchain.npm_install([(name, f"<={SDK_CEILING}")],
+                                                     key=f"npm/aws-sdk-js-v3-runtime/{name}-upto-{SDK_CEILING}",
+                                                     journal=journal))
+                continue
+            except toolchain.ToolchainError as exc:
+                _UNINSTALLABLE[name] = str(exc)
+        if journal is not None:
+            journal.record("runtime_sdk_missing", function=function, package=name, error=_UNINSTALLABLE[name])
+    return folders
+
+
 def ric(major: int, *, journal: Any = None) -> tuple[Path, str]:
     """(aws-lambda-ric's folder, its entry module relative to it) for this Node major."""
     version = RIC_VERSIONS[major]
@@ -114,7 +166,10 @@ class NodejsKind:
         for layer in spec.layers:
             node_path += [str(layer / "nodejs" / f"node{major}" / "node_modules"), str(layer / "nodejs" / "node_modules")]
         # Not the RIC's own node_modules: its dependencies (node-gyp, tar...) are not the function's.
-        node_path += [str(sdk), str(spec.code_dir)]
+        node_path += [str(sdk)]
+        searched = [Path(p) for p in node_path] + [spec.code_dir / "node_modules"]
+        node_path += [str(f) for f in extra_sdk_modules(spec.name, spec.code_dir, searched, journal=journal)]
+        node_path.append(str(spec.code_dir))
         environment = {
             "NODE_PATH": os.pathsep.join(node_path),
             "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",

@@ -76,3 +76,17 @@ def test_describe_and_lint_work_before_any_scenario_exists(tmp_path: Path, monke
     assert "[unbounded-retries] Mapping" in capsys.readouterr().out
     assert main(["scenarios", "list"]) != 0
     assert f"{tmp_path / 'scenarios'}" in capsys.readouterr().err
+
+
+def test_describe_and_lint_name_the_resources_a_local_deploy_stands_in_for(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "template.json"
+    path.write_text(json.dumps({"Resources": {**TEMPLATE["Resources"],
+                                              "Cdn": {"Type": "AWS::CloudFront::Distribution", "Properties": {}}}}))
+    assert main(["describe", "--template", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Stood in for locally (1)" in out and "  - Cdn (AWS::CloudFront::Distribution)" in out
+    assert main(["lint", "--template", str(path)]) == 0  # a stand-in is said, not a finding (--strict unaffected)
+    out = capsys.readouterr().out
+    assert "[no-on-failure-destination] Mapping" in out and "  - Cdn (AWS::CloudFront::Distribution)" in out

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+
 import copy
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,6 @@ from harness.deploy import (
     DeployedStack,
     DeployError,
     IntrinsicError,
-    UnsupportedResourceError,
     apply_template,
 )
 
@@ -71,46 +72,44 @@ def test_synthesized_cdk_template_deploys_end_to_end(backend: Any, fakes: dict, 
     assert {"BootstrapVersion", "CheckBootstrapVersion"} <= noted
 
 
-def test_unsupported_type_a_function_depends_on_fails_before_anything_is_created(backend: Any, fakes: dict,
-                                                                                journal: Any) -> None:
-    before = table_names(backend)
+def test_a_resource_type_nothing_creates_is_stood_in_for_with_values_of_its_shape(backend: Any, fakes: dict,
+                                                                                   journal: Any) -> None:
+    """A function reading an unknown type's ARN (and that type referencing a VPC) used to refuse the
+    whole deploy (UnsupportedResourceError); each is stood in for: Ref/GetAtt of the right shape, a note."""
     template = {"Resources": {"T": TABLE, "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {}},
                               "Thing": {"Type": "AWS::Unknown::Thing", "Properties": {"Parent": {"Ref": "Vpc"}}},
                               "Fn": {"Type": "AWS::Lambda::Function", "Properties": {
                                   "Handler": "index.h", "Runtime": "python3.11", "Code": {"ZipFile": "x"},
-                                  "Environment": {"Variables": {"THING": {"Fn::GetAtt": ["Thing", "Arn"]}}}}}}}
-    with pytest.raises(UnsupportedResourceError) as err:
-        apply(template, backend, fakes, journal)
-    message = str(err.value)
-    # Both are refused, each naming the resource that needs it (Vpc only through Thing: transitive).
-    assert "Thing (AWS::Unknown::Thing), which Fn depend(s) on" in message
-    assert "Vpc (AWS::EC2::VPC), which Fn depend(s) on" in message
-    assert "AWS::DynamoDB::Table" in message  # lists what is supported
-    assert table_names(backend) == before and fakes["runtime"].specs == [] and not journal.entries("deploy")
+                                  "Environment": {"Variables": {"THING": {"Fn::GetAtt": ["Thing", "Arn"]},
+                                                                "VPC": {"Ref": "Vpc"}}}}}}}
+    stack = apply(template, backend, fakes, journal)
+    assert sorted(stack.stood_in) == ["Thing", "Vpc"]
+    assert stack.stood_in["Thing"].resource_type == "AWS::Unknown::Thing" and "not created" in stack.stood_in["Thing"].reason
+    env = fakes["runtime"].specs[0].environment
+    assert re.fullmatch(r"arn:aws:unknown:us-east-1:123456789012:thing/Fixture-Thing-[A-Z0-9]{12}", env["THING"])
+    assert re.fullmatch(r"vpc-[0-9a-f]{17}", env["VPC"]) and stack.resources["Vpc"].physical_id == env["VPC"]
+    notes = {e["logical_id"]: e for e in journal.entries("deploy_note") if e.get("stood_in")}
+    assert set(notes) == {"Thing", "Vpc"} and notes["Vpc"]["note"].startswith("stood in: AWS::EC2::VPC")
+    (done,) = journal.entries("deploy", scope="stack")
+    assert done["stood_in"] == ["Thing", "Vpc"]
 
 
-def test_unsupported_type_nothing_depends_on_is_skipped_with_a_note(backend: Any, fakes: dict, journal: Any) -> None:
+def test_stood_in_resources_resolve_in_outputs_and_keep_their_properties_unresolved(backend: Any, fakes: dict,
+                                                                                    journal: Any) -> None:
     template = {"Resources": {
         "T": TABLE,
-        "Dash": {"Type": "AWS::CloudWatch::Dashboard", "Properties": {
-            "DashboardBody": {"Fn::Sub": '{"widgets":[{"properties":{"title":"${T}"}}]}'}}},
-        "Archive": {"Type": "AWS::Events::Archive", "Properties": {"SourceArn": "arn:aws:events:us-east-1:1:event-bus/default"},
-                    "DependsOn": "Dash"},
+        "Dist": {"Type": "AWS::CloudFront::Distribution", "Properties": {
+            "DistributionConfig": {"Comment": {"Ref": "SsmOnly"}}}},  # would not resolve: never resolved
         "Q": {"Type": "AWS::SQS::Queue"},
-    }, "Outputs": {"TableName": {"Value": {"Ref": "T"}},
-                   "DashName": {"Value": {"Ref": "Dash"}},
-                   "ArchiveArn": {"Value": {"Fn::GetAtt": ["Archive", "Arn"]}}}}
+    }, "Parameters": {"SsmOnly": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/x"}},
+        "Outputs": {"TableName": {"Value": {"Ref": "T"}},
+                    "DistId": {"Value": {"Ref": "Dist"}},
+                    "DistDomain": {"Value": {"Fn::GetAtt": ["Dist", "DomainName"]}}}}
     stack = apply(template, backend, fakes, journal)
-    assert stack.skipped_unsupported == [("Dash", "AWS::CloudWatch::Dashboard"), ("Archive", "AWS::Events::Archive")]
-    assert stack.skipped == [] and sorted(stack.resources) == ["Q", "T"]
-    assert stack.outputs == {"TableName": stack.resources["T"].physical_id}  # outputs of skipped ones left out
-    notes = {e["logical_id"]: e["note"] for e in journal.entries("deploy_note")}
-    assert notes["Dash"] == ("skipped: AWS::CloudWatch::Dashboard is not deployed locally and the pipeline does not "
-                             "depend on it")
-    assert notes["Archive"].startswith("skipped: AWS::Events::Archive")
-    assert "Archive (AWS::Events::Archive)" in notes["Outputs.ArchiveArn"] and "Outputs.DashName" in notes
-    (done,) = journal.entries("deploy", scope="stack")
-    assert done["skipped_unsupported"] == 2
+    assert list(stack.stood_in) == ["Dist"]
+    assert re.fullmatch(r"E[A-Z0-9]{13}", stack.outputs["DistId"])
+    assert re.fullmatch(r"d[a-z0-9]{13}\.cloudfront\.net", stack.outputs["DistDomain"])
+    assert stack.outputs["TableName"] == stack.resources["T"].physical_id
 
 
 def test_cycle_fails_before_anything_is_created(backend: Any, fakes: dict) -> None:

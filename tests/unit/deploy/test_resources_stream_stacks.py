@@ -372,7 +372,7 @@ def test_a_backend_refusal_names_the_resource(backend: Any, fakes: dict[str, Any
 STREAM_STACK = Path(__file__).parent / "fixtures" / "stream_stack"
 
 
-def test_the_cdk_stream_stack_deploys_skipping_only_what_the_pipeline_does_not_need(
+def test_the_cdk_stream_stack_deploys_every_resource(
         backend: Any, fakes: dict[str, Any], journal: Any) -> None:
     """cdk_app/stream_stack_app.py, synthesized by CDK 2.275: TableV2, SSE-KMS bucket, a layer, a mapping
     on an alias (CDK writes `<name>:live`), EventBridge/SNS/SES alerts, SSM, Kinesis, a dashboard."""
@@ -380,9 +380,10 @@ def test_the_cdk_stream_stack_deploys_skipping_only_what_the_pipeline_does_not_n
     stack = apply_template(template, stack_name="StreamStack", assembly_dir=STREAM_STACK, backend=backend,
                            journal=journal, **fakes)
     out = stack.outputs
-    assert stack.skipped_unsupported == [("AlertsArchiveA207DAC5", "AWS::Events::Archive"),
-                                         ("Dashboard9E4231ED", "AWS::CloudWatch::Dashboard")]
-    assert "DashboardName" not in out and "Outputs.DashboardName" in {e["logical_id"] for e in journal.entries("deploy_note")}
+    assert stack.stood_in == {}  # the archive and the dashboard are created too
+    assert backend.client("cloudwatch").get_dashboard(DashboardName=out["DashboardName"])["DashboardBody"]
+    archive = stack.resources["AlertsArchiveA207DAC5"].physical_id
+    assert backend.client("events").describe_archive(ArchiveName=archive)["EventSourceArn"].endswith(out["BusName"])
     desc = backend.client("dynamodb").describe_table(TableName=out["TableName"])["Table"]
     assert out["TableStreamArn"] == desc["LatestStreamArn"]
     consumer = fakes["runtime"].by_name(stack.functions["Consumer8D6BE417"])
