@@ -91,6 +91,7 @@ _PARSERS: dict[str, Callable[..., Any]] = {
     "approximate_invoke_count": lambda v, k, n: _int(v, k, 1),
     "function_error": lambda v, k, n: _choice(("Unhandled", "Handled", None))(v, k),
     "processed": _indexes,
+    "filtered": _indexes,
     "dropped": _dropped,
     "in_failure_records": _indexes,
     "invocations": lambda v, k, n: _int(v, k, 1),
@@ -136,6 +137,9 @@ def explicit_checks(expect: Mapping[str, Any], obs: Any) -> list[Check]:
     if "processed" in expect:
         out.append(check("exactly these items processed (committed)", expect["processed"], obs.processed,
                          spec="1, 2.2"))
+    if "filtered" in expect:
+        out.append(check("exactly these items filtered out by the mapping's filters (never invoked)",
+                         expect["filtered"], sorted(obs.filtered), spec="7.1, 7.4"))
     if "dropped" in expect:
         if isinstance(expect["dropped"], Mapping):
             out.append(check("exactly these items dropped without a failure record, by cause", expect["dropped"],

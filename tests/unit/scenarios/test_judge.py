@@ -418,3 +418,12 @@ def test_fidelity_rows_say_matches_diverges_consumer_differs_or_not_run() -> Non
     assert rows["rule B"]["status"] == "diverges" and "x differs" in rows["rule B"]["reason"]
     assert rows["rule C"]["status"] == "not-run"
     assert rows["rule D"]["status"] == "consumer-differs"
+
+
+def test_expect_filtered_names_exactly_the_items_the_filters_dropped_spec_7_4() -> None:
+    """`expect.filtered` (spec 7.1, 7.4): the items a mapping's FilterCriteria kept from the consumer."""
+    expect = check_expect({"filtered": [2]}, poison=(), count=3)
+    ok = explicit_checks(expect, observation([0, 1], filtered=[2], count=3))
+    assert [c.passed for c in ok if "filtered" in c.name] == [True]
+    wrong = explicit_checks(expect, observation([0, 1, 2], count=3))
+    assert [c.passed for c in wrong if "filtered" in c.name] == [False]
