@@ -296,28 +296,13 @@ def _deploy_source(spec: dict[str, Any] | None, default: Any) -> Any:
 def request_deploy(context: dict[str, object], *, source: Any = None, state_file: Path | None = None,
                    timeout: float = 300) -> dict[str, str]:
     """Ask the running `up` to deploy; `source` (a SourceSpec) names another stack than `up`'s own."""
-    state_file = state_file or default_state_file()
-    state = read_up_state(state_file)
-    if state is None:
-        raise UpNotRunning(f"no `harness up` is running (no {state_file}): start one in another shell")
-    if "control_url" not in state:
-        raise UpStateError(f"{state_file} has no control_url; restart `harness up` to rewrite it")
     body: dict[str, Any] = {"context": context}
     if source is not None:
         body["source"] = {"kind": source.kind, "path": str(Path(source.path).resolve()), "stack": source.stack}
-    req = urllib.request.Request(state["control_url"] + "/deploy", data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            answer = _json_object(resp.read())
-    except urllib.error.HTTPError as exc:
-        raise RuntimeError(_json_object(exc.read()).get("error") or f"`harness up` at {state['control_url']} "
-                           f"answered HTTP {exc.code}") from None
-    except urllib.error.URLError as exc:
-        raise UpNotRunning(f"`harness up` at {state['control_url']} did not answer ({exc.reason}); is it still running?") from None
+    answer, url, state_file = _control_request("POST", "/deploy", body, state_file=state_file, timeout=timeout)
     if not isinstance(answer.get("outputs"), dict):
         # up.json outlived its `up` (killed) and something else now listens on that port.
-        raise UpNotRunning(f"{state['control_url']} did not answer like `harness up` (no outputs); "
+        raise UpNotRunning(f"{url} did not answer like `harness up` (no outputs); "
                            f"is {state_file} stale? restart `harness up`")
     return answer["outputs"]
 
@@ -325,24 +310,31 @@ def request_deploy(context: dict[str, object], *, source: Any = None, state_file
 def request_faults(method: str, entries: list[Any] | None = None, *, state_file: Path | None = None,
                    timeout: float = 30) -> dict[str, Any]:
     """`faults add` (POST), `faults list` (GET), `faults clear` (DELETE) against the running `up`."""
+    body = {"faults": entries} if method == "POST" else None
+    return _control_request(method, "/faults", body, state_file=state_file, timeout=timeout)[0]
+
+
+def _control_request(method: str, path: str, body: dict[str, Any] | None, *, state_file: Path | None,
+                     timeout: float) -> tuple[dict[str, Any], str, Path]:
+    """One request to the running `up`'s control endpoint: (answer, control URL, state file). Each
+    way of not reaching it (no up.json, an old one, a dead or foreign port) has its own error."""
     state_file = state_file or default_state_file()
     state = read_up_state(state_file)
     if state is None:
         raise UpNotRunning(f"no `harness up` is running (no {state_file}): start one in another shell")
     if "control_url" not in state:
         raise UpStateError(f"{state_file} has no control_url; restart `harness up` to rewrite it")
-    data = json.dumps({"faults": entries}).encode() if method == "POST" else None
-    req = urllib.request.Request(state["control_url"] + "/faults", data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
+    url = state["control_url"]
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url + path, data=data, method=method, headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return _json_object(resp.read())
+            return _json_object(resp.read()), url, state_file
     except urllib.error.HTTPError as exc:
-        raise RuntimeError(_json_object(exc.read()).get("error") or f"`harness up` at {state['control_url']} "
+        raise RuntimeError(_json_object(exc.read()).get("error") or f"`harness up` at {url} "
                            f"answered HTTP {exc.code}") from None
     except urllib.error.URLError as exc:
-        raise UpNotRunning(f"`harness up` at {state['control_url']} did not answer ({exc.reason}); "
-                           "is it still running?") from None
+        raise UpNotRunning(f"`harness up` at {url} did not answer ({exc.reason}); is it still running?") from None
 
 
 def _json_object(body: bytes) -> dict[str, Any]:
