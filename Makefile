@@ -8,12 +8,14 @@ STAMP := $(VENV)/.installed-stamp
 BLOG_APP := examples/blog/app
 BLOG_DEPS := $(BLOG_APP)/node_modules/.installed-stamp
 
-.PHONY: demo test bench install examples clean
+.PHONY: demo test bench install examples clean lock
 
-$(STAMP): pyproject.toml
+# The tool's ranges (pyproject.toml) at this repository's exact versions (constraints.txt), plus the
+# sample CDK app's libraries (infra/requirements.txt), which the tool itself does not need.
+$(STAMP): pyproject.toml constraints.txt infra/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]' -r infra/requirements.txt
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -32,6 +34,15 @@ test: $(STAMP) $(BLOG_DEPS)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
+
+# Rewrites constraints.txt from a fresh venv at the newest versions the ranges allow: run it on purpose,
+# then `make test`, and commit both.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet --upgrade pip
+	.lock-venv/bin/pip install --quiet -e '.[test]' -r infra/requirements.txt
+	{ sed -n '/^#/p' constraints.txt; .lock-venv/bin/pip freeze --exclude-editable | grep -v '^#'; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt && rm -rf .lock-venv
 
 clean:
 	rm -rf $(VENV) .harness reports $(BLOG_APP)/node_modules
