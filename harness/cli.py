@@ -1,4 +1,5 @@
-"""The `harness` command: thin argument handling over the library; every error is one clear line."""
+"""The `shardproof` command (`harness`, its former name, still works): thin argument handling over the
+library; every error is one clear line."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -94,7 +96,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
-    """Without --backend: ask the running `harness up`. With --backend aws: synthesize, show exactly
+    """Without --backend: ask the running `shardproof up`. With --backend aws: synthesize, show exactly
     what `cdk deploy` will be run with and what the template holds, then run it (unless --dry-run)."""
     context = _parse_context(args.context)
     if args.backend is None:
@@ -110,10 +112,10 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         # UNFINISHED: `cdk deploy` of infra/ only; another source needs its own deploy command (cdk deploy
         # --app <assembly> for an app or assembly, sam deploy / aws cloudformation deploy for a template).
         raise CliError("deploy --backend aws deploys the sample's infra/ only for now; --app/--assembly/--template "
-                       "apply to the running `harness up`")
+                       "apply to the running `shardproof up`")
     if args.backend != "aws":
         raise CliError(f"deploy --backend {args.backend}: only 'aws' is deployed by this command; for the "
-                       "embedded backend run `harness up` then `harness deploy`, for LocalStack use "
+                       "embedded backend run `shardproof up` then `shardproof deploy`, for LocalStack use "
                        "LocalPipeline('localstack') (see docs/backends.md)")
     return _deploy_to_aws(args.stack_name, context, dry_run=args.dry_run)
 
@@ -169,11 +171,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from harness.deploy.sources.options import add_source_arguments
 
-    parser = argparse.ArgumentParser(prog="harness", description=__doc__)
+    parser = argparse.ArgumentParser(prog="shardproof", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("demo", help="deploy to the embedded backend, run the canonical scenarios, write the report")
-    p.add_argument("names", nargs="*", metavar="SCENARIO", help="scenario names (default: all; see `harness scenarios list`)")
+    p.add_argument("names", nargs="*", metavar="SCENARIO", help="scenario names (default: all; see `shardproof scenarios list`)")
     p.add_argument("--report-dir", help="where to write report.html, report.md, result.json, junit.xml (default reports/demo)")
     add_source_arguments(p)
     p.set_defaults(func=cmd_demo)
@@ -190,17 +192,17 @@ def build_parser() -> argparse.ArgumentParser:
     add_source_arguments(p)
     p.set_defaults(func=cmd_up)
 
-    p = sub.add_parser("deploy", help="deploy infra/ to the running `harness up`, or with --backend aws to AWS")
+    p = sub.add_parser("deploy", help="deploy infra/ to the running `shardproof up`, or with --backend aws to AWS")
     p.add_argument("-c", "--context", action="append", default=[], help="CDK context key=value (repeatable)")
-    p.add_argument("--backend", help="aws: synthesize and run `cdk deploy` (default: ask the running `harness up`)")
+    p.add_argument("--backend", help="aws: synthesize and run `cdk deploy` (default: ask the running `shardproof up`)")
     p.add_argument("--dry-run", action="store_true", help="with --backend aws: print the command and resources only")
     p.add_argument("--stack-name", help="with --backend aws: the CloudFormation stack name (default ResiliencePipeline)")
     add_source_arguments(p)
     p.set_defaults(func=cmd_deploy)
 
     p = sub.add_parser("report", help="render report.html + report.md from a saved scenarios result or demo dir")
-    p.add_argument("result", nargs="?", help="scenarios result JSON (from `harness scenarios run --json`)")
-    p.add_argument("--from-demo", metavar="DIR", help="a `harness demo` report directory instead")
+    p.add_argument("result", nargs="?", help="scenarios result JSON (from `shardproof scenarios run --json`)")
+    p.add_argument("--from-demo", metavar="DIR", help="a `shardproof demo` report directory instead")
     p.add_argument("--out", required=True, help="directory for report.html and report.md")
     p.set_defaults(func=cmd_report)
 
@@ -218,7 +220,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_notes() -> None:
+    """A former project-file name is a note for the user, not a Python warning with a source line."""
+    from harness.project import LegacyProjectFileWarning
+
+    default = warnings.showwarning
+
+    def show(message: Warning | str, category: type[Warning], *rest: Any, **kw: Any) -> None:
+        if issubclass(category, LegacyProjectFileWarning):
+            console.print(f"[yellow]note:[/] {escape(str(message))}", soft_wrap=True)
+        else:
+            default(message, category, *rest, **kw)
+
+    warnings.showwarning = show
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _show_notes()
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
@@ -228,8 +246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         console.print("interrupted")
         return 130
-    except Exception as exc:  # a named error beats a traceback; HARNESS_DEBUG=1 shows the traceback
-        if os.environ.get("HARNESS_DEBUG") == "1":
+    except Exception as exc:  # a named error beats a traceback; SHARDPROOF_DEBUG=1 shows the traceback
+        if "1" in (os.environ.get("SHARDPROOF_DEBUG"), os.environ.get("HARNESS_DEBUG")):
             raise
         name = type(exc).__name__
         console.print(f"[red]error:[/] {name}: {escape(str(exc))}", soft_wrap=True)

@@ -1,4 +1,4 @@
-"""`harness describe` and `harness lint`: what a team's stack holds, and what it will do with a poison record.
+"""`shardproof describe` and `shardproof lint`: what a team's stack holds, and what it will do with a poison record.
 
 Both take the same stack source as every command (`--app`, `--assembly`, `--template`, `--stack`,
 or the project file), synthesize it (cached), and read the template only: nothing is deployed.

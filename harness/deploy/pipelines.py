@@ -1,6 +1,6 @@
 """The pipelines a template holds: stream -> mapping -> consumer -> on-failure destination -> handler.
 
-Read from the template alone, before anything is deployed, so `harness describe`, `harness lint`,
+Read from the template alone, before anything is deployed, so `shardproof describe`, `shardproof lint`,
 the scenario runner and the oracle all see the stack as it is written: the mapping's settings as
 deployed (Lambda API names, defaults filled in, spec 7.1), not the context keys that produced them.
 

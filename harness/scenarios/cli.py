@@ -1,4 +1,4 @@
-"""`harness scenarios list|run`: wired into harness/cli.py with `register(sub)`.
+"""`shardproof scenarios list|run`: wired into harness/cli.py with `register(sub)`.
 
 `run` prints a rich progress bar and a verdict table, writes the result JSON (the schema the
 report reads), JUnit XML and the HTML/Markdown report when asked, and exits non-zero when any

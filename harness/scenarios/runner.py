@@ -114,7 +114,7 @@ def _journal_dump(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def default_source() -> Any:
-    """The project's stack source (harness.toml / [tool.harness], else the sample's infra/)."""
+    """The project's stack source (shardproof.toml / [tool.shardproof], else the sample's infra/)."""
     from harness.deploy.sources import open_source
     from harness.project import load_project
 

@@ -37,7 +37,7 @@ CDK_JSON = "cdk.json"
 CDK_CONTEXT_FILE = "cdk.context.json"  # the CLI's cached lookups (e.g. Vpc.fromLookup); lowest precedence
 IGNORED_DIRS = frozenset({
     "node_modules", "cdk.out", ".venv", ".git", "__pycache__", ".harness", ".pytest_cache", ".mypy_cache",
-    "reports",  # where `harness demo` writes; a project with `app = "."` must not re-synth after every run
+    "reports",  # where `shardproof demo` writes; a project with `app = "."` must not re-synth after every run
 })
 IGNORED_SUFFIXES = (".pyc", ".pyo")
 # The CLI asks for asset metadata; without it a function's code folder cannot be found locally.

@@ -22,7 +22,7 @@ FLAGS = {"app": "--app", "assembly": "--assembly", "template": "--template"}
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the stack source options to `parser` (a command's own parser)."""
-    group = parser.add_argument_group("stack source (default: harness.toml or [tool.harness] in pyproject.toml)")
+    group = parser.add_argument_group("stack source (default: shardproof.toml or [tool.shardproof] in pyproject.toml)")
     one = group.add_mutually_exclusive_group()
     one.add_argument("--app", metavar="DIR", help="a CDK app in any language: the folder holding its cdk.json")
     one.add_argument("--assembly", metavar="DIR", help="a synthesized cloud assembly (cdk.out)")
