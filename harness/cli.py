@@ -217,6 +217,10 @@ def build_parser() -> argparse.ArgumentParser:
     from harness.deploy.cli import register as register_describe
 
     register_describe(sub)
+
+    from harness.scenarios.init_cli import register as register_init
+
+    register_init(sub)
     return parser
 
 
