@@ -17,8 +17,10 @@ from pathlib import Path
 from harness.deploy.sources.base import SOURCE_KINDS, SourceError
 
 SAM_TEMPLATE_NAMES = ("template.yaml", "template.yml", "template.json")
-# Folders a CDK app commonly lives in when it is not at the repository root.
-APP_FOLDERS = ("infra", "cdk", "infrastructure", "deploy")
+# Folders a CDK app commonly lives in when it is not at the repository root, looked at first; any other
+# folder one level down that holds a cdk.json counts too.
+APP_FOLDERS = ("infra", "cdk", "infrastructure", "deploy", "app", "iac")
+_NOT_APPS = frozenset({"node_modules", "cdk.out", ".venv", "venv", ".git", ".harness"})
 SERVERLESS_FILES = ("serverless.yml", "serverless.yaml", "serverless.ts", "serverless.json")
 # `sls package` writes the service's CloudFormation template here.
 SERVERLESS_TEMPLATE = Path(".serverless") / "cloudformation-template-update-stack.json"
@@ -38,7 +40,9 @@ def detect_sources(folder: Path) -> list[Detected]:
     template SAM names over another template). Empty when there is none."""
     folder = Path(folder)
     found: list[Detected] = []
-    for sub in ("", *APP_FOLDERS):
+    others = sorted(p.parent.name for p in folder.glob("*/cdk.json")
+                    if p.parent.name not in APP_FOLDERS and p.parent.name not in _NOT_APPS)
+    for sub in ("", *APP_FOLDERS, *others):
         if (folder / sub / "cdk.json").is_file():
             found.append(Detected("app", Path(sub or "."), f"{Path(sub) / 'cdk.json'}"))
     for sub in ("", *APP_FOLDERS):

@@ -49,6 +49,7 @@ def _kinesis_team_repo(tmp_path: Path) -> Path:
 @pytest.mark.parametrize("files, kind, path", [
     ({"cdk.json": "{}"}, "app", "."),
     ({"infra/cdk.json": "{}"}, "app", "infra"),
+    ({"payments-stack/cdk.json": "{}", "node_modules/x/cdk.json": "{}"}, "app", "payments-stack"),
     ({"cdk.out/manifest.json": "{}"}, "assembly", "cdk.out"),
     ({"template.yaml": "Transform: AWS::Serverless-2016-10-31\nResources: {}\n"}, "template", "template.yaml"),
     ({"stack.json": json.dumps(TABLE_TEMPLATE)}, "template", "stack.json"),
