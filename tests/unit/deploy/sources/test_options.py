@@ -91,3 +91,15 @@ def test_bad_flags_are_one_clear_line(project: Path) -> None:
     (project / "shardproof.toml").write_text('app = "gone"\n')
     with pytest.raises(ProjectError, match="key 'app'"):
         resolve_source_args(_parse(), cwd=project)
+
+
+def test_without_a_project_file_or_a_sample_stack_the_error_says_to_run_init(tmp_path: Path, monkeypatch) -> None:
+    """An installed tool has no sample infra/ to fall back on."""
+    from harness.deploy.sources import SourceSpec
+    from harness.project import Project
+
+    fallback = Project(root=tmp_path, file=None, source=SourceSpec("app", tmp_path / "site-packages" / "infra"),
+                       scenarios=tmp_path / "scenarios")
+    monkeypatch.setattr("harness.deploy.sources.options.load_project", lambda here: fallback)
+    with pytest.raises(SourceError, match=r"no shardproof.toml .* run `shardproof init` in your repository"):
+        resolve_source_args(_parse(), cwd=tmp_path)
