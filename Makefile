@@ -15,8 +15,8 @@ BLOG_DEPS := $(BLOG_APP)/node_modules/.installed-stamp
 $(STAMP): pyproject.toml constraints.txt infra/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	# The distribution's former name, where this clone or venv still has it: its metadata would register
-	# the pytest plugin a second time.
+	@# harness: the distribution's former name, where this clone or venv still has it (its metadata
+	@# would register the pytest plugin a second time).
 	$(BIN)/pip uninstall --quiet --yes harness 2>/dev/null || true
 	rm -rf harness.egg-info
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]' -r infra/requirements.txt
