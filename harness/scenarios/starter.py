@@ -155,6 +155,9 @@ def starter_files(description: Any, template: Mapping[str, Any], code_dirs: Mapp
         shape = ("partition keys and JSON data" if p.stream.kind == "kinesis"
                  else f"the table's key ({', '.join(p.stream.key_schema)})")
         guessed = f"; fields {', '.join(fields)} as the consumer's code reads them" if fields else ""
+        if p.mapping.settings.get("FilterCriteria"):
+            guessed += ("; the mapping filters events (FilterCriteria), so an item that matches none of its "
+                        "patterns is filtered out, not delivered: shape the items to match them")
         items = [_good_item(p, template, fields, n) for n in range(1, GOOD_COUNT + 1)]
         good.append(_scenario_text(
             name=f"good-items-{slug}", title=f"Good items flow through {p.label}",
