@@ -33,7 +33,9 @@ examples: $(BLOG_DEPS)
 demo: $(STAMP)
 	$(BIN)/shardproof demo
 
+# The import contracts (.importlinter) first: a cycle or an upward import fails before any test runs.
 test: $(STAMP) $(BLOG_DEPS)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

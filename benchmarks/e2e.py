@@ -65,7 +65,7 @@ from load import E2E_CONTEXT, FAST_BACKOFF, _inject_fast, peak_rss_mb  # noqa: E
 
 RECORDS = 3000
 BATCH = 100
-PAGE = 1000  # GetRecords Limit, as the engine polls (harness/esm/reader.py POLL_LIMIT)
+PAGE = 1000  # GetRecords Limit, as the engine polls (harness/esm/shard_reader.py POLL_LIMIT)
 ROUNDS = 3
 NOOP_FACTOR = 3  # the no-op runs are fast: 3x the records keeps each run a few seconds long
 

@@ -37,7 +37,7 @@ class JournalTimeout(TimeoutError):
 
 class JournalFileError(json.JSONDecodeError):
     """A journal file line is not a JSON entry; names the file and line. A JSONDecodeError (so a
-    ValueError), so callers that caught the bare decode error still catch it."""
+    ValueError), so a caller that catches decode errors of any JSON reader catches this one too."""
 
     def __init__(self, path: Path, lineno: int | None, problem: str, line: str = "", pos: int = 0) -> None:
         super().__init__(problem, line, pos)

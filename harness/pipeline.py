@@ -131,15 +131,6 @@ DEFAULT_FACTORIES: dict[str, Callable[["LocalPipeline"], Any]] = {
 }
 
 
-@dataclass
-class PipelineParts:
-    backend: Backend
-    journal: Journal
-    runtime: Any
-    esm: Any
-    notifications: Any
-
-
 class LocalPipeline:
     """Context manager: start everything on enter, stop it all (in reverse) on exit."""
 
@@ -253,12 +244,13 @@ class LocalPipeline:
     def inject(self, items: Iterable[dict[str, Any]], *, table: str) -> list[str]:
         """Write plain JSON items to `table` in order (checked against its key schema; journaled as
         `injected`); returns each item's key as canonical text."""
-        from harness.scenarios.streams.dynamodb import DynamoDBWriter
+        from harness.streams import StreamAt
+        from harness.streams.dynamodb import DynamoDBWriter
 
         desc = self.backend.client("dynamodb").describe_table(TableName=table)["Table"]
         schema = [k["AttributeName"] for k in sorted(desc["KeySchema"], key=lambda k: k["KeyType"] != "HASH")]
         writer = DynamoDBWriter(key_schema=schema)
-        writer.pipe, writer.table_name, writer.stream_arn = self, table, desc.get("LatestStreamArn", "")
+        writer.bind(self, StreamAt(stream_name=table, stream_arn=desc.get("LatestStreamArn", "")))
         writes = writer.prepare(list(items), where=f"inject into {table}")
         writer.write(writes)
         return [w.key for w in writes]

@@ -14,6 +14,11 @@ what to rename.
 
 Without a project file the sample's layout is used: the CDK app in `infra/` and `scenarios/`,
 relative to the current folder when it has `infra/cdk.json`, else to the harness checkout.
+
+Opening the stack source is the project's job too: a command's stack source flags (declared in
+harness/cli_support.py) override the project file; a relative path in a flag is relative to the
+current folder, one in the project file to the file's folder. The synth cache is the project's
+(harness/state_folders.py).
 """
 
 from __future__ import annotations
@@ -24,8 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.deploy.sources import SourceSpec
+from harness.cli_support import SOURCE_FLAGS
+from harness.deploy.sources import SourceError, SourceSpec, StackSource, open_source
 from harness.deploy.synth import APP_DIR, WATCHED
+from harness.state_folders import synth_cache_dir
 
 PROJECT_FILE = "shardproof.toml"
 TOOL_TABLE = "shardproof"
@@ -52,6 +59,14 @@ class Project:
     file: Path | None  # the file the settings came from; None: built-in defaults
     source: SourceSpec  # the default stack source
     scenarios: Path  # the default scenarios folder
+
+    @property
+    def synth_cache(self) -> Path:
+        return synth_cache_dir(self.root)
+
+    def open_source(self, spec: SourceSpec | None = None) -> StackSource:
+        """The stack source `spec` names (default: the project's), with the project's synth cache."""
+        return open_source(spec or self.source, cache_dir=self.synth_cache)
 
 
 def load_project(start: Path | None = None) -> Project:
@@ -185,4 +200,53 @@ def _sample_project(start: Path) -> Project:
                    scenarios=root / DEFAULT_SCENARIOS)
 
 
-__all__ = ["LegacyProjectFileWarning", "Project", "ProjectError", "find_project_file", "load_project"]
+def default_source() -> StackSource:
+    """The stack source of the project found from the current folder (else the sample's infra/)."""
+    return load_project().open_source()
+
+
+def resolve_source_args(args: Any, *, cwd: Path | None = None) -> tuple[Project, StackSource, Path]:
+    """(the project, the stack source the flags or the project file name, the scenarios folder).
+
+    `args` carries the flags of harness.cli_support.add_source_arguments (an argparse Namespace).
+    SourceError or ProjectError, one line naming the flag, file or key at fault.
+    """
+    here = Path(cwd) if cwd is not None else Path.cwd()
+    project = load_project(here)
+    flagged = _spec_from_flags(args, here, project)
+    if flagged is None and project.file is None and not project.source.path.exists():
+        # An installed tool has no sample stack to fall back on: say what would give it one.
+        raise SourceError(f"no shardproof.toml (or [tool.shardproof] in pyproject.toml) in {here} or a parent: "
+                          "run `shardproof init` in your repository, or name the stack with --app DIR, "
+                          "--assembly DIR or --template FILE")
+    spec = flagged or _with_stack(project.source, getattr(args, "stack", None))
+    scenarios = project.scenarios
+    if getattr(args, "scenarios", None):
+        scenarios = (here / args.scenarios).resolve()
+        if not scenarios.exists():
+            raise SourceError(f"--scenarios {args.scenarios}: {scenarios} does not exist")
+    return project, project.open_source(spec), scenarios
+
+
+def _spec_from_flags(args: Any, here: Path, project: Project) -> SourceSpec | None:
+    given = [(kind, getattr(args, kind, None)) for kind in SOURCE_FLAGS if getattr(args, kind, None)]
+    if not given:
+        return None
+    if len(given) > 1:  # argparse prevents it; a hand-built Namespace may not
+        raise SourceError(f"{' and '.join(SOURCE_FLAGS[k] for k, _ in given)}: give one stack source, not several")
+    kind, value = given[0]
+    path = (here / value).resolve()
+    if not path.exists():
+        raise SourceError(f"{SOURCE_FLAGS[kind]} {value}: {path} does not exist")
+    # The project's watch list still applies when the flag names the project's own app.
+    same = project.source.kind == kind and project.source.path == path
+    return SourceSpec(kind, path, stack=getattr(args, "stack", None) or (project.source.stack if same else None),
+                      watch=project.source.watch if same else ())
+
+
+def _with_stack(spec: SourceSpec, stack: str | None) -> SourceSpec:
+    return SourceSpec(spec.kind, spec.path, stack or spec.stack, spec.watch)
+
+
+__all__ = ["LegacyProjectFileWarning", "Project", "ProjectError", "default_source", "find_project_file", "load_project",
+           "resolve_source_args"]

@@ -107,14 +107,13 @@ _SOURCES: dict[tuple[Any, ...], Any] = {}
 
 def stack_source(config: pytest.Config, start: Path | None = None) -> Any:
     """The StackSource for tests under `start` (its project file), opened once per session."""
-    from harness.deploy.sources import open_source
     from harness.project import load_project
 
     project = load_project(start)
     spec = _source_spec(config, project)
     key = (spec, project.root)
     if key not in _SOURCES:
-        _SOURCES[key] = open_source(spec, cache_dir=project.root / ".harness" / "synth")
+        _SOURCES[key] = project.open_source(spec)
     return _SOURCES[key]
 
 
@@ -268,7 +267,7 @@ def deployed_stack(_shardproof_stack_state, request):  # type: ignore[no-untyped
     the CDK context and deploys it to the test's backend; returns the LocalPipeline, whose `target`
     is the pipeline `mapping`/`table` name (logical ids; needed only when the stack has several).
     A second call replaces the first stack (the backend is reset in between)."""
-    from harness.deploy.pipelines import describe_template
+    from harness.deploy.template_reader import describe_template
     from harness.pipeline import LocalPipeline
     from harness.scenarios.target import resolve_target
 
@@ -299,7 +298,7 @@ def deployed_stack(_shardproof_stack_state, request):  # type: ignore[no-untyped
 def injector(_shardproof_stack_state):  # type: ignore[no-untyped-def]
     """`injector(items)`: write plain JSON items (or $update/$delete entries, as in scenario files) into
     the deployed pipeline's stream, checked against its key schema; returns the items."""
-    from harness.scenarios.streams import writer_for
+    from harness.streams import writer_for
 
     state: _StackState = _shardproof_stack_state
 

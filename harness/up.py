@@ -21,6 +21,7 @@ from typing import Any
 from rich.console import Console
 
 from harness.pipeline import LocalPipeline
+from harness.state_folders import SYNTH_CACHE, up_state_file
 
 STATE_FILE: Path | None = None  # set to pin up.json somewhere (tests); None: the project's (default_state_file)
 _STRING_FIELDS = ("endpoint_url", "control_url", "lambda_endpoint_url", "region", "journal")
@@ -45,7 +46,7 @@ def default_state_file() -> Path:
         root = load_project().root
     except (ProjectError, OSError):
         root = Path.cwd()
-    return root / ".harness" / "up.json"
+    return up_state_file(root)
 
 
 def read_up_state(state_file: Path | None = None) -> dict[str, Any] | None:
@@ -194,7 +195,7 @@ def _handler(do_deploy: Any) -> type[BaseHTTPRequestHandler]:
 def _deploy_source(spec: dict[str, Any] | None, default: Any) -> Any:
     """The stack source a deploy request names ({kind, path, stack}), else `up`'s own, else the project's."""
     from harness.deploy.sources import SOURCE_KINDS, SourceError, SourceSpec, open_source
-    from harness.scenarios.runner import default_source
+    from harness.project import default_source
 
     if spec is None:
         return default or default_source()
@@ -202,7 +203,7 @@ def _deploy_source(spec: dict[str, Any] | None, default: Any) -> Any:
         raise SourceError(f"the deploy request's source must be {{kind: {'|'.join(SOURCE_KINDS)}, path, stack}}, "
                           f"got {spec!r}")
     return open_source(SourceSpec(spec["kind"], Path(spec["path"]), spec.get("stack")),
-                       cache_dir=default_state_file().parent / "synth")
+                       cache_dir=default_state_file().with_name(SYNTH_CACHE))  # the state folder up.json is in
 
 
 def request_deploy(context: dict[str, object], *, source: Any = None, state_file: Path | None = None,

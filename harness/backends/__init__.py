@@ -25,8 +25,6 @@ def get_backend(name: str, **kwargs: object) -> Backend:
         from harness.backends.aws import AwsBackend
 
         return AwsBackend(**kwargs)  # type: ignore[arg-type]
-    if name in BACKENDS:
-        raise BackendError(f"backend {name!r} is not built yet (issue 6); use 'embedded'")
     raise BackendError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
 
 

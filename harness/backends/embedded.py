@@ -4,7 +4,8 @@ One embedded backend at a time per process: moto's state is process-global, and 
 
 moto is Apache-2.0 and needs no Docker. It is run as a real HTTP server (not `mock_aws`)
 so that Lambda worker processes reach it through `AWS_ENDPOINT_URL` like any other backend.
-moto's own Lambda and ESM are never used: the harness owns invocation (see issue 2, hazards).
+moto's own Lambda and ESM are never used: the harness owns invocation, so that its runtime and
+its ESM engine (faithful to the spec, unlike moto's) are what a scenario exercises.
 """
 
 from __future__ import annotations

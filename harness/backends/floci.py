@@ -16,8 +16,8 @@ differs (docs/backends.md, "Floci", gives the source of each fact):
 Lambda code runs in Floci's Lambda (real containers); Floci sets AWS_ENDPOINT_URL in them to an
 address they can reach, as LocalStack does, so `lambda_environment()` adds nothing.
 
-Nothing here has run against a real Floci: there is no Docker engine on the machine where it
-was written (tests/localstack/test_floci.py is marked `docker` and skips).
+Untested against a real Floci where no Docker engine answers: tests/localstack/test_floci.py is
+marked `docker` and skips there.
 """
 
 from __future__ import annotations

@@ -30,7 +30,8 @@ from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 from harness.invoke import InvokeResult, LambdaApiInvoker
 from harness.runtime.environment import check_function_environment
 from harness.runtime.errors import error_type_of
-from harness.runtime.spec import FunctionSpec, InvalidFunctionSpec, normalize_spec
+from harness.runtime.spec import FunctionSpec, InvalidFunctionSpec
+from harness.runtime.validation import normalize_spec
 
 # Never shipped: bytecode and caches differ per machine and would change CodeSha256 for nothing.
 _SKIP_DIRS = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache"})

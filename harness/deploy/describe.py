@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from harness.deploy.pipelines import DestinationDesc, FunctionDesc, Pipeline, StackDescription, StreamDesc
+from harness.deploy.stack_model import DestinationDesc, FunctionDesc, PipelineDesc, StackDescription, StreamDesc
 from harness.deploy.template_index import show
 
 _KIND_NAMES = {"s3": "S3 bucket", "sqs": "SQS queue", "sns": "SNS topic", "events": "EventBridge bus",
@@ -35,7 +35,7 @@ def describe_text(desc: StackDescription) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _pipeline_lines(p: Pipeline) -> list[str]:
+def _pipeline_lines(p: PipelineDesc) -> list[str]:
     m = p.mapping
     lines = [f"Pipeline {p.label}"]
     if p.stream is not None:

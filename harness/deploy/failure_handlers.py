@@ -19,7 +19,7 @@ import json
 from typing import Any
 
 from harness.deploy.iam_reading import literal_resource_matches, role_statements
-from harness.deploy.pipelines import AlertDesc, FunctionDesc, NotificationDesc
+from harness.deploy.stack_model import AlertDesc, FunctionDesc, NotificationDesc
 from harness.deploy.stream_mappings import function_target
 from harness.deploy.template_index import TemplateIndex, show
 from harness.notifications.config import CREATED_EVENTS

@@ -12,7 +12,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from harness.deploy.pipelines import DestinationDesc, FunctionDesc, MappingDesc, StreamDesc
+from harness.deploy.stack_model import DestinationDesc, FunctionDesc, MappingDesc, StreamDesc
 from harness.deploy.template_index import Pointer, TemplateIndex, has_intrinsic, show
 from harness.notifications.config import function_name_from_arn
 

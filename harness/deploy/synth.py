@@ -1,7 +1,8 @@
 """Synthesize the sample's CDK app (`<project_root>/infra`): a thin wrapper over the `app` stack source.
 
-Kept for its callers (pipeline.py, scenarios/runner.py, cli.py, backends/aws.py, tests) until they
-take a StackSource (harness/deploy/sources/). It is `CdkAppSource` on `infra/`, with `lambdas/`
+For the places where the stack is the sample's by definition (`shardproof deploy --backend aws`, which
+runs `cdk deploy` in infra/, and LocalPipeline.deploy()); everything else takes a StackSource
+(harness/deploy/sources/). It is `CdkAppSource` on `infra/`, with `lambdas/`
 and `harness/failures/checks.py` (which ships inside a Lambda) watched, so an edit to any of them
 yields a new cache entry under `<project_root>/.harness/synth/`. See cdk_app.py for how the app is
 run and cached, synth_cache.py for publishing and pruning.
@@ -15,11 +16,12 @@ from typing import Any
 from harness.deploy.sources import cdk_app
 from harness.deploy.sources.base import SourceSpec, SynthError, SynthResult
 from harness.deploy.sources.cdk_app import CdkAppSource
+from harness.state_folders import synth_cache_dir
 
 APP_DIR = "infra"
 WATCHED = ("lambdas", "harness/failures/checks.py")  # outside infra/, read by its synth
 HASHED_DIRS = (APP_DIR, *WATCHED)  # everything the sample's synthesis reads, relative to the project root
-DEFAULT_COMMAND = "python3 app.py"  # infra/ without a cdk.json (older checkouts, tests) still runs
+DEFAULT_COMMAND = "python3 app.py"  # the sample app's command for a copy of infra/ that has no cdk.json
 RESULT_FILE = "synth.json"
 SYNTH_TIMEOUT_S = cdk_app.SYNTH_TIMEOUT_S
 STDERR_TAIL_LINES = cdk_app.STDERR_TAIL_LINES
@@ -37,7 +39,7 @@ def sample_spec(project_root: Path) -> SourceSpec:
 
 def sample_source(project_root: Path | None = None, cache_dir: Path | None = None) -> CdkAppSource:
     root = Path(project_root or default_project_root()).resolve()
-    cache = Path(cache_dir) if cache_dir is not None else root / ".harness" / "synth"
+    cache = Path(cache_dir) if cache_dir is not None else synth_cache_dir(root)
     return CdkAppSource(sample_spec(root), cache_dir=cache, default_command=DEFAULT_COMMAND)
 
 

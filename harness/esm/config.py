@@ -17,7 +17,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from harness.esm.errors import EsmValidationError
-from harness.esm.sources.dynamodb_streams import STREAM_ARN_RE  # noqa: F401 (kept importable here)
 from harness.esm.sources.kind import StreamKind
 from harness.esm.sources.registry import KINDS, kind_for_arn
 DEST_ARN_RE = re.compile(r"^arn:aws[a-z-]*:(sqs|sns|s3):")

@@ -19,7 +19,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from harness.esm.errors import DestinationDeliveryError
-from harness.esm.isotime import iso_millis, iso_seconds
+from harness.esm.isotime import iso_millis
 from harness.esm.records import Record
 from harness.esm.sources.dynamodb_streams import DYNAMODB
 from harness.esm.sources.kind import StreamKind

@@ -19,7 +19,7 @@ Decisions where AWS documents nothing ([GAP]):
   (DDBStreamBatchInfo, KinesisBatchInfo) start/endSequenceNumber are the first and last record *of that lane batch*;
   records of other lanes may lie inside that range. The S3 key uses the shard ID (spec 4); lanes
   are not visible in it. Journal entries carry `lane`.
-- Metrics are per mapping as before; counts add up over lanes. IteratorAge is measured per invoke
+- Metrics are per mapping, as without lanes; counts add up over lanes. IteratorAge is measured per invoke
   (the age of the invoke's last record, spec 7.2) whichever lane made it; IteratorAgeMax is the
   maximum over lanes.
 - A blocked lane keeps buffering its records up to MAX_BUFFERED records for the shard; then the
@@ -45,17 +45,12 @@ from typing import Any, Callable, Iterator
 
 from harness.esm.batcher import Batcher
 from harness.esm.processor import BatchProcessor
-from harness.esm.reader import FINISHED, IDLE, POLL_LIMIT, WAITING, WORKED, ShardReader
+from harness.esm.shard_reader import FINISHED, IDLE, POLL_LIMIT, WAITING, WORKED, ShardReader
 from harness.esm.records import Record
 from harness.esm.sources.dynamodb_streams import item_key as _ddb_item_key
 
 MAX_BUFFERED = 20 * POLL_LIMIT
 COLLECT_WAIT_S = 0.05  # how long step() waits for a running lane step when it has nothing else to do
-
-
-def item_key(record: Record) -> str:
-    """A DynamoDB record's item key (partition + sort key) as a canonical string."""
-    return _ddb_item_key(record)
 
 
 def lane_of(record: Record, lanes: int, key: Callable[[Record], str] = _ddb_item_key) -> int:

@@ -130,8 +130,8 @@ def classify_window(result: InvokeResult, records: list[Record], report_batch_it
 class _Unit:
     """A contiguous run of records retried together, with its own counts (spec 0.3, 2.1)."""
 
-    __slots__ = ("records", "retries", "invokes", "service_errors", "request_id", "function_error", "responded",
-                 "close", "executed_version")
+    __slots__ = ("records", "retries", "invokes", "service_errors", "request_id", "function_error", "close",
+                 "executed_version")
 
     def __init__(self, records: list[Record], retries: int = 0, invokes: int = 0, close: str | None = None) -> None:
         self.records = records
@@ -144,7 +144,6 @@ class _Unit:
         self.request_id: str | None = None
         self.function_error: str | None = None
         self.executed_version = "$LATEST"  # spec 3.2: the version the last invoke ran
-        self.responded = False
 
 
 class BatchProcessor:

@@ -2,7 +2,7 @@
 mappings against a real stream: a DynamoDB stream or a Kinesis stream (spec 10), on any backend
 reached through boto3. Each mapping's stream kind comes from its EventSourceArn
 (sources/registry.py) and says which client reads it ('dynamodbstreams' or 'kinesis'); the
-service gets clients from `client(service_name)`, or the older `streams_client` (DynamoDB only).
+service gets clients from `client(service_name)`, or takes one `streams_client` for DynamoDB only.
 
 Kinesis records carry `invokeIdentityArn`, the function's execution role: `role_of(function
 name)` tells the service; without it (or when it returns None) the record carries the
@@ -31,8 +31,8 @@ from harness.esm.errors import EsmValidationError
 from harness.esm.filtering import RecordFilter
 from harness.esm.metrics import Metrics, merge
 from harness.esm.processor import Stopped
-from harness.esm.reader import FINISHED, IDLE, WAITING, ShardReader
-from harness.esm.readers import make_reader
+from harness.esm.reader_choice import make_reader
+from harness.esm.shard_reader import FINISHED, IDLE, WAITING, ShardReader
 from harness.esm.sources import StreamSource, parent_first
 from harness.esm.sources.kinesis import stand_in_role
 
@@ -72,7 +72,7 @@ class EsmService:
                  settings: EngineSettings | None = None,
                  source_factory: Callable[[str], StreamSource] | None = None) -> None:
         """`client(service)` gives a boto3 client ('dynamodbstreams', 'kinesis'); `streams_client`
-        alone still serves DynamoDB mappings. `source_factory(stream ARN)` replaces both (tests).
+        alone serves DynamoDB mappings (callers that read no Kinesis stream). `source_factory(stream ARN)` replaces both (tests).
         `role_of(function name)` is the function's execution role (Kinesis invokeIdentityArn)."""
         self.streams_client = streams_client
         self.invoker = invoker

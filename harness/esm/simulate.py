@@ -69,8 +69,8 @@ from harness.esm.destinations import InMemoryDestinations
 from harness.esm.errors import EsmValidationError
 from harness.esm.filtering import RecordFilter
 from harness.esm.metrics import Metrics
-from harness.esm.reader import FINISHED
-from harness.esm.readers import make_reader
+from harness.esm.reader_choice import make_reader
+from harness.esm.shard_reader import FINISHED
 from harness.esm.records import make_record, to_attribute_value
 from harness.esm.sources import kinesis as kinesis_records
 from harness.esm.sources.kind import StreamKind
@@ -82,7 +82,6 @@ from harness.journal import Journal
 DEFAULT_STREAM = "arn:aws:dynamodb:us-east-1:123456789012:table/simulated/stream/2024-01-01T00:00:00.000"
 DEFAULT_KINESIS_STREAM = "arn:aws:kinesis:us-east-1:123456789012:stream/simulated"
 DEFAULT_FUNCTION = "simulated-consumer"
-SHARD_ID = "shardId-00000001700000000000-00000001"
 MODES = ("raise", "partial", "partial-or-raise", "partial-malformed", "timeout")
 AGGREGATES = ("echo", "count", "none")
 MAX_SHARDS = 64

@@ -35,7 +35,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.esm.destinations import iso_seconds
+from harness.esm.isotime import iso_seconds
 
 MAX_STATE_BYTES = 1024 * 1024  # "a maximum of 1 MB per shard"
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.esm.batcher import Batcher
-from harness.esm.reader import FINISHED, IDLE, POLL_LIMIT, WAITING, WORKED, ShardReader
+from harness.esm.shard_reader import FINISHED, IDLE, POLL_LIMIT, WAITING, WORKED, ShardReader
 from harness.esm.tumbling import Window, window_start
 
 

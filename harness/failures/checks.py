@@ -93,7 +93,7 @@ class FailureCheck:
 
     @property
     def shape(self) -> SourceShape:
-        """The record's kind (DynamoDB when it cannot tell, as before Kinesis existed)."""
+        """The record's kind; DynamoDB when the envelope does not tell (DynamoDB is the default source)."""
         return shape_of(self.envelope) or DYNAMODB
 
     @property

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from harness.deploy.iam_reading import literal_resource_matches, role_statements
-from harness.deploy.pipelines import Pipeline, StackDescription
+from harness.deploy.stack_model import PipelineDesc, StackDescription
 from harness.deploy.template_index import TemplateIndex
 from harness.lint.code_scan import Mention, mentions_in, partial_batch_mentions
 from harness.lint.finding import (
@@ -27,6 +27,11 @@ from harness.lint.finding import (
 
 REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
 _UNNAMED_BUCKET = "bucket-named-at-deploy"  # stands for a template bucket whose name CloudFormation picks
+
+
+def lint_synth(synth: Any, desc: StackDescription) -> list[Finding]:
+    """lint_stack over a synthesized stack (its template, and code folders inside its assembly)."""
+    return lint_stack(desc, synth.template, code_dirs=desc.function_code_dirs(synth.assembly_dir))
 
 
 def lint_stack(desc: StackDescription, template: dict[str, Any], *,
@@ -58,7 +63,7 @@ def report_batch_item_failures(settings: Mapping[str, Any]) -> bool:
     return isinstance(types, list) and REPORT_BATCH_ITEM_FAILURES in types
 
 
-def _unbounded_retries(p: Pipeline, _: _Context) -> list[Finding]:
+def _unbounded_retries(p: PipelineDesc, _: _Context) -> list[Finding]:
     s = p.mapping.settings
     if s.get("MaximumRetryAttempts") != -1 or s.get("MaximumRecordAgeInSeconds") != -1:
         return []
@@ -76,14 +81,14 @@ def _unbounded_retries(p: Pipeline, _: _Context) -> list[Finding]:
                     f"retried until its records expire ({held}); set a retry count or a maximum record age")]
 
 
-def _no_destination(p: Pipeline, _: _Context) -> list[Finding]:
+def _no_destination(p: PipelineDesc, _: _Context) -> list[Finding]:
     if p.mapping.destination is not None:
         return []
     return [finding(NO_DESTINATION, p.mapping.logical_id,
                     "the mapping has no DestinationConfig.OnFailure destination (an S3 bucket, SQS queue or SNS topic)")]
 
 
-def _s3_without_resource_account(p: Pipeline, c: _Context) -> list[Finding]:
+def _s3_without_resource_account(p: PipelineDesc, c: _Context) -> list[Finding]:
     d = p.mapping.destination
     if d is None or d.kind != "s3" or p.consumer.role is None:
         return []
@@ -122,7 +127,7 @@ def _covers(ix: TemplateIndex, resource: Any, bucket: str | None, object_arn: st
     return bucket is not None and bucket in ix.mentions(resource)
 
 
-def _fifo_destination(p: Pipeline, _: _Context) -> list[Finding]:
+def _fifo_destination(p: PipelineDesc, _: _Context) -> list[Finding]:
     d = p.mapping.destination
     if d is None or not d.fifo or d.kind not in ("sqs", "sns"):
         return []
@@ -132,7 +137,7 @@ def _fifo_destination(p: Pipeline, _: _Context) -> list[Finding]:
                     "topics receive stream failure records")]
 
 
-def _ignored_batch_item_failures(p: Pipeline, c: _Context) -> list[Finding]:
+def _ignored_batch_item_failures(p: PipelineDesc, c: _Context) -> list[Finding]:
     if report_batch_item_failures(p.mapping.settings):
         return []
     mentions = _consumer_mentions(p.consumer.logical_id, c)
@@ -158,7 +163,7 @@ def _consumer_mentions(function: str, c: _Context) -> list[Mention]:
     return found
 
 
-def _partial_without_bisect(p: Pipeline, _: _Context) -> list[Finding]:
+def _partial_without_bisect(p: PipelineDesc, _: _Context) -> list[Finding]:
     s = p.mapping.settings
     batch = s.get("BatchSize")
     if not report_batch_item_failures(s) or s.get("BisectBatchOnFunctionError") is not False:
@@ -170,7 +175,7 @@ def _partial_without_bisect(p: Pipeline, _: _Context) -> list[Finding]:
                     "failed record's retries carry every record after it; turn on BisectBatchOnFunctionError")]
 
 
-_RULES: tuple[Callable[[Pipeline, _Context], list[Finding]], ...] = (
+_RULES: tuple[Callable[[PipelineDesc, _Context], list[Finding]], ...] = (
     _unbounded_retries,
     _no_destination,
     _s3_without_resource_account,

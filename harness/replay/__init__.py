@@ -1,4 +1,4 @@
-"""List, inspect, filter and replay ESM failure records (issue 5).
+"""List, inspect, filter and replay ESM failure records.
 
 Library entry points: `FailureStore` (harness.failures.store) to read a bucket, `Replayer` with one
 of the targets (`ConsumerTarget`, `TableTarget`, `SqsTarget`, `KinesisTarget`) to replay (`ConsumerTarget`

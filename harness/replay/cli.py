@@ -1,10 +1,7 @@
 """`shardproof failures list|show` and `shardproof replay`: thin argument handling over the library.
 
-Wiring (harness/cli.py, in build_parser, after the other subcommands):
-    from harness.replay.cli import register
-    register(sub)
-Each subcommand sets `func`, returns its exit status and prints its own one-line errors (exit 2),
-so the main CLI needs nothing else.
+harness/cli.py adds these with `register(sub)`. Each subcommand sets `func`, returns its exit status
+and prints its own one-line errors (exit 2), so the main CLI needs nothing else.
 
 Connection: --endpoint-url/--region, defaulting to `.harness/up.json` (written by `shardproof up`,
 read through `harness.up.read_up_state`) when it exists, else AWS's own endpoints and the usual
@@ -27,6 +24,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from harness.cli_support import CliError
 from harness.failures.model import CONDITIONS
 from harness.failures.store import FailureFilters, FailureStore, Listed, StoreError, function_name_of, parse_match
 from harness.invoke import LambdaApiInvoker
@@ -37,8 +35,8 @@ from harness.replay.targets.table import REMOVE_RULES
 err_console = Console(stderr=True)
 
 
-class ReplayCliError(Exception):
-    """A user-facing failure: printed as one line, exit status 2."""
+class ReplayCliError(CliError):
+    """A failures/replay command's user-facing failure: printed as one line, exit status 2."""
 
 
 # -- parsing helpers ---------------------------------------------------------------------------
@@ -344,7 +342,7 @@ def _add_common(p: argparse.ArgumentParser, *, filters: bool = True) -> None:
         return
     p.add_argument("--since", help="failures at or after this time (ISO-8601, or an age like 2h)")
     p.add_argument("--until", help="failures at or before this time (ISO-8601, or an age like 30m)")
-    p.add_argument("--condition", choices=CONDITIONS, help="requestContext.condition (spec 3.3)")
+    p.add_argument("--condition", choices=sorted(CONDITIONS), help="requestContext.condition (spec 3.3)")
     p.add_argument("--shard", help="the batch info's shardId (DDBStreamBatchInfo or KinesisBatchInfo)")
     p.add_argument("--function", help="function name or ARN that failed")
     p.add_argument("--match", action="append", metavar="ATTR=VALUE",

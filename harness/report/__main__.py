@@ -1,7 +1,7 @@
 """`python -m harness.report RESULT.json OUT_DIR`: re-render a saved runner result, no backend needed.
 
 Also `--from-demo DIR` renders a `shardproof demo` report directory (journal.jsonl + summary.json),
-which is how the test fixture was made. harness/cli.py can wire this in as a subcommand.
+which is how the test fixture was made. `shardproof report` (harness/report/cli.py) is the same command.
 """
 
 from __future__ import annotations

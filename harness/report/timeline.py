@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from html import escape
 from typing import Any
 
-from harness.report.bisect_tree import MARKER_KINDS, OTHER_LANE, Bar, Marker, Tree, build_tree
+from harness.report.bisect_tree import MARKER_KINDS, OTHER_LANE, Bar, Tree, build_tree
 
 PX_PER_S = 400.0      # inside a burst
 MAX_GAP = 64.0        # an idle gap never takes more than this; longer ones get a break label

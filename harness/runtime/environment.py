@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from harness.runtime.spec import FunctionSpec, InvalidFunctionSpec
 
 if TYPE_CHECKING:
-    from harness.runtime.languages import Launch
+    from harness.runtime.languages.base import Launch
 
 # Keys Lambda refuses in a function's configuration (CreateFunction fails with
 # "...contains reserved keys that are currently not supported for modification").

@@ -33,7 +33,6 @@ class Invocation:
     timeout_s: float
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     trace_id: str = field(default_factory=new_trace_id)
-    created_mono: float = field(default_factory=time.monotonic)
     delivered_mono: float | None = None
     deadline_mono: float | None = None
     deadline_epoch_ms: int = 0

@@ -17,7 +17,8 @@ from harness.invoke import InvokeResult
 from harness.runtime import languages
 from harness.runtime.environment import check_function_environment
 from harness.runtime.pool import FunctionPool
-from harness.runtime.spec import FunctionNotFound, FunctionSpec, InvalidFunctionSpec, normalize_spec
+from harness.runtime.spec import FunctionNotFound, FunctionSpec, InvalidFunctionSpec
+from harness.runtime.validation import normalize_spec
 from harness.runtime.worker import LIVE_WORKERS
 
 _RUNTIMES: "weakref.WeakSet[LocalRuntime]" = weakref.WeakSet()

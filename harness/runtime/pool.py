@@ -14,7 +14,7 @@ from typing import Any
 from harness.invoke import InvokeResult, InvokeServiceError
 from harness.runtime.errors import error_type_of, init_timeout_error, timeout_error, timeout_message
 from harness.runtime.invocation import EXIT, INIT_ERROR, RESPONSE, STOPPED, TIMEOUT, Invocation
-from harness.runtime.languages import Launch
+from harness.runtime.languages.base import Launch
 from harness.runtime.spec import FunctionSpec
 from harness.runtime.worker import Worker
 

@@ -23,7 +23,7 @@ from harness.runtime.environment import worker_environment
 from harness.runtime.errors import exit_error
 from harness.runtime.http import HttpConnection, HttpProtocolError, Request
 from harness.runtime.invocation import ERROR, EXIT, INIT_ERROR, RESPONSE, STOPPED, Invocation
-from harness.runtime.languages import Launch
+from harness.runtime.languages.base import Launch
 from harness.runtime.spec import FunctionSpec
 
 NEXT_PATH = "/2018-06-01/runtime/invocation/next"

@@ -31,7 +31,7 @@ from harness.backends.aws import (
 from harness.scenarios.model import Scenario
 from harness.scenarios.record import Recorder
 from harness.scenarios.remote import Deployed, RemoteRunError, RemoteSettings, run_remote_scenario, stack_outputs
-from harness.scenarios.runner import fidelity
+from harness.judging import fidelity
 
 RunCommand = Callable[..., Any]  # subprocess.run's signature: (argv, cwd=..., check=False) -> .returncode
 Say = Callable[[str], None]

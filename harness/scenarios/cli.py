@@ -1,23 +1,28 @@
 """`shardproof scenarios list|run`: wired into harness/cli.py with `register(sub)`.
 
 `run` prints a rich progress bar and a verdict table, writes the result JSON (the schema the
-report reads), JUnit XML and the HTML/Markdown report when asked, and exits non-zero when any
-scenario failed or errored, so CI can gate on it.
+report reads), JUnit XML and the HTML/Markdown report when asked (harness/scenarios/output.py, shared
+with `shardproof demo`), and exits non-zero when any scenario failed or errored, so CI can gate on it.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from harness.backends import BACKENDS
-from harness.deploy.sources.options import add_source_arguments
+from harness.cli_support import add_source_arguments, source_flag_given
+from harness.deploy.sources import SourceError
+from harness.project import ProjectError, resolve_source_args
+from harness.scenarios.loader import load_scenarios, select
+from harness.scenarios.model import ScenarioError
+from harness.scenarios.output import exit_status, render_table, run_with_progress, write_outputs
+
+SOURCE_ERRORS = (ScenarioError, SourceError, ProjectError)
 
 
 def register(subparsers: Any) -> None:
@@ -60,26 +65,15 @@ def register(subparsers: Any) -> None:
 
 def _load(args: argparse.Namespace, names: list[str] | None = None) -> tuple[Any, list[Any], list[Any]]:
     """(the stack source, every scenario of the scenarios folder, the chosen ones)."""
-    from harness.deploy.sources.options import resolve_source_args
-    from harness.scenarios import load_scenarios, select
-
     _, source, folder = resolve_source_args(args)
     everything = load_scenarios(folder)
     return source, everything, select(everything, names)
 
 
-def _source_errors() -> tuple[type[Exception], ...]:
-    from harness.deploy.sources import SourceError
-    from harness.project import ProjectError
-    from harness.scenarios import ScenarioError
-
-    return ScenarioError, SourceError, ProjectError
-
-
 def cmd_list(args: argparse.Namespace) -> int:
     try:
         _, scenarios, _ = _load(args)
-    except _source_errors() as exc:
+    except SOURCE_ERRORS as exc:
         Console(stderr=True).print(f"[red]error:[/] {exc}")
         return 2
     if args.json:
@@ -112,7 +106,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         choose_wiring(args.backend, args.esm)  # before any synth: a wiring that cannot run is the user's error
         source, everything, chosen = _load(args, args.names)
-    except (*_source_errors(), PipelineError) as exc:
+    except (*SOURCE_ERRORS, PipelineError) as exc:
         err.print(f"[red]error:[/] {exc}")
         return 2
     result = run_with_progress(chosen, everything, backend=args.backend, esm=args.esm, console=err, source=source)
@@ -166,11 +160,11 @@ def cmd_run_aws(args: argparse.Namespace, *, console: Console, err: Console,
         settings = aws_settings(args)
         base = args.stack_name or DEFAULT_STACK
         per_run_stack_name(base, "0")  # the base must leave room for the suffix: a bad name fails now
-        if any(getattr(args, k, None) for k in ("app", "assembly", "template", "stack")):
+        if source_flag_given(args):
             # UNFINISHED: the AWS runner deploys infra/ with `cdk deploy` and judges through the sample's
             # projection table; another stack needs its own evidence of processed records there.
-            raise ValueError("--backend aws runs the sample stack (infra/) only for now; --app/--assembly/"
-                             "--template/--stack apply to the local backends")
+            raise ValueError("--backend aws runs the sample stack (infra/) only: it judges through the sample's "
+                             "projection table; --app/--assembly/--template/--stack apply to the local backends")
         _, everything, chosen = _load(args, args.names)
         runnable, skipped = split_for_aws(chosen)
         if not runnable:
@@ -179,7 +173,7 @@ def cmd_run_aws(args: argparse.Namespace, *, console: Console, err: Console,
         region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
         backend = backend or AwsBackend(region=region)
         preflight(backend, **({"which": which} if which else {}))
-    except (*_source_errors(), BackendError, RemoteRunError, ValueError) as exc:
+    except (*SOURCE_ERRORS, BackendError, RemoteRunError, ValueError) as exc:
         err.print(f"[red]error:[/] {exc}")
         return 2
     result = run_aws_suite(chosen, everything, backend=backend, base_stack=base, keep_stack=args.keep_stack,
@@ -193,68 +187,3 @@ def cmd_run_aws(args: argparse.Namespace, *, console: Console, err: Console,
                   console=console)
     write_ci_outputs(result, chosen, summary=args.summary, annotations=args.github_annotations)
     return exit_status(result)
-
-
-def exit_status(result: dict[str, Any]) -> int:
-    bad = [s for s in result["scenarios"] if s["verdict"] != "pass"]
-    return 1 if bad or not result["scenarios"] else 0
-
-
-def run_with_progress(chosen: list[Any], everything: list[Any], *, backend: str, esm: str = "harness",
-                      console: Console, source: Any = None) -> dict[str, Any]:
-    """run_suite with a progress bar and one verdict line per scenario as it finishes."""
-    from harness.scenarios import run_suite
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=console, transient=False) as bar:
-        task = bar.add_task("scenarios", total=len(chosen))
-
-        def progress(sc: Any, result: dict[str, Any] | None) -> None:
-            if result is None:
-                bar.update(task, description=f"running {sc.name}")
-            else:
-                bar.advance(task)
-                colour = "green" if result["verdict"] == "pass" else "red"
-                bar.console.log(f"[{colour}]{result['verdict'].upper()}[/] {sc.name} ({result['wall_s']:.1f}s)")
-
-        return run_suite(chosen, backend=backend, progress=progress, all_scenarios=everything, esm=esm, source=source)
-
-
-def render_table(result: dict[str, Any], console: Console) -> None:
-    from harness.scenarios.junit import failure_message
-
-    table = Table(title=f"scenario verdicts on {result['run']['backend']} ({result['run']['wall_s']:.1f}s)")
-    for col in ("scenario", "spec", "verdict", "checks", "conservation", "what differed from AWS"):
-        table.add_column(col, overflow="fold")
-    for s in result["scenarios"]:
-        verdict = {"pass": "[green]PASS[/]", "fail": "[red]FAIL[/]"}.get(s["verdict"], "[yellow]ERROR[/]")
-        c = s.get("conservation") or {}
-        cons = (f"{c.get('injected', '?')} = {c.get('processed', '?')}+{c.get('filtered', '?')}"
-                f"+{c.get('in_failure_records', '?')}+{c.get('dropped', '?')}, lost {c.get('lost', '?')}") if c else "-"
-        passed = sum(1 for x in s["checks"] if x["passed"])
-        why = s["error"] or failure_message(s)
-        table.add_row(s["name"], ", ".join(s["spec_sections"]), verdict, f"{passed}/{len(s['checks'])}", cons,
-                      (why[:400] + "…") if len(why) > 400 else why)
-    console.print(table)
-
-
-def write_outputs(result: dict[str, Any], *, json_path: str | None, junit_path: str | None,
-                  report_dir: str | None, console: Console) -> None:
-    from harness.scenarios.junit import write_junit
-
-    if json_path:
-        path = Path(json_path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(result, indent=1, default=str), encoding="utf-8")
-        console.print(f"result JSON: {path}")
-    if junit_path:
-        console.print(f"JUnit XML: {write_junit(result, Path(junit_path))}")
-    if report_dir:
-        try:
-            from harness.report import write_report
-        except ImportError as exc:
-            console.print(f"note: no HTML/Markdown report written (harness.report not importable: {exc})")
-            return
-        paths = write_report(result, Path(report_dir))
-        for kind, p in paths.items():
-            console.print(f"report ({kind}): {p}")

@@ -15,7 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from harness.deploy.sources.options import add_source_arguments
+from harness.cli_support import add_source_arguments
 
 PROJECT_TEXT = """# shardproof reads this stack from here: `shardproof scenarios run` or `pytest {scenarios}/` in this folder.
 {kind} = "{path}"
@@ -42,7 +42,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def _errors() -> tuple[type[Exception], ...]:
-    from harness.deploy.pipelines import PipelineLookupError
+    from harness.deploy.stack_model import PipelineLookupError
     from harness.deploy.sources import SourceError
     from harness.project import ProjectError
 
@@ -53,6 +53,7 @@ def _init(args: argparse.Namespace, out: Console) -> int:
     from harness.deploy.sources import SourceError, SourceSpec, open_source
     from harness.deploy.sources.detect import detect_sources
     from harness.project import PROJECT_FILE, find_project_file, load_project
+    from harness.state_folders import synth_cache_dir
 
     folder = Path(args.folder).resolve()
     if not folder.is_dir():
@@ -88,16 +89,16 @@ def _init(args: argparse.Namespace, out: Console) -> int:
         text = PROJECT_TEXT.format(kind=kind, path=rel.as_posix(), scenarios=Path(scenarios_rel).as_posix(),
                                    stack=f'stack = "{args.stack}"\n' if args.stack else "")
         _write_new(project_file, text, out, folder)
-    synth = open_source(spec, cache_dir=folder / ".harness" / "synth").synthesize()
+    synth = open_source(spec, cache_dir=synth_cache_dir(folder)).synthesize()
     return _write_scenarios(synth, scenarios, folder, out, label=f"{spec.kind} {_rel(spec.path, folder)}")
 
 
 def _write_scenarios(synth: Any, scenarios: Path, folder: Path, out: Console, *, label: str) -> int:
-    from harness.deploy.pipelines import describe_template
+    from harness.deploy.template_reader import describe_template
     from harness.scenarios.starter import data_loss, starter_files
 
     description = describe_template(synth.template, stack_name=synth.stack_name)
-    code_dirs = {f.logical_id: Path(synth.assembly_dir) / f.code_path for f in description.functions if f.code_path}
+    code_dirs = description.function_code_dirs(synth.assembly_dir)
     files = starter_files(description, synth.template, code_dirs, label)
     scenarios.mkdir(parents=True, exist_ok=True)
     for f in files:

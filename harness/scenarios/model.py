@@ -11,13 +11,15 @@ and a stack's own helpers (the sample's orders, its wrappers) live beside its sc
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import Any, Callable, Mapping
 
+from harness.judging.expect_block import check_expect
+from harness.judging.observation import Observation
 from harness.verdict import Check
 
-if TYPE_CHECKING:  # pragma: no cover
-    from harness.scenarios.observe import Observation
-    from harness.scenarios.runner import ScenarioRun
+# The hooks get the running scenario, a ScenarioRun (harness/scenarios/scenario_run.py); it is typed
+# Any here because a ScenarioRun holds a Scenario, and the model must not import what runs it.
+ScenarioRunHook = Callable[[Any], None]
 
 CLOCKS = ("real", "virtual")
 # How the consumer fails on a poison record. raise: an unhandled error for the whole batch;
@@ -50,24 +52,22 @@ class Scenario:
     mapping: str | None = None  # logical id of the event source mapping when the stack has several
     handler: str | None = None  # one of HANDLERS; None: "partial" with ReportBatchItemFailures, else "raise"
     fail_times: int | None = None  # poison fails only its first N deliveries (a flaky consumer)
-    expect: Mapping[str, Any] = field(default_factory=dict)  # overrides, see harness/scenarios/expectations.py
+    expect: Mapping[str, Any] = field(default_factory=dict)  # overrides, see harness/judging/expect_block.py
     steps: tuple[Mapping[str, Any], ...] = ()  # YAML `after`: fix, then replay (harness/scenarios/steps.py)
     spec_sections: tuple[str, ...] = ()
     clock: str = "real"  # "virtual": the engine runs on a VirtualClock (record age without waiting)
     source_file: str | None = None  # where the scenario was read from, for error messages
     # -- Python scenarios only: hooks into the run -------------------------------------------------
     destination_available: bool = True  # False: the prepare hook breaks the S3 destination (spec 7.3)
-    prepare: Callable[["ScenarioRun"], None] | None = None  # after deploy, before the items are written
-    after: Callable[["ScenarioRun"], None] | None = None  # after settle (e.g. replay)
-    checks: Callable[["Observation", "ScenarioRun"], list[Check]] | None = None
+    prepare: ScenarioRunHook | None = None  # after deploy, before the items are written
+    after: ScenarioRunHook | None = None  # after settle (e.g. replay)
+    checks: Callable[[Observation, Any], list[Check]] | None = None  # (observation, the ScenarioRun)
     rules: tuple[tuple[str, str], ...] = ()  # (fidelity rule, spec section) this scenario exercises
     # Runs against AWS's own ESM (harness/scenarios/remote.py): only when the poison comes from the
     # data itself and nothing needs the local runtime, a virtual clock or the engine journal.
     aws: bool = False
 
     def __post_init__(self) -> None:
-        from harness.scenarios.expectations import check_expect
-
         where = self.where()
         if not isinstance(self.name, str) or not self.name or not all(c.isalnum() or c in "-_" for c in self.name):
             raise ScenarioError(f"{where}: name must be letters, digits, '-' or '_', got {self.name!r}")
@@ -186,4 +186,4 @@ class Mutation:
 
     name: str
     context: dict[str, object] = field(default_factory=dict)
-    prepare: Callable[["ScenarioRun"], None] | None = None
+    prepare: ScenarioRunHook | None = None

@@ -1,5 +1,5 @@
-"""The oracle comparison: what `run_simulation` says AWS does with this mapping, these records and
-the declared consumer behaviour, against what the deployed pipeline did.
+"""The oracle's prediction: what `run_simulation` says AWS does with this mapping, these records and
+the declared consumer behaviour (harness/judging/oracle.py compares it with what the pipeline did).
 
 The simulation spec is built from the mapping as deployed (read back through the ESM API, the way
 GetEventSourceMapping shows it: never from CDK context keys), the scenario's poison indexes and
@@ -14,20 +14,14 @@ import dataclasses
 from typing import Any
 
 from harness.esm import EngineSettings, run_simulation
+from harness.judging.observation import report_batch_item_failures
 from harness.scenarios.model import Scenario
-from harness.scenarios.observe import Observation
-from harness.scenarios.streams import StreamRecord
-from harness.verdict import Check, check
+from harness.streams.base import StreamRecord
 
 ORACLE_BUCKET = "arn:aws:s3:::oracle-failure-bucket"
 MAPPING_KEYS = ("BatchSize", "MaximumRetryAttempts", "BisectBatchOnFunctionError", "MaximumRecordAgeInSeconds",
                 "FunctionResponseTypes", "MaximumBatchingWindowInSeconds", "ParallelizationFactor",
                 "TumblingWindowInSeconds")
-SPEC = "oracle (harness simulate): 0.2, 1, 2, 3.2, 3.3"
-
-
-def report_batch_item_failures(mapping: dict[str, Any]) -> bool:
-    return "ReportBatchItemFailures" in (mapping.get("FunctionResponseTypes") or [])
 
 
 def build_spec(scenario: Scenario, mapping: dict[str, Any], settings: EngineSettings,
@@ -85,29 +79,3 @@ def predict(spec: dict[str, Any], stream: list[StreamRecord]) -> dict[str, Any]:
     if sim.get("warnings"):
         out["warnings"] = sim["warnings"]
     return out
-
-
-def compare(scenario: Scenario, predicted: dict[str, Any], obs: Observation) -> list[Check]:
-    """Checks named after what AWS (the oracle) does; the message carries both sides."""
-    checks: list[Check] = []
-    delivered = sorted((o.summary() for o in obs.failure_objects), key=lambda d: d["records"])
-    failed_delivery = [d for d in obs.dropped if d["reason"] == "destination delivery failed"]
-    other_dropped = sorted(i for d in obs.dropped if d["reason"] != "destination delivery failed" for i in d["records"])
-    expected_dest = sorted(predicted["destination"], key=lambda d: d["records"])
-    if scenario.destination_available:
-        checks.append(check("oracle: destination records (records, condition, approximateInvokeCount, "
-                            "functionError, batchSize) as AWS writes them", expected_dest, delivered, spec=SPEC))
-    else:
-        # Spec 7.3 [GAP] default: what would have gone to the destination is dropped instead.
-        exp = [{"records": d["records"], "condition": d["condition"]} for d in expected_dest]
-        got = sorted(({"records": d["records"], "condition": d["condition"]} for d in failed_delivery),
-                     key=lambda d: d["records"])
-        checks.append(check("oracle: records AWS would send to the destination are dropped when delivery fails",
-                             exp, got, spec="7.3"))
-        checks.append(check("oracle: nothing reaches the unavailable destination", [], delivered, spec="7.3"))
-    checks.append(check("oracle: processed (committed) records", predicted["processed"], obs.processed, spec=SPEC))
-    checks.append(check("oracle: records dropped without a destination", predicted["dropped"], other_dropped,
-                        spec="1 (end of retries)"))
-    checks.append(check("oracle: invocations (records of each invoke, in order)", predicted["invocations"],
-                        [i["records"] for i in obs.invocations], spec="1, 2.1, 2.2"))
-    return checks

@@ -27,9 +27,9 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from harness.backends import Backend
 from harness.failures import FailureStore
-from harness.scenarios import expect
+from harness.judging import expect
 from harness.scenarios.model import Scenario
-from harness.scenarios.observe import FailureObject
+from harness.judging.observation import FailureObject
 from harness.verdict import Check, check
 
 REQUIRED_OUTPUTS = ("SourceTableName", "ProjectionTableName", "FailureBucketName", "EventSourceMappingId")

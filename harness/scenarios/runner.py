@@ -1,11 +1,11 @@
 """Run scenarios against a team's deployed stack and judge them; produce the result JSON.
 
 For each scenario: synthesize the stack source (with the scenario's CDK context), find the
-pipeline it exercises in the template (harness/deploy/pipelines.py), check its items against the
+pipeline it exercises in the template (harness/deploy/template_reader.py), check its items against the
 stream (key schema...), deploy to a fresh backend, write the items, let the pipeline settle, and
-judge what happened from the backend and the journal against the defaults every scenario gets
-(harness/scenarios/judge.py), its `expect` block, its own checks, and the oracle: `harness
-simulate` over the same records with the mapping as deployed and the declared consumer behaviour.
+judge what happened from the backend and the journal (harness/judging: the defaults every scenario
+gets, its `expect` block, its own checks, and the oracle, `shardproof simulate` over the same records
+with the mapping as deployed and the declared consumer behaviour). `_run` reads as those steps.
 
 Each scenario gets its own LocalPipeline (the embedded backend is one moto server per process and
 start() resets it). Writes happen before the ESM polls (TRIM_HORIZON), or, for a LATEST mapping,
@@ -26,74 +26,31 @@ import tempfile
 import time
 import traceback
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 import harness
+from harness.deploy.template_reader import describe_template
 from harness.esm import Backoff, EngineSettings, VirtualClock
+from harness.judging import Observation, fidelity, judge, report_batch_item_failures
+from harness.lint import lint_run, lint_synth
 from harness.pipeline import LocalPipeline
-from harness.scenarios import judge
-from harness.scenarios.audit import conservation, conservation_checks
-from harness.scenarios.expectations import check_expect, explicit_checks
+from harness.project import default_source
 from harness.scenarios.model import Mutation, Scenario, ScenarioError
 from harness.scenarios.notes import stack_notes
+from harness.scenarios.observe import observe, subscribe_inboxes
+from harness.scenarios.oracle import build_spec, predict
+from harness.scenarios.scenario_run import ScenarioRun
 from harness.scenarios.steps import run_steps
-from harness.scenarios.observe import Inboxes, Observation, observe, subscribe_inboxes
-from harness.scenarios.oracle import build_spec, compare, predict, report_batch_item_failures
-from harness.scenarios.streams import StreamRecord, Write, writer_for
 from harness.scenarios.target import Target, resolve_target
+from harness.streams import StreamItemError, Write, writer_for
 from harness.verdict import Check
 
 FAST_BACKOFF = Backoff(initial_s=0.02, factor=2.0, max_s=0.1)
 MAX_FUNCTION_LOG_LINES = 200
 SETTLE_TIMEOUT_S = 60.0
 AT_TIP_TIMEOUT_S = 30.0
-CONSERVATION_KEYS = ("injected", "processed", "filtered", "in_failure_records", "dropped", "lost", "lost_records")
-
-
-@dataclass
-class ScenarioRun:
-    """A scenario while it runs: what hooks (prepare/after/checks) may use."""
-
-    scenario: Scenario
-    pipe: LocalPipeline
-    workdir: Path
-    target: Target
-    stack: Any = None  # the DeployedStack: logical id -> what was created
-    clock: VirtualClock | None = None
-    writes: list[Write] = field(default_factory=list)
-    stream: list[StreamRecord] = field(default_factory=list)
-    facts: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def consumer(self) -> str:
-        """The function name the scenario's mapping invokes."""
-        return self.target.consumer
-
-    @property
-    def items(self) -> list[dict[str, Any]]:
-        return [dict(i) for i in self.scenario.items]
-
-    def replace_function_code(self, function: str, code_dir: Path, handler: str, *,
-                              environment: dict[str, str] | None = None, timeout_s: float | None = None) -> None:
-        """Run `function` from other code (a wrapper around the real consumer, a fixed version...)."""
-        replace_function_code(self.pipe, function, code_dir, handler, environment=environment, timeout_s=timeout_s)
-
-
-def replace_function_code(pipe: LocalPipeline, function: str, code_dir: Path, handler: str, *,
-                          environment: dict[str, str] | None = None, timeout_s: float | None = None) -> None:
-    """Re-register a deployed function with other code on the local runtime (journaled)."""
-    specs = {s.name: s for s in pipe.runtime.functions()}
-    if function not in specs:
-        raise RuntimeError(f"function {function!r} is not registered with the local runtime; "
-                           f"registered: {', '.join(sorted(specs))}")
-    spec = specs[function]
-    pipe.runtime.register(dataclasses.replace(
-        spec, code_dir=code_dir, handler=handler, environment={**spec.environment, **(environment or {})},
-        timeout_s=timeout_s if timeout_s is not None else spec.timeout_s))
-    pipe.journal.record("scenario_code", function=function, code_dir=str(code_dir), handler=handler,
-                        env=environment or {}, timeout_s=timeout_s)
 
 
 def _engine_settings(scenario: Scenario) -> EngineSettings:
@@ -111,15 +68,6 @@ def _journal_dump(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if logs > MAX_FUNCTION_LOG_LINES:
         out.append({"kind": "journal_note", "note": f"{logs - MAX_FUNCTION_LOG_LINES} function_log lines omitted"})
     return out
-
-
-def default_source() -> Any:
-    """The project's stack source (shardproof.toml / [tool.shardproof], else the sample's infra/)."""
-    from harness.deploy.sources import open_source
-    from harness.project import load_project
-
-    project = load_project()
-    return open_source(project.source, cache_dir=project.root / ".harness" / "synth")
 
 
 def run_scenario(scenario: Scenario, *, source: Any = None, backend: str = "embedded",
@@ -142,8 +90,7 @@ def _context(scenario: Scenario, mutation: Mutation | None, source: Any, backend
 
 def _run(scenario: Scenario, source: Any, backend: str, mutation: Mutation | None,
          settle_timeout: float, esm: str = "harness") -> tuple[dict[str, Any], dict[str, Any]]:
-    from harness.deploy.pipelines import describe_template
-
+    """One scenario: plan -> deploy -> write -> settle -> observe -> predict -> judge; (result, backend info)."""
     began = time.perf_counter()
     clock = VirtualClock(start=time.time() - 3600) if scenario.clock == "virtual" else None
     settings = _engine_settings(scenario)
@@ -160,58 +107,24 @@ def _run(scenario: Scenario, source: Any, backend: str, mutation: Mutation | Non
         source = source or default_source()
         context = _context(scenario, mutation, source, backend)
         result["expected"]["context"] = context
-        synth = source.synthesize(context or None)
-        desc = describe_template(synth.template, stack_name=synth.stack_name)
-        pipeline = desc.pipeline(mapping=scenario.mapping, table=scenario.table)
-        if pipeline.stream is None:
-            raise ScenarioError(f"{scenario.where()}: mapping {pipeline.mapping.logical_id} reads a stream that is not "
-                                "in this template; the harness writes only into streams it deploys")
-        result["lint"] = _static_lint(synth, desc, pipeline)
-        writer = writer_for(pipeline.stream.kind)(key_schema=pipeline.stream.key_schema)
-        writes = writer.prepare(scenario.items, where=scenario.where())  # a bad item fails before any deploy
+        plan = _plan(scenario, source, context)
+        result["lint"] = plan.lint
+        plan.writes = _prepare_writes(scenario, plan.writer)  # a bad item fails before any deploy
         with pipe:
-            info = pipe.backend.describe()
-            backend_info = {"name": info.name, "endpoint_url": info.endpoint_url, "region": info.region,
-                            "account_id": info.account_id, "details": info.details}
-            stack = pipe.apply(synth, start_polling=False)
-            target = resolve_target(pipeline, stack, pipe.esm)
-            writer.bind(pipe, target)
-            inboxes = subscribe_inboxes(pipe, target)
-            run = ScenarioRun(scenario, pipe, workdir, target, stack=stack, clock=clock, writes=writes)
-            for hook in (scenario.prepare, mutation.prepare if mutation else None):
-                if hook is not None:
-                    hook(run)
-            _write(run, writer, settle_timeout)
-            oracle_clock = _oracle_clock(run)
-            pipe.start_polling()
-            pipe.settle(timeout=settle_timeout)
-            if scenario.steps:
-                run_steps(run, scenario.steps)
-                pipe.settle(timeout=settle_timeout)
-            if scenario.after:
-                scenario.after(run)
-                pipe.settle(timeout=settle_timeout)
-            obs = observe(pipe, pipe.journal, target, run.stream, inboxes=inboxes)
-            obs.extra.update(run.facts)
+            backend_info = _backend_info(pipe)
+            run = _deploy(pipe, plan, mutation, workdir, clock)
+            oracle_clock = _write(run, plan.writer, settle_timeout)
+            _settle(run, settle_timeout)
+            obs = _observe(run)
             predicted = predict(build_spec(scenario, obs.mapping, settings, run.stream, oracle_clock), run.stream)
-            checks, blame = _judge(run, obs, predicted)
-            cons = conservation(obs)
-            checks.extend(conservation_checks(cons))
-            verdict = "pass" if all(c.passed for c in checks) else "fail"
+            judgement = judge(run, obs, predicted)
             result.update(
-                verdict=verdict, checks=[_check_dict(c) for c in checks],
-                expected={**result["expected"], "oracle": predicted, "oracle_clock": oracle_clock,
-                          "poison": list(scenario.poison), "count": len(writes),
-                          "handler": scenario.handler_mode(report_batch_item_failures(obs.mapping)),
-                          "pipeline": _pipeline_dict(target),
-                          "mapping": {k: obs.mapping.get(k) for k in (
-                              "BatchSize", "MaximumRetryAttempts", "BisectBatchOnFunctionError",
-                              "MaximumRecordAgeInSeconds", "FunctionResponseTypes", "StartingPosition",
-                              "ParallelizationFactor")}},
-                observed=obs.summary(), conservation={k: cons[k] for k in CONSERVATION_KEYS})
-            if verdict == "fail" and blame:
-                result["blame"] = blame
-            result["lint"] = result["lint"] + _run_lint(pipe.journal.entries(), obs.mapping, target)
+                verdict=judgement.verdict, checks=[_check_dict(c) for c in judgement.checks],
+                expected={**result["expected"], **_expected(run, obs, predicted, oracle_clock)},
+                observed=obs.summary(), conservation=judgement.conservation)
+            if judgement.verdict == "fail" and judgement.blame:
+                result["blame"] = judgement.blame
+            result["lint"] = result["lint"] + _run_lint(pipe.journal.entries(), obs.mapping, run.target)
     except Exception as exc:  # noqa: BLE001 - the verdict says what broke, the run goes on
         detail = "" if isinstance(exc, ScenarioError) else "\n" + traceback.format_exc(limit=8)
         result["error"] = f"{type(exc).__name__}: {exc}{detail}"
@@ -224,25 +137,98 @@ def _run(scenario: Scenario, source: Any, backend: str, mutation: Mutation | Non
     return result, backend_info
 
 
-def _static_lint(synth: Any, desc: Any, pipeline: Any) -> list[dict[str, Any]]:
-    """The stack's lint findings for this scenario's mapping (harness lint), as the result records them."""
-    from harness.deploy.cli import function_code_dirs
-    from harness.lint import lint_stack
+@dataclass
+class _Plan:
+    """What a scenario will do, settled before anything is deployed: a bad item or context fails here."""
 
-    findings = lint_stack(desc, synth.template, code_dirs=function_code_dirs(desc, synth.assembly_dir))
-    return [dataclasses.asdict(f) for f in findings if f.mapping == pipeline.mapping.logical_id]
+    scenario: Scenario
+    synth: Any  # the synthesized stack
+    pipeline: Any  # the pipeline description the scenario exercises
+    writer: Any  # a harness.streams writer for its stream, not yet bound
+    lint: list[dict[str, Any]]  # the stack's lint findings for this mapping
+    writes: list[Write] = dataclasses.field(default_factory=list)
+
+
+def _plan(scenario: Scenario, source: Any, context: dict[str, object]) -> _Plan:
+    synth = source.synthesize(context or None)
+    desc = describe_template(synth.template, stack_name=synth.stack_name)
+    pipeline = desc.pipeline(mapping=scenario.mapping, table=scenario.table)
+    if pipeline.stream is None:
+        raise ScenarioError(f"{scenario.where()}: mapping {pipeline.mapping.logical_id} reads a stream that is not "
+                            "in this template; the harness writes only into streams it deploys")
+    lint = [dataclasses.asdict(f) for f in lint_synth(synth, desc) if f.mapping == pipeline.mapping.logical_id]
+    writer = writer_for(pipeline.stream.kind)(key_schema=pipeline.stream.key_schema)
+    return _Plan(scenario, synth, pipeline, writer, lint)
+
+
+def _prepare_writes(scenario: Scenario, writer: Any) -> list[Write]:
+    try:
+        return writer.prepare(scenario.items, where=scenario.where())
+    except StreamItemError as exc:  # the scenario file is at fault: reported as every scenario problem is
+        raise ScenarioError(str(exc)) from None
+
+
+def _backend_info(pipe: LocalPipeline) -> dict[str, Any]:
+    info = pipe.backend.describe()
+    return {"name": info.name, "endpoint_url": info.endpoint_url, "region": info.region,
+            "account_id": info.account_id, "details": info.details}
+
+
+def _deploy(pipe: LocalPipeline, plan: _Plan, mutation: Mutation | None, workdir: Path,
+            clock: VirtualClock | None) -> ScenarioRun:
+    """Deploy the stack (polling held), find the pipeline in it, subscribe the inboxes, run the prepare hooks."""
+    stack = pipe.apply(plan.synth, start_polling=False)
+    target = resolve_target(plan.pipeline, stack, pipe.esm)
+    plan.writer.bind(pipe, target)
+    run = ScenarioRun(plan.scenario, pipe, workdir, target, stack=stack, clock=clock, writes=plan.writes,
+                      inboxes=subscribe_inboxes(pipe, target))
+    for hook in (plan.scenario.prepare, mutation.prepare if mutation else None):
+        if hook is not None:
+            hook(run)
+    return run
+
+
+def _settle(run: ScenarioRun, timeout: float) -> None:
+    """Let the pipeline settle, then run the YAML steps and the `after` hook, settling after each."""
+    pipe, scenario = run.pipe, run.scenario
+    pipe.start_polling()
+    pipe.settle(timeout=timeout)
+    if scenario.steps:
+        run_steps(run, scenario.steps)
+        pipe.settle(timeout=timeout)
+    if scenario.after:
+        scenario.after(run)
+        pipe.settle(timeout=timeout)
+
+
+def _expected(run: ScenarioRun, obs: Observation, predicted: dict[str, Any],
+              oracle_clock: dict[str, float]) -> dict[str, Any]:
+    """The result's `expected` block beyond the context: the oracle, the poison, the mapping as deployed."""
+    scenario = run.scenario
+    return {"oracle": predicted, "oracle_clock": oracle_clock, "poison": list(scenario.poison),
+            "count": len(run.writes), "handler": scenario.handler_mode(report_batch_item_failures(obs.mapping)),
+            "pipeline": _pipeline_dict(run.target),
+            "mapping": {k: obs.mapping.get(k) for k in (
+                "BatchSize", "MaximumRetryAttempts", "BisectBatchOnFunctionError", "MaximumRecordAgeInSeconds",
+                "FunctionResponseTypes", "StartingPosition", "ParallelizationFactor")}}
+
+
+def _observe(run: ScenarioRun) -> Observation:
+    obs = observe(run.pipe, run.pipe.journal, run.target, run.stream, inboxes=run.inboxes)
+    obs.extra.update(run.facts)
+    return obs
 
 
 def _run_lint(entries: Any, mapping: dict[str, Any], target: Target) -> list[dict[str, Any]]:
     """What the run showed of the lint rules (re-deliveries, ignored batchItemFailures), with counts."""
-    from harness.lint import lint_run
-
     return [dataclasses.asdict(f) for f in lint_run(entries, mapping, mapping_uuid=target.mapping_uuid,
                                                     mapping=target.pipeline.mapping.logical_id)]
 
 
-def _write(run: ScenarioRun, writer: Any, timeout: float) -> None:
-    """TRIM_HORIZON: write, then poll. LATEST: poll until at the tip, hold, write, release later."""
+def _write(run: ScenarioRun, writer: Any, timeout: float) -> dict[str, float]:
+    """TRIM_HORIZON: write, then poll. LATEST: poll until at the tip, hold, write, release later.
+
+    Returns the oracle's clock (when its first poll happens), read from the stream just written."""
     pipe = run.pipe
     latest = next((m.get("StartingPosition") for m in pipe.esm.list_event_source_mappings()
                    if m.get("UUID") == run.target.mapping_uuid), None) == "LATEST"
@@ -258,28 +244,7 @@ def _write(run: ScenarioRun, writer: Any, timeout: float) -> None:
     finally:
         if latest:
             pipe.esm.release()
-
-
-def _judge(run: ScenarioRun, obs: Observation, predicted: dict[str, Any]) -> tuple[list[Check], str | None]:
-    """Every check of the scenario, and who is to blame when it fails ("consumer" or None)."""
-    scenario, target = run.scenario, run.target
-    expect = check_expect(scenario.expect, poison=scenario.poison, count=scenario.count)
-    handler = judge.handler_checks(scenario, obs)
-    checks: list[Check] = [*judge.stream_checks(obs), *handler]
-    checks.extend(judge.poison_checks(scenario, obs, expect))
-    checks.extend(judge.isolation_checks(scenario, obs, predicted, expect))
-    checks.extend(judge.envelope_checks(obs, target.mapping_uuid))
-    checks.extend(judge.order_checks(obs, expect))
-    checks.extend(judge.failure_handler_checks(obs, target.failure_handlers, expect))
-    checks.extend(judge.alert_checks(obs, target.alert_topics + target.alert_queues, expect))
-    checks.extend(judge.replay_checks(obs, expect))
-    checks.extend(explicit_checks(expect, obs))
-    if expect.get("oracle") is not False:
-        checks.extend(compare(scenario, predicted, obs))
-    if scenario.checks:
-        checks.extend(scenario.checks(obs, run))
-    blame = "consumer" if any(not c.passed for c in handler) else None
-    return checks, blame
+    return _oracle_clock(run)
 
 
 def _oracle_clock(run: ScenarioRun) -> dict[str, float]:
@@ -372,34 +337,3 @@ def run_suite(scenarios: list[Scenario], *, source: Any = None, backend: str = "
     if source is not None and hasattr(source, "label"):
         run["source"] = source.label()
     return {"run": run, "scenarios": results, "fidelity": fidelity(all_scenarios or scenarios, results, label)}
-
-
-def fidelity(scenarios: list[Scenario], results: list[dict[str, Any]], backend: str) -> list[dict[str, Any]]:
-    """One row per spec rule the scenarios exercise: does this backend's pipeline match AWS?
-
-    A scenario that failed because its consumer did not behave as declared says nothing about the
-    harness's fidelity to AWS: its rules read "consumer differs from its declaration", not "diverges".
-    """
-    by_name = {r["name"]: r for r in results}
-    rules: dict[tuple[str, str], list[Scenario]] = {}
-    for sc in scenarios:
-        for rule in sc.rules:
-            rules.setdefault(rule, []).append(sc)
-    rows = []
-    for (rule, spec), owners in rules.items():
-        ran = [by_name[s.name] for s in owners if s.name in by_name]
-        if not ran:
-            status, reason = "not-run", f"scenario(s) {', '.join(s.name for s in owners)} not selected"
-        elif all(r["verdict"] == "pass" for r in ran):
-            status, reason = "matches", f"passed: {', '.join(r['name'] for r in ran)}"
-        else:
-            bad = [r for r in ran if r["verdict"] != "pass"]
-            parts = []
-            for r in bad:
-                failing = [c["name"] for c in r["checks"] if not c["passed"]]
-                parts.append(f"{r['name']} ({r['verdict']}: {r['error'] or '; '.join(failing[:3])})")
-            blamed = all(r.get("blame") == "consumer" for r in bad)
-            status = "consumer-differs" if blamed else "diverges"
-            reason = "; ".join(parts)
-        rows.append({"rule": rule, "spec": spec, "backend": backend, "status": status, "reason": reason})
-    return rows

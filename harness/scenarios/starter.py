@@ -142,7 +142,7 @@ def starter_files(description: Any, template: Mapping[str, Any], code_dirs: Mapp
     """The two scenario files for every pipeline of `description` (code_dirs: function logical id -> folder)."""
     pipelines = [p for p in description.pipelines if p.stream is not None]
     if not pipelines:
-        from harness.deploy.pipelines import PipelineLookupError
+        from harness.deploy.stack_model import PipelineLookupError
 
         raise PipelineLookupError(f"stack {description.stack_name} has no stream pipeline: no event source mapping "
                                   "of its template reads a DynamoDB table's stream or a Kinesis stream")

@@ -52,7 +52,7 @@ def check_step(step: Any, where: str) -> None:
 
 def _function_name(run: Any, name: str) -> str:
     """The deployed name of the function `name` names (its logical id, or its CDK construct id)."""
-    from harness.deploy.pipelines import names_logical_id
+    from harness.deploy.stack_model import names_logical_id
 
     functions = run.stack.functions
     found = [lid for lid in functions if names_logical_id(name, lid)]

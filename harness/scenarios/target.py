@@ -1,6 +1,6 @@
 """The pipeline a scenario exercises, as deployed: names and ARNs instead of logical ids.
 
-`harness.deploy.pipelines` reads the pipeline from the template (before anything exists); after the
+`harness.deploy.template_reader` reads the pipeline from the template (before anything exists); after the
 deploy, each logical id has a physical resource. The runner writes into the stream, the judge reads
 the destination, the failure handlers' deliveries and the alert channels through this, and never
 through a stack's outputs, so any team's stack works without naming its outputs.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.deploy.pipelines import Pipeline
+from harness.deploy.stack_model import PipelineDesc
 
 
 class TargetError(RuntimeError):
@@ -20,7 +20,7 @@ class TargetError(RuntimeError):
 
 @dataclass(frozen=True)
 class Target:
-    pipeline: Pipeline
+    pipeline: PipelineDesc
     kind: str  # stream kind: "dynamodb" | "kinesis"
     stream_name: str  # the table name (DynamoDB) or the stream name (Kinesis)
     stream_arn: str  # the stream the items go to and are read back from (a table's stream, a Kinesis stream)
@@ -44,7 +44,7 @@ class Target:
         return self.destination_arn.split(":", 5)[5] if self.destination_kind == "s3" else None
 
 
-def resolve_target(pipeline: Pipeline, stack: Any, esm: Any) -> Target:
+def resolve_target(pipeline: PipelineDesc, stack: Any, esm: Any) -> Target:
     """Map the pipeline's logical ids to what `stack` (a DeployedStack) created; `esm` lists the mapping."""
     def resource(lid: str, what: str) -> Any:
         try:

@@ -1,7 +1,7 @@
 """Checks of the sample stack's own domain: orders projected, the failure handler's archive.
 
 They read the projection table and the bucket's archive prefix, which only this stack has; the
-harness's default checks (harness/scenarios/judge.py) already cover what every stack must do.
+harness's default checks (harness/judging/defaults.py) already cover what every stack must do.
 """
 
 from __future__ import annotations

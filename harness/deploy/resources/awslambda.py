@@ -169,7 +169,7 @@ def create_mapping(ctx: DeployContext, lid: str, props: dict[str, Any], raw: dic
         params[key] = _MAPPING_CONVERSIONS[key](value) if key in _MAPPING_CONVERSIONS else value
     name, qualifier = _function_and_qualifier(str(props["FunctionName"]))
     # An alias or version target stays qualified (the ESM invokes it, and the failure envelope
-    # names it, spec 3.2); an unqualified one goes by its bare name, as before.
+    # names it, spec 3.2); an unqualified one goes by its bare name, which is how it was registered.
     params["FunctionName"] = ctx.arn("lambda", f"function:{name}:{qualifier}") if qualifier else name
     for flag in ("BisectBatchOnFunctionError", "Enabled"):
         if flag in params:

@@ -15,7 +15,8 @@ registered in KINDS (SOURCE_KINDS names them):
 Every source ends in the same `SynthResult` (template, the folder asset paths are relative to, the
 stack name), so what follows (deploy, describe, lint, scenarios) never knows which it was.
 Every problem with a source is a SourceError (SynthError, a failing CDK app, is one too).
-The command-line options every command shares are in options.py.
+The command-line flags that name a source are declared in harness/cli_support.py and resolved,
+with the project file, by harness/project.py.
 """
 
 from __future__ import annotations

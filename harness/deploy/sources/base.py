@@ -1,8 +1,8 @@
 """What every stack source shares: its spec, its errors and its result.
 
 In a module of its own so that harness/deploy/synth.py (the sample's thin wrapper) and the kind
-modules can import these without importing each other: `SynthResult` has always been importable
-from harness.deploy.synth and still is (the same class, re-exported there).
+modules can import these without importing each other; harness.deploy.synth re-exports
+`SynthResult` and `SynthError` for callers that only synthesize the sample.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ class SourceError(ValueError):
 class SynthError(SourceError, RuntimeError):
     """A CDK app could not be synthesized; the message carries the command, its exit status and stderr tail.
 
-    A SourceError (callers catch every source problem with one except) and still a RuntimeError, as
-    it was before stack sources existed, so older `except RuntimeError` code keeps catching it.
+    A SourceError, so callers catch every source problem with one except; also a RuntimeError,
+    because a failed synth is a failed external command, and code that runs one may catch it as such.
     """
 
 

@@ -31,12 +31,13 @@ from typing import Any, Iterable, Mapping
 from harness.deploy.sources import assembly
 from harness.deploy.sources.base import SourceSpec, SynthError, SynthResult, display_path
 from harness.deploy.sources.synth_cache import SynthCache
+from harness.state_folders import STATE_DIR, synth_cache_dir
 
 KIND = "app"
 CDK_JSON = "cdk.json"
 CDK_CONTEXT_FILE = "cdk.context.json"  # the CLI's cached lookups (e.g. Vpc.fromLookup); lowest precedence
 IGNORED_DIRS = frozenset({
-    "node_modules", "cdk.out", ".venv", ".git", "__pycache__", ".harness", ".pytest_cache", ".mypy_cache",
+    "node_modules", "cdk.out", ".venv", ".git", "__pycache__", STATE_DIR, ".pytest_cache", ".mypy_cache",
     "reports",  # where `shardproof demo` writes; a project with `app = "."` must not re-synth after every run
 })
 IGNORED_SUFFIXES = (".pyc", ".pyo")
@@ -220,14 +221,14 @@ class CdkAppSource:
     def __init__(self, spec: SourceSpec, *, cache_dir: Path | None = None, max_entries: int | None = None,
                  default_command: str | None = None) -> None:
         """`default_command` is the app command when the folder has no cdk.json (the sample's
-        historical `infra/` without one); any other app must have a cdk.json, as the CLI requires."""
+        `infra/` may have none); any other app must have a cdk.json, as the CLI requires."""
         path = Path(spec.path).resolve()
         if not path.is_dir():
             raise SynthError(f"no CDK app at {display_path(path)}: no such folder")
         if not (path / CDK_JSON).is_file() and default_command is None:
             raise SynthError(f"no CDK app at {display_path(path)}: {CDK_JSON} is missing (it names the app command)")
         self.spec = SourceSpec(KIND, path, spec.stack, tuple(Path(w).resolve() for w in spec.watch))
-        self.cache = SynthCache(Path(cache_dir) if cache_dir is not None else path / ".harness" / "synth",
+        self.cache = SynthCache(Path(cache_dir) if cache_dir is not None else synth_cache_dir(path),
                                 max_entries=max_entries)
         self._default_command = default_command
 

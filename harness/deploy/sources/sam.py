@@ -52,10 +52,6 @@ def transforms(template: dict[str, Any]) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
-def is_sam(template: dict[str, Any]) -> bool:
-    return SAM_TRANSFORM in transforms(template)
-
-
 def refuse_transforms(template: dict[str, Any], where: str) -> None:
     """Transforms other than SAM's run only inside CloudFormation; an unexpanded one would deploy
     something other than what AWS deploys, so it is an error rather than a silent difference."""
@@ -87,11 +83,6 @@ def _refuse_repository_applications(resources: dict[str, Any], where: str) -> No
             if isinstance(location, dict):
                 raise SourceError(f"{where}: {lid} ({APPLICATION}) comes from the Serverless Application Repository, "
                                   "which cannot be reached offline")
-
-
-def _ignores_global(resource: dict[str, Any], prop: str) -> bool:
-    ignore = resource.get("IgnoreGlobals")
-    return ignore == "*" or (isinstance(ignore, list) and prop in ignore)
 
 
 def _is_local(uri: Any) -> bool:

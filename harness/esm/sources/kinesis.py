@@ -131,10 +131,6 @@ def normalise(raw: dict[str, Any], *, shard_id: str, stream_arn: str, region: st
                        invoke_identity_arn=invoke_identity_arn)
 
 
-def decode_data(record: Record) -> bytes:
-    return base64.b64decode(record["kinesis"]["data"])
-
-
 # -- record accessors: the hot path, literal keys ---------------------------------------------
 
 def seq(record: Record) -> str:

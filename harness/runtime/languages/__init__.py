@@ -4,46 +4,17 @@ A kind turns a FunctionSpec into a `Launch`: the executable (found on the machin
 once into the harness's cache), the worker's command line, and the variables AWS's bootstrap for
 that language sets. The Worker itself is one class for every language: it speaks the Runtime
 API, and takes only `Launch.argv` and `Launch.environment` from here. Adding a language is
-adding a module with a `KIND` and listing it in `KINDS`, as harness/deploy/resources does for
-resource types.
+adding a module with a `KIND` (built on the types of `base.py`) and listing it in `KINDS`, as
+harness/deploy/resources does for resource types.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from harness.runtime.spec import FunctionSpec, InvalidFunctionSpec
-
-
-@dataclass(frozen=True)
-class Launch:
-    """How one function's workers start, decided once when the function is registered."""
-
-    runtime: str  # the function's Runtime, e.g. "nodejs24.x"
-    language: str  # "python" | "nodejs"
-    version: str  # the executable's real version: "v24.11.0", "3.12.7"
-    executable: Path
-    argv: tuple[str, ...]
-    environment: dict[str, str] = field(default_factory=dict)  # the language's own variables; they win
-    warning: str | None = None  # set when the function does not run on the version its Runtime names
-
-
-class LanguageKind(Protocol):
-    name: str
-    runtimes: tuple[str, ...]  # as named in the "not supported" error: "python3.x", "nodejs24.x"
-
-    def serves(self, runtime: str) -> bool: ...
-
-    def prepare(self, spec: FunctionSpec, *, journal: Any) -> Launch: ...
-
-
-class UnsupportedRuntime(InvalidFunctionSpec):
-    """A Runtime no language kind serves; the message names the function and the supported ones."""
-
-
-from harness.runtime.languages import nodejs, python  # noqa: E402  (the kinds need the types above)
+from harness.runtime.languages import nodejs, python
+from harness.runtime.languages.base import Launch, LanguageKind, UnsupportedRuntime
+from harness.runtime.spec import FunctionSpec
 
 KINDS: tuple[LanguageKind, ...] = (python.KIND, nodejs.KIND)
 

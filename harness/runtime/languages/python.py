@@ -23,7 +23,7 @@ from typing import Any
 
 from harness import toolchain
 from harness.runtime.dependencies import python_dependencies
-from harness.runtime.languages import Launch
+from harness.runtime.languages.base import Launch
 from harness.runtime.spec import FunctionSpec, InvalidFunctionSpec
 
 _RUNTIME = re.compile(r"^python3\.(\d{1,2})$")

@@ -2,7 +2,9 @@
 
 import pytest
 
-from harness.cli import CliError, _parse_context, main
+from harness.cli import main
+from harness.cli_support import CliError
+from harness.cli_support import parse_context as _parse_context
 
 
 def test_context_values_parse_as_json_when_they_can():

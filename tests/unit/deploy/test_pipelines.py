@@ -14,7 +14,8 @@ import pytest
 
 from harness.deploy.describe import describe_json, describe_text
 from harness.deploy.failure_handlers import admits_failure_keys
-from harness.deploy.pipelines import PipelineLookupError, StackDescription, describe_template
+from harness.deploy.stack_model import PipelineLookupError, StackDescription
+from harness.deploy.template_reader import describe_template
 from harness.deploy.synth import SynthResult, synthesize
 
 FIXTURE = Path(__file__).parent / "fixtures" / "assembly" / "Fixture.template.json"
@@ -117,6 +118,15 @@ def test_sample_stack_settings_are_those_its_context_asked_for(sample: SynthResu
     assert [h.logical_id[:len("FailureHandlerFunction")] for h in p.failure_handlers] == ["FailureHandlerFunction"]
     assert [a.kind for a in p.alerts] == ["sns"] and p.alerts[0].logical_id.startswith("AlertTopic")
     assert (sample.assembly_dir / p.consumer.code_path).is_dir()
+
+
+def test_function_code_dirs_are_the_asset_folders_inside_the_assembly(sample: SynthResult) -> None:
+    """Every function whose template names its asset maps to that folder of the assembly; lint reads code there."""
+    desc = describe_template(sample.template, stack_name=sample.stack_name)
+    dirs = desc.function_code_dirs(sample.assembly_dir)
+    consumer = desc.pipeline().consumer
+    assert dirs[consumer.logical_id] == sample.assembly_dir / consumer.code_path and dirs[consumer.logical_id].is_dir()
+    assert set(dirs) == {f.logical_id for f in desc.functions if f.code_path}
 
 
 # -- streams --------------------------------------------------------------------------------------

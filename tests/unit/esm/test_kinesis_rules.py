@@ -15,8 +15,8 @@ from harness.esm.config import EngineSettings, parse_mapping
 from harness.esm.destinations import InMemoryDestinations
 from harness.esm.filtering import RecordFilter
 from harness.esm.metrics import Metrics
-from harness.esm.reader import FINISHED
-from harness.esm.readers import make_reader
+from harness.esm.reader_choice import make_reader
+from harness.esm.shard_reader import FINISHED
 from harness.esm.sources import kinesis as k
 from harness.esm.sources.memory import MemoryStreamSource
 from harness.invoke import InvokeResult

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from harness.deploy.pipelines import describe_template
+from harness.deploy.template_reader import describe_template
 from harness.deploy.synth import synthesize
 from harness.lint import RULES, Finding, lint_stack, lint_text
 

@@ -12,7 +12,7 @@ import pytest
 
 from harness.runtime import FunctionNotFound, FunctionSpec, InvalidFunctionSpec, LocalRuntime
 from harness.runtime.languages import prepare
-from harness.runtime.spec import normalize_spec
+from harness.runtime.validation import normalize_spec
 
 SITE = f"python/lib/python{sys.version_info.major}.{sys.version_info.minor}/site-packages"
 

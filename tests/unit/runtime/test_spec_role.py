@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.runtime import FunctionSpec, InvalidFunctionSpec, LocalRuntime
-from harness.runtime.spec import normalize_spec
+from harness.runtime.validation import normalize_spec
 
 ROLE = "arn:aws:iam::123456789012:role/Stack-ConsumerServiceRole-ABCDEF"
 

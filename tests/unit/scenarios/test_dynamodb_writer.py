@@ -8,8 +8,8 @@ from types import SimpleNamespace
 import pytest
 
 from harness.journal import Journal
-from harness.scenarios.model import ScenarioError
-from harness.scenarios.streams.dynamodb import DynamoDBWriter
+from harness.streams import StreamItemError
+from harness.streams.dynamodb import DynamoDBWriter
 
 
 def prepare(items, schema=("PK",)):
@@ -35,7 +35,7 @@ def test_each_write_knows_the_stream_record_it_must_make_spec_6() -> None:
     ([{"$update": {"PK": "a", "sk": "1", "x": 1}, "$set": {"y": 1}}], "items[0].$update: field 'x' is not a key attribute"),
 ])
 def test_an_item_the_table_cannot_take_is_named_before_any_deploy(items, message) -> None:
-    with pytest.raises(ScenarioError) as err:
+    with pytest.raises(StreamItemError) as err:
         prepare(items, schema=("PK", "sk"))
     assert message in str(err.value) and str(err.value).startswith("s.yaml: ")
 

@@ -10,14 +10,15 @@ import pytest
 
 from harness.esm import EngineSettings
 from harness.scenarios import Scenario, ScenarioError, load_scenarios, select
-from harness.scenarios import judge
-from harness.scenarios.audit import conservation, conservation_checks
-from harness.scenarios.expectations import check_expect, explicit_checks
+from harness.judging import defaults as judge
+from harness.judging import fidelity
+from harness.judging.conservation import conservation, conservation_checks
+from harness.judging.expect_block import check_expect, explicit_checks
+from harness.judging.observation import FailureObject, Observation
+from harness.judging.oracle import compare
 from harness.scenarios.junit import failure_message, junit_xml
-from harness.scenarios.observe import FailureObject, Observation
-from harness.scenarios.oracle import build_spec, compare, predict
-from harness.scenarios.runner import fidelity
-from harness.scenarios.streams import StreamRecord
+from harness.scenarios.oracle import build_spec, predict
+from harness.streams import StreamRecord
 
 MAPPING = {"BatchSize": 10, "MaximumRetryAttempts": 2, "BisectBatchOnFunctionError": True,
            "MaximumRecordAgeInSeconds": 3600, "FunctionResponseTypes": [],

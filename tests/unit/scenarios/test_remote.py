@@ -23,7 +23,7 @@ from _sample.orders import orders
 from _sample.wrappers import deploy_wrapper
 from harness.scenarios import load_scenarios
 from harness.scenarios.model import Scenario, ScenarioError
-from harness.scenarios.observe import FailureObject
+from harness.judging.observation import FailureObject
 from harness.scenarios.remote import (
     Deployed,
     Evidence,
@@ -36,7 +36,8 @@ from harness.scenarios.remote import (
     run_remote_scenario,
     stack_outputs,
 )
-from harness.scenarios.runner import FAST_BACKOFF, replace_function_code
+from harness.scenarios.runner import FAST_BACKOFF
+from harness.scenarios.scenario_run import replace_function_code
 
 BY_NAME = {s.name: s for s in load_scenarios()}
 FAST = RemoteSettings(deadline_s=30, poll_s=0.1, quiet_s=0.5)

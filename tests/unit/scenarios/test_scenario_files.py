@@ -117,16 +117,17 @@ def test_the_sample_scenarios_load_on_the_same_model() -> None:
     ({"partitionKey": "k", "data": 1, "explicitHashKey": "abc"}, "field 'explicitHashKey' must be a decimal string"),
 ])
 def test_spec_10_a_kinesis_item_is_a_record_and_a_bad_one_is_named(item: dict, message: str) -> None:
-    from harness.scenarios.streams.kinesis import KinesisWriter
+    from harness.streams import StreamItemError
+    from harness.streams.kinesis import KinesisWriter
 
-    with pytest.raises(ScenarioError) as err:
+    with pytest.raises(StreamItemError) as err:
         KinesisWriter().prepare([item], where="k.yaml")
     assert message in str(err.value)
 
 
 def test_spec_10_kinesis_data_is_sent_as_utf8_text_or_json() -> None:
     from harness.esm.sources.kinesis import data_bytes
-    from harness.scenarios.streams.kinesis import KinesisWriter
+    from harness.streams.kinesis import KinesisWriter
 
     writes = KinesisWriter().prepare([{"partitionKey": "a", "data": {"amount": Decimal("1.50")}},
                                       {"partitionKey": "a", "data": "plain"}], where="k.yaml")

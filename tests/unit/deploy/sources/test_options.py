@@ -11,7 +11,8 @@ from sources_testkit import copy_fixture_assembly, stack_artifact, write_manifes
 from harness.deploy.sources import SourceError
 from harness.deploy.sources.assembly import AssemblySource
 from harness.deploy.sources.cdk_app import CdkAppSource
-from harness.deploy.sources.options import add_source_arguments, resolve_source_args
+from harness.cli_support import add_source_arguments
+from harness.project import resolve_source_args
 from harness.deploy.sources.template import TemplateSource
 from harness.project import ProjectError
 
@@ -100,6 +101,6 @@ def test_without_a_project_file_or_a_sample_stack_the_error_says_to_run_init(tmp
 
     fallback = Project(root=tmp_path, file=None, source=SourceSpec("app", tmp_path / "site-packages" / "infra"),
                        scenarios=tmp_path / "scenarios")
-    monkeypatch.setattr("harness.deploy.sources.options.load_project", lambda here: fallback)
+    monkeypatch.setattr("harness.project.load_project", lambda here: fallback)
     with pytest.raises(SourceError, match=r"no shardproof.toml .* run `shardproof init` in your repository"):
         resolve_source_args(_parse(), cwd=tmp_path)

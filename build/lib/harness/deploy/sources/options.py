@@ -43,13 +43,7 @@ def resolve_source_args(args: argparse.Namespace, *, cwd: Path | None = None) ->
     """
     here = Path(cwd) if cwd is not None else Path.cwd()
     project = load_project(here)
-    flagged = _spec_from_flags(args, here, project)
-    if flagged is None and project.file is None and not project.source.path.exists():
-        # An installed tool has no sample stack to fall back on: say what would give it one.
-        raise SourceError(f"no shardproof.toml (or [tool.shardproof] in pyproject.toml) in {here} or a parent: "
-                          "run `shardproof init` in your repository, or name the stack with --app DIR, "
-                          "--assembly DIR or --template FILE")
-    spec = flagged or _with_stack(project.source, getattr(args, "stack", None))
+    spec = _spec_from_flags(args, here, project) or _with_stack(project.source, getattr(args, "stack", None))
     scenarios = project.scenarios
     if getattr(args, "scenarios", None):
         scenarios = (here / args.scenarios).resolve()
