@@ -9,6 +9,7 @@ printed (`-s`) for the record.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -59,10 +60,18 @@ def _size_mb(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink()) / 1e6
 
 
+# Left out of the copy the wheel is built from: setuptools builds in the source folder, and a `build/`
+# from an earlier build would put modules that no longer exist into the wheel.
+NOT_SOURCE = shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info", "node_modules", "cdk.out",
+                                    ".harness", "reports", "__pycache__", ".import_linter_cache")
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    source = tmp_path_factory.mktemp("source") / "shardproof"
+    shutil.copytree(ROOT, source, ignore=NOT_SOURCE)
     out = tmp_path_factory.mktemp("dist")
-    _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", out, ROOT)
+    _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", out, source)
     (found,) = out.glob("shardproof-*.whl")
     return found
 
@@ -75,6 +84,9 @@ def test_wheel_carries_the_runtime_files(wheel: Path) -> None:
     missing = [p for p in bootstrap if p not in names]
     assert not missing, f"the wheel lacks {missing}"
     assert not [n for n in names if n.startswith(("tests/", "infra/", "examples/", "scenarios/"))]
+    modules = {n for n in names if n.startswith("harness/") and n.endswith(".py")}
+    stale = [m for m in modules if not (ROOT / m).is_file()]
+    assert not stale, f"the wheel carries modules the checkout does not have: {stale}"
 
 
 def test_wheel_installs_beside_an_older_boto3_and_stays_small(wheel: Path, tmp_path: Path) -> None:
