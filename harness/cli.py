@@ -1,7 +1,8 @@
-"""The `harness` command: assembles the command groups; every error is one clear line.
+"""The `shardproof` command (`harness`, its former name, still works): assembles the command groups;
+every error is one clear line.
 
 Each group registers itself from beside its package (demo.py, up_cli.py, report/cli.py,
-replay/cli.py, scenarios/cli.py, explore/cli.py, deploy/cli.py, lint/cli.py); what they share (CliError,
+replay/cli.py, scenarios/cli.py, explore/cli.py, scenarios/init_cli.py, deploy/cli.py, lint/cli.py); what they share (CliError,
 `-c key=value`, the stack source flags) is in harness/cli_support.py. Turning the flags into a stack
 source needs the project file, so the groups get that resolver from here. `simulate` is one call
 into the ESM engine and stays here, keeping the engine free of command-line code.
@@ -13,6 +14,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -25,14 +27,15 @@ from harness.deploy.cli import register as register_describe
 from harness.deploy.sources import SourceError
 from harness.explore.cli import register as register_explore
 from harness.lint.cli import register as register_lint
-from harness.project import ProjectError, resolve_source_args
+from harness.project import LegacyProjectFileWarning, ProjectError, resolve_source_args
 from harness.replay.cli import register as register_replay
 from harness.report.cli import register as register_report
 from harness.scenarios.cli import register as register_scenarios
+from harness.scenarios.init_cli import register as register_init
 from harness.up_cli import register as register_up
 
 console = Console(stderr=True)
-DESCRIPTION = "The `harness` command: thin argument handling over the library; every error is one clear line."
+DESCRIPTION = "shardproof: test the failure handling of stream -> Lambda pipelines locally, judged against AWS."
 
 
 def _resolve_source(args: argparse.Namespace) -> tuple[Any, Any, Path]:
@@ -64,7 +67,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="harness", description=DESCRIPTION)
+    parser = argparse.ArgumentParser(prog="shardproof", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
 
     register_demo(sub, _resolve_source)
@@ -81,10 +84,25 @@ def build_parser() -> argparse.ArgumentParser:
     register_explore(sub, _resolve_source)
     register_describe(sub, _resolve_source)
     register_lint(sub)
+    register_init(sub)
     return parser
 
 
+def _show_notes() -> None:
+    """A former project-file name is a note for the user, not a Python warning with a source line."""
+    default = warnings.showwarning
+
+    def show(message: Warning | str, category: type[Warning], *rest: Any, **kw: Any) -> None:
+        if issubclass(category, LegacyProjectFileWarning):
+            console.print(f"[yellow]note:[/] {escape(str(message))}", soft_wrap=True)
+        else:
+            default(message, category, *rest, **kw)
+
+    warnings.showwarning = show
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _show_notes()
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
@@ -94,8 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         console.print("interrupted")
         return 130
-    except Exception as exc:  # a named error beats a traceback; HARNESS_DEBUG=1 shows the traceback
-        if os.environ.get("HARNESS_DEBUG") == "1":
+    except Exception as exc:  # a named error beats a traceback; SHARDPROOF_DEBUG=1 shows the traceback
+        if "1" in (os.environ.get("SHARDPROOF_DEBUG"), os.environ.get("HARNESS_DEBUG")):
             raise
         name = type(exc).__name__
         console.print(f"[red]error:[/] {name}: {escape(str(exc))}", soft_wrap=True)

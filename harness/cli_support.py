@@ -41,7 +41,7 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
         --stack NAME                                   which stack, when the source holds several
         --scenarios DIR                                where the scenarios are
     """
-    group = parser.add_argument_group("stack source (default: harness.toml or [tool.harness] in pyproject.toml)")
+    group = parser.add_argument_group("stack source (default: shardproof.toml or [tool.shardproof] in pyproject.toml)")
     one = group.add_mutually_exclusive_group()
     one.add_argument("--app", metavar="DIR", help="a CDK app in any language: the folder holding its cdk.json")
     one.add_argument("--assembly", metavar="DIR", help="a synthesized cloud assembly (cdk.out)")

@@ -1,10 +1,10 @@
-"""`harness demo`: the whole pattern, end to end, on the embedded backend, judged against AWS.
+"""`shardproof demo`: the whole pattern, end to end, on the embedded backend, judged against AWS.
 
 Synthesize and deploy the project's stack (the sample's `infra/` and `lambdas/` unless a project
 file or `--app/--assembly/--template` names another), then run its scenarios: each writes items,
 some of them poison, lets the ESM engine, the consumer, the failure record and the failure handler
 do their work, and judges what happened from the backend and the journal against what AWS does
-(spec) and what `harness simulate` predicts.
+(spec) and what `shardproof simulate` predicts.
 Writes the HTML/Markdown report, the result JSON and JUnit XML, and prints where they are.
 """
 
@@ -35,7 +35,7 @@ def run_demo(*, names: list[str] | None = None, report_dir: Path | None = None, 
     source = source or project.open_source()
     everything = load_scenarios(scenarios_dir or project.scenarios)
     chosen = select(everything, names or None)
-    console.print(f"[bold]harness demo[/]: {len(chosen)} scenario(s) of {source.label()} on the embedded backend "
+    console.print(f"[bold]shardproof demo[/]: {len(chosen)} scenario(s) of {source.label()} on the embedded backend "
                   "(moto in-process, local Lambda runtime, harness ESM engine)")
     result = run_with_progress(chosen, everything, backend="embedded", source=source,
                                console=progress_console or Console(stderr=True))
@@ -57,7 +57,7 @@ def register(subparsers: Any, resolve_source: SourceResolver) -> None:
     p = subparsers.add_parser("demo", help="deploy to the embedded backend, run the canonical scenarios, "
                                            "write the report")
     p.add_argument("names", nargs="*", metavar="SCENARIO",
-                   help="scenario names (default: all; see `harness scenarios list`)")
+                   help="scenario names (default: all; see `shardproof scenarios list`)")
     p.add_argument("--report-dir",
                    help="where to write report.html, report.md, result.json, junit.xml (default reports/demo)")
     add_source_arguments(p)

@@ -2,7 +2,7 @@
 
 One implementation of the rules for everything that injects or predicts a fault: the local
 runtime (through harness.faults, which decides per invoke in the parent process and hands the
-runtime an `Action`), the oracle (`harness simulate`'s scripted handler) and the scenario loader
+runtime an `Action`), the oracle (`shardproof simulate`'s scripted handler) and the scenario loader
 (which validates the `faults:` list before anything deploys).
 
 Why in the ground layer and not in `harness/faults/`: the oracle (harness.esm.simulate) and the

@@ -1,6 +1,6 @@
 """A running pipeline: backend, Lambda runtime, ESM and S3 notifications, wired once for the backend.
 
-Why one place: the demo, `harness up`, the scenarios and the integration tests all need the same
+Why one place: the demo, `shardproof up`, the scenarios and the integration tests all need the same
 assembly in the same order (backend first, then what reads it, shut down in reverse), and none
 of them should know how the parts fit together.
 """
@@ -52,7 +52,7 @@ def choose_wiring(backend_name: str, esm: str = "harness") -> Wiring:
     if backend_name in ("localstack", "floci"):  # endpoint emulators with a Lambda that runs code
         return Wiring(runtime="remote", esm=esm, lambda_api=False)
     if backend_name == "aws":
-        raise PipelineError("LocalPipeline does not deploy to AWS: use `harness deploy --backend aws` (cdk deploy)")
+        raise PipelineError("LocalPipeline does not deploy to AWS: use `shardproof deploy --backend aws` (cdk deploy)")
     raise PipelineError(f"LocalPipeline cannot wire backend {backend_name!r}; it supports embedded, localstack and floci")
 
 
@@ -195,7 +195,7 @@ class LocalPipeline:
         start polling streams and buckets.
 
         `start_polling=False` lets a scenario write all its records first, so the ESM sees them
-        at once and forms the same batches as `harness simulate` predicts for them.
+        at once and forms the same batches as `shardproof simulate` predicts for them.
         """
         if source is None:
             from harness.deploy.synth import synthesize

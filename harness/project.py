@@ -1,10 +1,12 @@
-"""The project file: which stack and which scenarios the harness uses when no flag says otherwise.
+"""The project file: which stack and which scenarios shardproof uses when no flag says otherwise.
 
-`harness.toml` (its keys at the top level), or a `[tool.harness]` table in `pyproject.toml`,
+`shardproof.toml` (its keys at the top level), or a `[tool.shardproof]` table in `pyproject.toml`,
 found in the current folder or the nearest parent that has one (a pyproject.toml without the
-table does not count). Paths in it are relative to its folder.
+table does not count). Paths in it are relative to its folder. The tool's former names,
+`harness.toml` and `[tool.harness]`, are still read, with a note (LegacyProjectFileWarning) saying
+what to rename.
 
-    [tool.harness]
+    [tool.shardproof]
     app = "infra"              # or: assembly = "cdk.out", template = "template.yaml", serverless = "."
     stack = "MyStack"          # when the source holds several stacks
     scenarios = "scenarios"
@@ -22,6 +24,7 @@ current folder, one in the project file to the file's folder. The synth cache is
 from __future__ import annotations
 
 import tomllib
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +34,11 @@ from harness.deploy.sources import SourceError, SourceSpec, StackSource, open_so
 from harness.deploy.synth import APP_DIR, WATCHED
 from harness.state_folders import synth_cache_dir
 
-PROJECT_FILE = "harness.toml"
+PROJECT_FILE = "shardproof.toml"
+TOOL_TABLE = "shardproof"
+# The tool's former names: read, with a note, so a project that has them keeps working.
+LEGACY_PROJECT_FILE = "harness.toml"
+LEGACY_TOOL_TABLE = "harness"
 PYPROJECT = "pyproject.toml"
 SOURCE_KEYS = ("app", "assembly", "template", "serverless")
 KEYS = (*SOURCE_KEYS, "stack", "scenarios", "watch")
@@ -40,6 +47,10 @@ DEFAULT_SCENARIOS = "scenarios"
 
 class ProjectError(ValueError):
     """A project file that cannot be used: names the file and the key."""
+
+
+class LegacyProjectFileWarning(UserWarning):
+    """A project file under the tool's former name: it works; the note says what to rename."""
 
 
 @dataclass(frozen=True)
@@ -72,18 +83,30 @@ def load_project(start: Path | None = None) -> Project:
 
 
 def find_project_file(start: Path) -> tuple[Path, dict[str, Any], str] | None:
-    """(file, its harness settings, how messages name the table) for the nearest project file."""
+    """(file, its shardproof settings, how messages name the table) for the nearest project file."""
     for folder in (start, *start.parents):
-        own = folder / PROJECT_FILE
+        found = []
+        for name in (PROJECT_FILE, LEGACY_PROJECT_FILE):
+            if (folder / name).is_file():
+                found.append((folder / name, _read_toml(folder / name), "", name))
         pyproject = folder / PYPROJECT
-        own_table = _read_toml(own) if own.is_file() else None
-        tool_table = _harness_table(pyproject) if pyproject.is_file() else None
-        if own_table is not None and tool_table is not None:
-            raise ProjectError(f"{own} and {pyproject} [tool.harness] both configure the harness; keep one")
-        if own_table is not None:
-            return own, own_table, ""
-        if tool_table is not None:
-            return pyproject, tool_table, "tool.harness."
+        if pyproject.is_file():
+            tool = _tool_tables(pyproject)
+            for table in (TOOL_TABLE, LEGACY_TOOL_TABLE):
+                if table in tool:
+                    found.append((pyproject, tool[table], f"tool.{table}.", f"{PYPROJECT} [tool.{table}]"))
+        if len(found) > 1:
+            named = " and ".join(str(folder / label) for *_, label in found)
+            raise ProjectError(f"{named} all configure shardproof; keep one ({folder / PROJECT_FILE} "
+                               f"or {pyproject} [tool.{TOOL_TABLE}])")
+        if found:
+            path, table, prefix, label = found[0]
+            if label == LEGACY_PROJECT_FILE or prefix == f"tool.{LEGACY_TOOL_TABLE}.":
+                new = PROJECT_FILE if label == LEGACY_PROJECT_FILE else f"[tool.{TOOL_TABLE}]"
+                warnings.warn(LegacyProjectFileWarning(
+                    f"{path}: {label.removeprefix(PYPROJECT + ' ')} is the tool's former name and is still read; "
+                    f"rename it to {new}"), stacklevel=2)
+            return path, table, prefix
     return None
 
 
@@ -97,13 +120,18 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ProjectError(f"cannot read {path}: {exc}") from None
 
 
-def _harness_table(pyproject: Path) -> dict[str, Any] | None:
+def _tool_tables(pyproject: Path) -> dict[str, dict[str, Any]]:
+    """The [tool.shardproof] and [tool.harness] tables of a pyproject.toml that has them."""
     tool = _read_toml(pyproject).get("tool")
-    if not isinstance(tool, dict) or "harness" not in tool:
-        return None
-    if not isinstance(tool["harness"], dict):
-        raise ProjectError(f"{pyproject}: [tool.harness] must be a table")
-    return tool["harness"]
+    if not isinstance(tool, dict):
+        return {}
+    tables = {}
+    for name in (TOOL_TABLE, LEGACY_TOOL_TABLE):
+        if name in tool:
+            if not isinstance(tool[name], dict):
+                raise ProjectError(f"{pyproject}: [tool.{name}] must be a table")
+            tables[name] = tool[name]
+    return tables
 
 
 def _from_table(path: Path, table: dict[str, Any], prefix: str) -> Project:
@@ -115,8 +143,8 @@ def _from_table(path: Path, table: dict[str, Any], prefix: str) -> Project:
     unknown = [k for k in table if k not in KEYS]
     if unknown:
         hint = ""
-        if "harness" in unknown:
-            hint = " (in harness.toml the keys go at the top level, with no [harness] table)"
+        if unknown[0] in (TOOL_TABLE, LEGACY_TOOL_TABLE):
+            hint = f" (in {path.name} the keys go at the top level, with no [{unknown[0]}] table)"
         raise fail(unknown[0], f"unknown key; known keys: {', '.join(KEYS)}{hint}")
     for key in ("stack", "scenarios", *SOURCE_KEYS):
         if key in table and not (isinstance(table[key], str) and table[key].strip()):
@@ -187,7 +215,13 @@ def resolve_source_args(args: Any, *, cwd: Path | None = None) -> tuple[Project,
     """
     here = Path(cwd) if cwd is not None else Path.cwd()
     project = load_project(here)
-    spec = _spec_from_flags(args, here, project) or _with_stack(project.source, getattr(args, "stack", None))
+    flagged = _spec_from_flags(args, here, project)
+    if flagged is None and project.file is None and not project.source.path.exists():
+        # An installed tool has no sample stack to fall back on: say what would give it one.
+        raise SourceError(f"no shardproof.toml (or [tool.shardproof] in pyproject.toml) in {here} or a parent: "
+                          "run `shardproof init` in your repository, or name the stack with --app DIR, "
+                          "--assembly DIR or --template FILE")
+    spec = flagged or _with_stack(project.source, getattr(args, "stack", None))
     scenarios = project.scenarios
     if getattr(args, "scenarios", None):
         scenarios = (here / args.scenarios).resolve()
@@ -216,4 +250,5 @@ def _with_stack(spec: SourceSpec, stack: str | None) -> SourceSpec:
     return SourceSpec(spec.kind, spec.path, stack or spec.stack, spec.watch)
 
 
-__all__ = ["Project", "ProjectError", "default_source", "find_project_file", "load_project", "resolve_source_args"]
+__all__ = ["LegacyProjectFileWarning", "Project", "ProjectError", "default_source", "find_project_file", "load_project",
+           "resolve_source_args"]

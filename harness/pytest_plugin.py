@@ -1,13 +1,14 @@
 """pytest plugin (registered through the `pytest11` entry point): scenarios as tests, fixtures, markers.
 
-- `pytest scenarios/` (or any project's scenarios folder: harness.toml / [tool.harness]) collects
+- `pytest scenarios/` (or any project's scenarios folder: shardproof.toml / [tool.shardproof]) collects
   every scenario file as test items, one per scenario, run on `--backend` against the project's
   stack source; a failing item lists the verdict's failing checks, expected against observed, so a
   team's CI needs nothing but pytest (and gets JUnit from `--junitxml`).
 - `--backend embedded|localstack|floci|aws` picks where integration tests and scenarios run; the
-  `--harness-app DIR`, `--harness-assembly DIR`, `--harness-template FILE`, `--harness-serverless DIR`
-  and `--harness-stack NAME` options override the project file's stack source for the fixtures and
-  the scenario items; a relative path is relative to the current folder, as the CLI's flags are.
+  `--shardproof-app DIR`, `--shardproof-assembly DIR`, `--shardproof-template FILE`,
+  `--shardproof-serverless DIR` and `--shardproof-stack NAME` options (`--harness-*`, the former
+  names, still work) override the project file's stack source for the fixtures and the scenario
+  items; a relative path is relative to the current folder, as the CLI's flags are.
 - Tests marked `docker` skip with a printed reason when no Docker engine answers; tests marked
   `aws` skip unless HARNESS_AWS_TESTS=1 and credentials are present.
 """
@@ -31,18 +32,20 @@ SOURCE_OPTIONS = (("app", "DIR", "a CDK app folder (holding cdk.json)"),
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("harness")
+    group = parser.getgroup("shardproof")
     group.addoption(
         "--backend",
         action="store",
-        default=os.environ.get("HARNESS_BACKEND", "embedded"),
+        default=os.environ.get("SHARDPROOF_BACKEND") or os.environ.get("HARNESS_BACKEND", "embedded"),
         choices=BACKENDS,
         help="where the stack runs for integration tests and scenarios (default: embedded)",
     )
+    # `--harness-*`: the tool's former option names, kept as aliases.
     for kind, metavar, what in SOURCE_OPTIONS:
-        group.addoption(f"--harness-{kind}", metavar=metavar, default=None,
+        group.addoption(f"--shardproof-{kind}", f"--harness-{kind}", dest=f"shardproof_{kind}", metavar=metavar,
+                        default=None,
                         help=f"stack source: {what} (default: the project file's, else the sample's infra/)")
-    group.addoption("--harness-stack", metavar="NAME", default=None,
+    group.addoption("--shardproof-stack", "--harness-stack", dest="shardproof_stack", metavar="NAME", default=None,
                     help="the stack to use when the source holds several")
 
 
@@ -84,7 +87,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def _source_spec(config: pytest.Config, project: Any) -> Any:
-    """The project's source, or the one the --harness-* options name.
+    """The project's source, or the one the --shardproof-* options name.
 
     A relative path is relative to the folder pytest was started in, as the CLI's `--app`... are
     (a shell completes paths from there), not to pytest's rootdir, which may be a parent folder.
@@ -93,11 +96,11 @@ def _source_spec(config: pytest.Config, project: Any) -> Any:
 
     from harness.deploy.sources import SourceSpec
 
-    given = [(kind, config.getoption(f"--harness-{kind}")) for kind, _, _ in SOURCE_OPTIONS]
+    given = [(kind, config.getoption(f"shardproof_{kind}")) for kind, _, _ in SOURCE_OPTIONS]
     given = [(k, v) for k, v in given if v]
     if len(given) > 1:
-        raise pytest.UsageError(f"give one stack source, not {' and '.join('--harness-' + k for k, _ in given)}")
-    stack = config.getoption("--harness-stack")
+        raise pytest.UsageError(f"give one stack source, not {' and '.join('--shardproof-' + k for k, _ in given)}")
+    stack = config.getoption("shardproof_stack")
     spec = project.source
     if given:
         kind, path = given[0]
@@ -228,7 +231,7 @@ class _StackState:
 
 
 @pytest.fixture
-def harness_backend(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+def shardproof_backend(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     """The backend chosen with --backend, started; stopped after the test."""
     from harness.backends import get_backend
 
@@ -241,6 +244,12 @@ def harness_backend(request: pytest.FixtureRequest):  # type: ignore[no-untyped-
 
 
 @pytest.fixture
+def harness_backend(shardproof_backend):  # type: ignore[no-untyped-def]
+    """The former name of `shardproof_backend`."""
+    return shardproof_backend
+
+
+@pytest.fixture
 def journal():  # type: ignore[no-untyped-def]
     """The journal every pipeline of this test writes to (in memory)."""
     from harness.journal import Journal
@@ -249,8 +258,8 @@ def journal():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def _harness_stack_state(harness_backend, journal):  # type: ignore[no-untyped-def]
-    state = _StackState(harness_backend, journal)
+def _shardproof_stack_state(shardproof_backend, journal):  # type: ignore[no-untyped-def]
+    state = _StackState(shardproof_backend, journal)
     try:
         yield state
     finally:
@@ -258,9 +267,9 @@ def _harness_stack_state(harness_backend, journal):  # type: ignore[no-untyped-d
 
 
 @pytest.fixture
-def deployed_stack(_harness_stack_state, request):  # type: ignore[no-untyped-def]
+def deployed_stack(_shardproof_stack_state, request):  # type: ignore[no-untyped-def]
     """Factory: `deployed_stack(context=None, *, start_polling=True, clock=None, esm_settings=None,
-    mapping=None, table=None)` synthesizes the project's stack source (or the --harness-* one) with
+    mapping=None, table=None)` synthesizes the project's stack source (or the --shardproof-* one) with
     the CDK context and deploys it to the test's backend; returns the LocalPipeline, whose `target`
     is the pipeline `mapping`/`table` name (logical ids; needed only when the stack has several).
     A second call replaces the first stack (the backend is reset in between)."""
@@ -268,7 +277,7 @@ def deployed_stack(_harness_stack_state, request):  # type: ignore[no-untyped-de
     from harness.pipeline import LocalPipeline
     from harness.scenarios.target import resolve_target
 
-    state: _StackState = _harness_stack_state
+    state: _StackState = _shardproof_stack_state
 
     def deploy(context: dict[str, object] | None = None, *, start_polling: bool = True, clock: object = None,
                esm_settings: object = None, mapping: str | None = None, table: str | None = None) -> LocalPipeline:
@@ -292,12 +301,12 @@ def deployed_stack(_harness_stack_state, request):  # type: ignore[no-untyped-de
 
 
 @pytest.fixture
-def injector(_harness_stack_state):  # type: ignore[no-untyped-def]
+def injector(_shardproof_stack_state):  # type: ignore[no-untyped-def]
     """`injector(items)`: write plain JSON items (or $update/$delete entries, as in scenario files) into
     the deployed pipeline's stream, checked against its key schema; returns the items."""
     from harness.streams import writer_for
 
-    state: _StackState = _harness_stack_state
+    state: _StackState = _shardproof_stack_state
 
     def inject(items: list[dict]) -> list[dict]:
         pipe = state.current("injector")
@@ -311,13 +320,13 @@ def injector(_harness_stack_state):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def failure_records(_harness_stack_state, tmp_path):  # type: ignore[no-untyped-def]
+def failure_records(_shardproof_stack_state, tmp_path):  # type: ignore[no-untyped-def]
     """Reader of the deployed pipeline's on-failure destination: `.list(filters=None)` -> [Listed], `.store`.
     An S3 bucket's objects; or an SQS queue's messages (left in the queue) or an SNS topic's (through
     the queue the harness subscribed at deploy), their records read back from the stream."""
     from harness.replay.sources import source_for_destination
 
-    state: _StackState = _harness_stack_state
+    state: _StackState = _shardproof_stack_state
 
     class FailureReader:
         @property

@@ -1,6 +1,6 @@
 """Where the tool keeps its own state inside a project: one folder, `.harness/`, beside the project file.
 
-Why one module: the synth cache, the address of a running `harness up` and anything added later
+Why one module: the synth cache, the address of a running `shardproof up` and anything added later
 must agree on the folder, and the deploy layer (which builds synth caches) cannot ask the project
 module for it without a cycle; both read it from here.
 """
@@ -26,7 +26,7 @@ def synth_cache_dir(root: Path) -> Path:
 
 
 def up_state_file(root: Path) -> Path:
-    """Where a running `harness up` writes how to reach it."""
+    """Where a running `shardproof up` writes how to reach it."""
     return state_dir(root) / UP_STATE
 
 

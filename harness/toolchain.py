@@ -4,7 +4,8 @@ Node.js functions need AWS's runtime interface client, the Node binary their Run
 the AWS SDK for JavaScript; CDK `NodejsFunction` needs esbuild; a python3.12 function needs
 awslambdaric built for 3.12. None of these belong in the repository or in the harness's venv,
 and none must be downloaded again on every run, so each is installed once into
-`$HARNESS_CACHE_DIR` (default `~/.cache/harness`) under a key naming exactly what is in it.
+`$SHARDPROOF_CACHE_DIR` (or `$HARNESS_CACHE_DIR`; default `~/.cache/shardproof`) under a key naming
+exactly what is in it.
 
 Two processes may ask for the same tool at once (pytest-xdist, two shells): installs are
 serialised by a file lock per key and published by an atomic rename, so a reader sees either
@@ -40,13 +41,13 @@ class ToolchainError(RuntimeError):
 
 
 def cache_dir() -> Path:
-    """`$HARNESS_CACHE_DIR`, else `~/.cache/harness`."""
-    configured = os.environ.get("HARNESS_CACHE_DIR")
-    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "harness"
+    """`$SHARDPROOF_CACHE_DIR`, else `$HARNESS_CACHE_DIR` (the former name), else `~/.cache/shardproof`."""
+    configured = os.environ.get("SHARDPROOF_CACHE_DIR") or os.environ.get("HARNESS_CACHE_DIR")
+    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "shardproof"
 
 
 def _announce(label: str, journal: Any) -> None:
-    print(f"harness: installing {label} (once, into {cache_dir()})", file=sys.stderr, flush=True)
+    print(f"shardproof: installing {label} (once, into {cache_dir()})", file=sys.stderr, flush=True)
     if journal is not None:
         journal.record("toolchain_install", tool=label, cache=str(cache_dir()))
 

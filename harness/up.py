@@ -1,9 +1,9 @@
-"""`harness up` and `harness deploy`: a long-running local cloud and a client that deploys into it.
+"""`shardproof up` and `shardproof deploy`: a long-running local cloud and a client that deploys into it.
 
-The stack's Lambda code and the ESM engine run inside the `up` process, so `harness deploy`
+The stack's Lambda code and the ESM engine run inside the `up` process, so `shardproof deploy`
 (another process) cannot deploy by itself: it asks the running `up` over a loopback control
-port, whose address `up` writes to `.harness/up.json`. That file also tells `harness failures`
-and `harness replay` where the backend is and, once a stack is deployed, its failure buckets;
+port, whose address `up` writes to `.harness/up.json`. That file also tells `shardproof failures`
+and `shardproof replay` where the backend is and, once a stack is deployed, its failure buckets;
 `read_up_state` is its one reader.
 """
 
@@ -32,12 +32,12 @@ class UpNotRunning(RuntimeError):
 
 
 class UpStateError(UpNotRunning):
-    """up.json exists but is not what `harness up` writes (corrupt, unreadable, wrong shape)."""
+    """up.json exists but is not what `shardproof up` writes (corrupt, unreadable, wrong shape)."""
 
 
 def default_state_file() -> Path:
     """Where `up` says how to reach it: `.harness/up.json` in the current project (the folder of its
-    harness.toml / [tool.harness]), so `harness failures` run in that project finds its `up`."""
+    shardproof.toml / [tool.shardproof]), so `shardproof failures` run in that project finds its `up`."""
     from harness.project import ProjectError, load_project
 
     if STATE_FILE is not None:
@@ -50,7 +50,7 @@ def default_state_file() -> Path:
 
 
 def read_up_state(state_file: Path | None = None) -> dict[str, Any] | None:
-    """The running `harness up`'s state, or None when no `up` runs (no file).
+    """The running `shardproof up`'s state, or None when no `up` runs (no file).
 
     A file that exists but cannot be read as `up` writes it raises UpStateError naming the file,
     never None: a caller that falls back to AWS on None would send a command meant for the local
@@ -64,22 +64,22 @@ def read_up_state(state_file: Path | None = None) -> dict[str, Any] | None:
         return None
     except OSError as exc:
         raise UpStateError(f"{state_file} cannot be read ({exc.strerror or exc}); "
-                           "restart `harness up` to rewrite it") from None
+                           "restart `shardproof up` to rewrite it") from None
     try:
         state = json.loads(text)
     except ValueError as exc:
-        raise UpStateError(f"{state_file} is not JSON ({exc}); restart `harness up` to rewrite it") from None
+        raise UpStateError(f"{state_file} is not JSON ({exc}); restart `shardproof up` to rewrite it") from None
     if not isinstance(state, dict):
-        raise UpStateError(f"{state_file} is not a `harness up` state (a JSON object), it holds a "
-                           f"{type(state).__name__}; restart `harness up` to rewrite it")
+        raise UpStateError(f"{state_file} is not a `shardproof up` state (a JSON object), it holds a "
+                           f"{type(state).__name__}; restart `shardproof up` to rewrite it")
     for name in _STRING_FIELDS:
         if name in state and not isinstance(state[name], str):
             raise UpStateError(f"{state_file}: {name} must be a string, got {type(state[name]).__name__}; "
-                               "restart `harness up` to rewrite it")
+                               "restart `shardproof up` to rewrite it")
     buckets = state.get("failure_buckets", [])
     if not isinstance(buckets, list) or not all(isinstance(b, str) for b in buckets):
         raise UpStateError(f"{state_file}: failure_buckets must be a list of bucket names; "
-                           "restart `harness up` to rewrite it")
+                           "restart `shardproof up` to rewrite it")
     return state
 
 
@@ -111,7 +111,7 @@ def _write_state(state_file: Path, state: dict[str, Any]) -> None:
 def serve(*, context: dict[str, object], deploy: bool, port: int, console: Console,
           state_file: Path | None = None, stop_event: threading.Event | None = None, source: Any = None) -> int:
     """Run the embedded backend, the runtime and the ESM until stopped; deploy `source` (default:
-    the project's stack) with `--deploy` or when `harness deploy` asks, which may name another."""
+    the project's stack) with `--deploy` or when `shardproof deploy` asks, which may name another."""
     from harness.backends.embedded import EmbeddedBackend
 
     state_file = state_file or default_state_file()
@@ -124,18 +124,18 @@ def serve(*, context: dict[str, object], deploy: bool, port: int, console: Conso
         def do_deploy(ctx: dict[str, object], spec: dict[str, Any] | None = None) -> dict[str, Any]:
             with lock:
                 if pipe.stack is not None:
-                    raise RuntimeError("a stack is already deployed in this `harness up`; restart it to deploy again")
+                    raise RuntimeError("a stack is already deployed in this `shardproof up`; restart it to deploy again")
                 stack = pipe.deploy(ctx or None, source=_deploy_source(spec, source))
                 state["failure_buckets"] = failure_buckets(stack, pipe.esm)
                 state["failure_destinations"] = failure_destinations(stack, pipe.esm)
-                _write_state(state_file, state)  # `harness failures` takes its default bucket from here
+                _write_state(state_file, state)  # `shardproof failures` takes its default bucket from here
                 return dict(stack.outputs)
 
         live = LiveFaults(pipe)
         control = ThreadingHTTPServer(("127.0.0.1", 0), _handler(do_deploy, live))
         threading.Thread(target=control.serve_forever, daemon=True).start()
         # Everything from here on may fail (a bad --context makes the first deploy raise): the
-        # control port and up.json must go with it, or `harness deploy` would find a dead `up`.
+        # control port and up.json must go with it, or `shardproof deploy` would find a dead `up`.
         try:
             state_file.parent.mkdir(parents=True, exist_ok=True)
             state.update({"endpoint_url": pipe.backend.endpoint_url,
@@ -146,7 +146,7 @@ def serve(*, context: dict[str, object], deploy: bool, port: int, console: Conso
             console.print(f"[bold]embedded backend up[/] at {pipe.backend.endpoint_url}  (region {pipe.backend.region})")
             console.print(f"  try: aws --endpoint-url {pipe.backend.endpoint_url} dynamodb list-tables")
             console.print(f"  Lambda Invoke API (local runtime): {pipe.lambda_api.endpoint_url}")
-            console.print(f"  deploy from another shell: harness deploy    journal: {journal_path}")
+            console.print(f"  deploy from another shell: shardproof deploy    journal: {journal_path}")
             if deploy:
                 outputs = do_deploy(context)
                 console.print_json(json.dumps(outputs))
@@ -179,7 +179,7 @@ class LiveFaults:
         from harness.faults import FaultInjector
 
         if self.pipe.stack is None:
-            raise RuntimeError("no stack is deployed in this `harness up` yet: run `shardproof deploy` first")
+            raise RuntimeError("no stack is deployed in this `shardproof up` yet: run `shardproof deploy` first")
         if self._injector is None:
             consumers = sorted({m.get("FunctionName") for m in self.pipe.esm.list_event_source_mappings()
                                 if m.get("UUID") in set(self.pipe.stack.mappings.values())})
@@ -302,8 +302,8 @@ def request_deploy(context: dict[str, object], *, source: Any = None, state_file
     answer, url, state_file = _control_request("POST", "/deploy", body, state_file=state_file, timeout=timeout)
     if not isinstance(answer.get("outputs"), dict):
         # up.json outlived its `up` (killed) and something else now listens on that port.
-        raise UpNotRunning(f"{url} did not answer like `harness up` (no outputs); "
-                           f"is {state_file} stale? restart `harness up`")
+        raise UpNotRunning(f"{url} did not answer like `shardproof up` (no outputs); "
+                           f"is {state_file} stale? restart `shardproof up`")
     return answer["outputs"]
 
 
@@ -321,9 +321,9 @@ def _control_request(method: str, path: str, body: dict[str, Any] | None, *, sta
     state_file = state_file or default_state_file()
     state = read_up_state(state_file)
     if state is None:
-        raise UpNotRunning(f"no `harness up` is running (no {state_file}): start one in another shell")
+        raise UpNotRunning(f"no `shardproof up` is running (no {state_file}): start one in another shell")
     if "control_url" not in state:
-        raise UpStateError(f"{state_file} has no control_url; restart `harness up` to rewrite it")
+        raise UpStateError(f"{state_file} has no control_url; restart `shardproof up` to rewrite it")
     url = state["control_url"]
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(url + path, data=data, method=method, headers={"Content-Type": "application/json"})
@@ -331,10 +331,10 @@ def _control_request(method: str, path: str, body: dict[str, Any] | None, *, sta
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             return _json_object(resp.read()), url, state_file
     except urllib.error.HTTPError as exc:
-        raise RuntimeError(_json_object(exc.read()).get("error") or f"`harness up` at {url} "
+        raise RuntimeError(_json_object(exc.read()).get("error") or f"`shardproof up` at {url} "
                            f"answered HTTP {exc.code}") from None
     except urllib.error.URLError as exc:
-        raise UpNotRunning(f"`harness up` at {url} did not answer ({exc.reason}); is it still running?") from None
+        raise UpNotRunning(f"`shardproof up` at {url} did not answer ({exc.reason}); is it still running?") from None
 
 
 def _json_object(body: bytes) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""`harness up` and `harness deploy`: serve a stack by hand on the embedded backend, deploy into it, or to AWS;
+"""`shardproof up` and `shardproof deploy`: serve a stack by hand on the embedded backend, deploy into it, or to AWS;
 `shardproof faults add|list|clear`: inject faults into the stack a running `up` serves (docs/faults.md).
 
 The stack source flags become a source through the resolver harness/cli.py hands in (the project
@@ -33,9 +33,9 @@ def register(subparsers: Any, resolve_source: SourceResolver) -> None:
     add_source_arguments(p)
     p.set_defaults(func=partial(cmd_up, resolve_source=resolve_source))
 
-    p = sub.add_parser("deploy", help="deploy infra/ to the running `harness up`, or with --backend aws to AWS")
+    p = sub.add_parser("deploy", help="deploy infra/ to the running `shardproof up`, or with --backend aws to AWS")
     p.add_argument("-c", "--context", action="append", default=[], help="CDK context key=value (repeatable)")
-    p.add_argument("--backend", help="aws: synthesize and run `cdk deploy` (default: ask the running `harness up`)")
+    p.add_argument("--backend", help="aws: synthesize and run `cdk deploy` (default: ask the running `shardproof up`)")
     p.add_argument("--dry-run", action="store_true", help="with --backend aws: print the command and resources only")
     p.add_argument("--stack-name",
                    help="with --backend aws: the CloudFormation stack name (default ResiliencePipeline)")
@@ -59,7 +59,7 @@ def cmd_up(args: argparse.Namespace, *, resolve_source: SourceResolver) -> int:
 
 
 def cmd_deploy(args: argparse.Namespace, *, resolve_source: SourceResolver) -> int:
-    """Without --backend: ask the running `harness up`. With --backend aws: synthesize, show exactly
+    """Without --backend: ask the running `shardproof up`. With --backend aws: synthesize, show exactly
     what `cdk deploy` will be run with and what the template holds, then run it (unless --dry-run)."""
     context = parse_context(args.context)
     if args.backend is None:
@@ -75,10 +75,10 @@ def cmd_deploy(args: argparse.Namespace, *, resolve_source: SourceResolver) -> i
         # UNFINISHED: `cdk deploy` of infra/ only; another source needs its own deploy command (cdk deploy
         # --app <assembly> for an app or assembly, sam deploy / aws cloudformation deploy for a template).
         raise CliError("deploy --backend aws deploys the sample's infra/ only (a CDK app of your own: run its "
-                       "`cdk deploy`); --app/--assembly/--template apply to the running `harness up`")
+                       "`cdk deploy`); --app/--assembly/--template apply to the running `shardproof up`")
     if args.backend != "aws":
         raise CliError(f"deploy --backend {args.backend}: only 'aws' is deployed by this command; for the "
-                       "embedded backend run `harness up` then `harness deploy`, for LocalStack use "
+                       "embedded backend run `shardproof up` then `shardproof deploy`, for LocalStack use "
                        "LocalPipeline('localstack') (see docs/backends.md)")
     return _deploy_to_aws(args.stack_name, context, dry_run=args.dry_run)
 

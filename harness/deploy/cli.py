@@ -1,4 +1,4 @@
-"""`harness describe`: what a team's stack holds (streams, mappings as deployed, destinations, handlers, alerts).
+"""`shardproof describe`: what a team's stack holds (streams, mappings as deployed, destinations, handlers, alerts).
 
 It takes the same stack source as every command (`--app`, `--assembly`, `--template`, `--stack`, or the
 project file), synthesizes it (cached), and reads the template only: nothing is deployed. Turning

@@ -1,7 +1,7 @@
 """The model of a stack's stream pipelines: stream -> mapping -> consumer -> on-failure destination -> handler.
 
 Plain frozen data, read from the template alone before anything is deployed (template_reader.py
-builds it), so `harness describe`, `harness lint`, the scenario runner and the oracle all see the
+builds it), so `shardproof describe`, `shardproof lint`, the scenario runner and the oracle all see the
 stack as it is written: the mapping's settings as deployed (Lambda API names, defaults filled in,
 spec 7.1), not the context keys that produced them. What the template alone cannot tell is kept as
 written and explained in `StackDescription.notes`.

@@ -1,6 +1,6 @@
 """Synthesize the sample's CDK app (`<project_root>/infra`): a thin wrapper over the `app` stack source.
 
-For the places where the stack is the sample's by definition (`harness deploy --backend aws`, which
+For the places where the stack is the sample's by definition (`shardproof deploy --backend aws`, which
 runs `cdk deploy` in infra/, and LocalPipeline.deploy()); everything else takes a StackSource
 (harness/deploy/sources/). It is `CdkAppSource` on `infra/`, with `lambdas/`
 and `harness/failures/checks.py` (which ships inside a Lambda) watched, so an edit to any of them

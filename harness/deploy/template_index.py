@@ -1,7 +1,7 @@
 """A template read without deploying it: resources by logical id, what a value points at, and
 setting values resolved from parameter defaults.
 
-`harness describe` and `harness lint` must see the stack as it is written, before anything
+`shardproof describe` and `shardproof lint` must see the stack as it is written, before anything
 exists, so a reference is read as "which logical id" rather than resolved to a physical name.
 Values that do not name a resource (a mapping's BatchSize given as `Ref BatchSizeParam`, an
 `Fn::If` on a parameter condition) go through the deployer's own `Resolver`, with each

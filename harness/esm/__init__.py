@@ -1,7 +1,7 @@
 """The harness's event source mapping engine for DynamoDB Streams and Kinesis (spec: esm-semantics.md).
 
 Public surface: EsmService (the Lambda ESM API plus shard readers), run_simulation (the
-oracle behind `harness simulate`), the destination senders, and the error types.
+oracle behind `shardproof simulate`), the destination senders, and the error types.
 """
 
 from harness.esm.clock import RealClock, VirtualClock

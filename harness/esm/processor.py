@@ -369,7 +369,7 @@ class BatchProcessor:
             outcome = classify_window(result, records, self.m.report_batch_item_failures, self.kind)
             wf = {"window_start": window.start, "final": final, "early": early, "state_out": outcome.state}
         counted = outcome.kind in (FUNCTION_ERROR, INVALID) or (outcome.kind == PARTIAL and outcome.first_failed == 0)
-        # harness lint (spec 2.2): failures the function reported that this mapping ignores; read only
+        # shardproof lint (spec 2.2): failures the function reported that this mapping ignores; read only
         # with ReportBatchItemFailures off (False when on: the outcome above already says).
         ignored = not self.m.report_batch_item_failures and _has_batch_item_failures(result)
         self._j("invoke_result", batch_id=batch_id, invocation_id=invocation_id, request_id=u.request_id,

@@ -1,4 +1,4 @@
-"""`harness simulate`: the engine over an in-memory stream, a scripted handler and virtual time.
+"""`shardproof simulate`: the engine over an in-memory stream, a scripted handler and virtual time.
 
 It is the oracle scenarios compare a backend against, so it runs the very same reader and
 processor as EsmService; only the source, the invoker and the clock differ. Output is built

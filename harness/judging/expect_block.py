@@ -18,7 +18,7 @@ CONDITIONS = ("RetryAttemptsExhausted", "RecordAgeExceeded")
 
 # Switches for the default checks: key -> what turning it off means.
 SWITCHES = {
-    "oracle": "compare with what harness simulate predicts for the deployed mapping",
+    "oracle": "compare with what shardproof simulate predicts for the deployed mapping",
     "isolated": "no good item in a failure record (where the settings isolate poison)",
     "order": "records of one key processed in stream order",
     "failure_handler": "every failure object reached the failure handler(s), which succeeded",

@@ -1,4 +1,4 @@
-"""The oracle comparison: what the deployed pipeline did against what `harness simulate` predicted
+"""The oracle comparison: what the deployed pipeline did against what `shardproof simulate` predicted
 (harness/scenarios/oracle.py) for the same records, the mapping as deployed and the declared consumer.
 
 Any difference is a difference between the pipeline and the rules of the spec, or a consumer that

@@ -1,4 +1,4 @@
-"""`harness lint`: what a stack's pipelines will do when a record fails, before (and after) a run.
+"""`shardproof lint`: what a stack's pipelines will do when a record fails, before (and after) a run.
 
 - `lint_stack(desc, template, *, code_dirs=None)`: static rules over a StackDescription;
   `lint_synth(synth, desc)` the same over a synthesized stack, its code folders found in its assembly.

@@ -1,4 +1,4 @@
-"""`harness lint`: warn about mapping settings that lose, block or re-deliver records, from the template alone."""
+"""`shardproof lint`: warn about mapping settings that lose, block or re-deliver records, from the template alone."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """A lint finding and the rules that produce them, each with its spec section and its consequence.
 
-The rule's consequence is written once, here, in plain words, so `harness lint`, the report and
+The rule's consequence is written once, here, in plain words, so `shardproof lint`, the report and
 `lint_run` all say the same thing about the same rule.
 """
 

@@ -1,9 +1,9 @@
-"""`harness failures list|show` and `harness replay`: thin argument handling over the library.
+"""`shardproof failures list|show` and `shardproof replay`: thin argument handling over the library.
 
 harness/cli.py adds these with `register(sub)`. Each subcommand sets `func`, returns its exit status
 and prints its own one-line errors (exit 2), so the main CLI needs nothing else.
 
-Connection: --endpoint-url/--region, defaulting to `.harness/up.json` (written by `harness up`,
+Connection: --endpoint-url/--region, defaulting to `.harness/up.json` (written by `shardproof up`,
 read through `harness.up.read_up_state`) when it exists, else AWS's own endpoints and the usual
 credential chain. --bucket defaults to the failure bucket of the stack deployed in that `up`.
 """
@@ -74,9 +74,9 @@ def _filters(args: argparse.Namespace) -> FailureFilters:
 
 
 def _up_state() -> dict[str, Any]:
-    """`harness up`'s state; {} when there is none (then the default is AWS, as documented).
+    """`shardproof up`'s state; {} when there is none (then the default is AWS, as documented).
 
-    A file that exists but cannot be read as `harness up` writes it is an error, not {}: falling
+    A file that exists but cannot be read as `shardproof up` writes it is an error, not {}: falling
     back to AWS there would send a replay meant for the local stack to a real account.
     """
     from harness import up
@@ -88,7 +88,7 @@ def _up_state() -> dict[str, Any]:
 
 
 class Connection:
-    """boto3 clients for the chosen endpoint: explicit flags, else `harness up`, else AWS."""
+    """boto3 clients for the chosen endpoint: explicit flags, else `shardproof up`, else AWS."""
 
     def __init__(self, endpoint_url: str | None, region: str | None) -> None:
         state = _up_state() if endpoint_url is None else {}
@@ -126,26 +126,26 @@ class Connection:
 
 
 def default_bucket(conn: Connection) -> str:
-    """The failure bucket of the stack deployed in the running `harness up`, when that is unambiguous.
+    """The failure bucket of the stack deployed in the running `shardproof up`, when that is unambiguous.
 
     Only for a connection to that `up`'s backend: its buckets mean nothing on another endpoint.
     """
     state = _up_state()
     if not state:
-        raise ReplayCliError("--bucket is required: no `harness up` is running (no .harness/up.json) "
+        raise ReplayCliError("--bucket is required: no `shardproof up` is running (no .harness/up.json) "
                              "whose stack's failure bucket it could default to")
     if conn.endpoint_url != state.get("endpoint_url"):
         raise ReplayCliError(f"--bucket is required: --endpoint-url {conn.endpoint_url} is not the running "
-                             f"`harness up`'s ({state.get('endpoint_url')}), whose failure bucket is the default")
+                             f"`shardproof up`'s ({state.get('endpoint_url')}), whose failure bucket is the default")
     buckets = state.get("failure_buckets")
     if buckets is None:
-        raise ReplayCliError("--bucket is required: the running `harness up` has no stack deployed yet "
-                             "(`harness deploy`), so it has no failure bucket to default to")
+        raise ReplayCliError("--bucket is required: the running `shardproof up` has no stack deployed yet "
+                             "(`shardproof deploy`), so it has no failure bucket to default to")
     if not buckets:
-        raise ReplayCliError("--bucket is required: the stack deployed in the running `harness up` has no "
+        raise ReplayCliError("--bucket is required: the stack deployed in the running `shardproof up` has no "
                              "S3 on-failure destination")
     if len(buckets) > 1:
-        raise ReplayCliError(f"the stack deployed in the running `harness up` has {len(buckets)} failure buckets "
+        raise ReplayCliError(f"the stack deployed in the running `shardproof up` has {len(buckets)} failure buckets "
                              f"({', '.join(buckets)}); pass --bucket with one of them")
     return buckets[0]
 
@@ -326,12 +326,12 @@ def _target(args: argparse.Namespace, conn: Connection) -> Any:
         if not args.function_name:
             raise ReplayCliError("--target consumer needs --function-name")
         if conn.is_moto():
-            # moto's Lambda must never run code: invoke through `harness up`'s local Lambda API instead.
+            # moto's Lambda must never run code: invoke through `shardproof up`'s local Lambda API instead.
             lambda_url = args.lambda_endpoint_url or _up_state().get("lambda_endpoint_url")
             if not lambda_url:
                 raise ReplayCliError(
                     f"--target consumer: {conn.endpoint_url} is the embedded (moto) backend, whose Lambda must not "
-                    "run code; pass --lambda-endpoint-url (printed by `harness up`) or run `harness up`")
+                    "run code; pass --lambda-endpoint-url (printed by `shardproof up`) or run `shardproof up`")
             return ConsumerTarget(LambdaApiInvoker(conn.client("lambda", endpoint_url=lambda_url)), args.function_name)
         return ConsumerTarget(LambdaApiInvoker(conn.client("lambda")), args.function_name)
     if args.target == "table":
@@ -427,7 +427,7 @@ def register(subparsers: Any) -> None:
                    help="where records go")
     p.add_argument("--function-name", help="consumer function to invoke (--target consumer)")
     p.add_argument("--lambda-endpoint-url", help="Lambda Invoke API to use with --target consumer on the embedded "
-                   "backend (default: .harness/up.json's, printed by `harness up`)")
+                   "backend (default: .harness/up.json's, printed by `shardproof up`)")
     p.add_argument("--table", help="table to re-put items to (--target table)")
     p.add_argument("--removes", choices=REMOVE_RULES, default="skip",
                    help="REMOVE events for --target table: skip (default) or re-issue DeleteItem on Keys")

@@ -1,7 +1,7 @@
 """`python -m harness.report RESULT.json OUT_DIR`: re-render a saved runner result, no backend needed.
 
-Also `--from-demo DIR` renders a `harness demo` report directory (journal.jsonl + summary.json),
-which is how the test fixture was made. `harness report` (harness/report/cli.py) is the same command.
+Also `--from-demo DIR` renders a `shardproof demo` report directory (journal.jsonl + summary.json),
+which is how the test fixture was made. `shardproof report` (harness/report/cli.py) is the same command.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness.report", description=__doc__.splitlines()[0])
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("result", nargs="?", type=Path, help="runner result JSON file")
-    source.add_argument("--from-demo", type=Path, metavar="DIR", help="a `harness demo` report directory")
+    source.add_argument("--from-demo", type=Path, metavar="DIR", help="a `shardproof demo` report directory")
     parser.add_argument("--out", type=Path, required=True, help="directory for report.html and report.md")
     args = parser.parse_args(argv)
     try:

@@ -1,4 +1,4 @@
-"""`harness report`: render report.html + report.md from a saved scenarios result or a demo folder."""
+"""`shardproof report`: render report.html + report.md from a saved scenarios result or a demo folder."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ def register(subparsers: Any) -> None:
     """Add `report` to the `harness` command's subparsers."""
     sub = subparsers
     p = sub.add_parser("report", help="render report.html + report.md from a saved scenarios result or demo dir")
-    p.add_argument("result", nargs="?", help="scenarios result JSON (from `harness scenarios run --json`)")
-    p.add_argument("--from-demo", metavar="DIR", help="a `harness demo` report directory instead")
+    p.add_argument("result", nargs="?", help="scenarios result JSON (from `shardproof scenarios run --json`)")
+    p.add_argument("--from-demo", metavar="DIR", help="a `shardproof demo` report directory instead")
     p.add_argument("--out", required=True, help="directory for report.html and report.md")
     p.set_defaults(func=cmd_report)
 

@@ -41,12 +41,12 @@ def conservation_from_journal(entries: list[dict[str, Any]]) -> dict[str, Any]:
 def result_from_demo_dir(report_dir: Path, *, name: str = "demo-bisect-poison",
                          title: str = "Bisect isolates one poison order",
                          spec_sections: list[str] | None = None) -> dict[str, Any]:
-    """A runner-shaped result with one scenario, from `harness demo`'s report directory."""
+    """A runner-shaped result with one scenario, from `shardproof demo`'s report directory."""
     report_dir = Path(report_dir)
     journal_path, summary_path = report_dir / "journal.jsonl", report_dir / "summary.json"
     for path in (journal_path, summary_path):
         if not path.is_file():
-            raise FileNotFoundError(f"{path}: not found; run `harness demo` first (it writes {report_dir})")
+            raise FileNotFoundError(f"{path}: not found; run `shardproof demo` first (it writes {report_dir})")
     journal = read_journal(journal_path)
     for line, entry in enumerate(journal, 1):
         if not isinstance(entry, dict):

@@ -1,6 +1,6 @@
 """A loopback server for Lambda's `Invoke` API, backed by the local runtime.
 
-Why: code that calls Lambda through boto3 — the failure handler's replay policy, `harness replay
+Why: code that calls Lambda through boto3 — the failure handler's replay policy, `shardproof replay
 --target consumer`, a user's own tooling — must reach the harness's runtime, never moto's Lambda
 (which would need Docker). Functions find it through `AWS_ENDPOINT_URL_LAMBDA`, which boto3
 honours per service, so the Lambda code stays the same on every backend.

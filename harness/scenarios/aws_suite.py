@@ -1,4 +1,4 @@
-"""`harness scenarios run --backend aws`: deploy infra/ with `cdk deploy`, run the AWS-capable
+"""`shardproof scenarios run --backend aws`: deploy infra/ with `cdk deploy`, run the AWS-capable
 scenarios against AWS's own ESM, then `cdk destroy` (unless kept).
 
 Why one stack per distinct CDK context: the mapping's settings (batch size, bisect, partial

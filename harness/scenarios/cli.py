@@ -1,8 +1,8 @@
-"""`harness scenarios list|run`: wired into harness/cli.py with `register(sub)`.
+"""`shardproof scenarios list|run`: wired into harness/cli.py with `register(sub)`.
 
 `run` prints a rich progress bar and a verdict table, writes the result JSON (the schema the
 report reads), JUnit XML and the HTML/Markdown report when asked (harness/scenarios/output.py, shared
-with `harness demo`), and exits non-zero when any scenario failed or errored, so CI can gate on it.
+with `shardproof demo`), and exits non-zero when any scenario failed or errored, so CI can gate on it.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("scenarios", help="the scenario suite: list, run against a backend, judge")
     sub = p.add_subparsers(dest="scenarios_command", required=True)
     lp = sub.add_parser("list", help="list the scenarios (name, title, spec sections)")
+    lp.add_argument("--json", action="store_true",
+                    help="print a JSON list (name, title, file, table, mapping, items, poison, spec) for scripts")
     add_source_arguments(lp)
     lp.set_defaults(func=cmd_list)
     rp = sub.add_parser("run", help="run scenarios (default: all) and print the verdict table")
@@ -41,6 +43,10 @@ def register(subparsers: Any) -> None:
     rp.add_argument("--json", dest="json_path", metavar="FILE", help="write the result JSON here")
     rp.add_argument("--junit", dest="junit_path", metavar="FILE", help="write JUnit XML here")
     rp.add_argument("--report-dir", metavar="DIR", help="write the HTML/Markdown report here")
+    rp.add_argument("--summary", metavar="FILE",
+                    help="append the verdict table as Markdown to FILE (in GitHub Actions: $GITHUB_STEP_SUMMARY)")
+    rp.add_argument("--github-annotations", action="store_true",
+                    help="print a GitHub Actions ::error annotation per failing check, on its scenario file and line")
     add_source_arguments(rp)
     aws = rp.add_argument_group("--backend aws (cdk deploy of infra/, AWS's own ESM; see docs/aws.md)")
     aws.add_argument("--stack-name", metavar="NAME",
@@ -70,6 +76,11 @@ def cmd_list(args: argparse.Namespace) -> int:
     except SOURCE_ERRORS as exc:
         Console(stderr=True).print(f"[red]error:[/] {exc}")
         return 2
+    if args.json:
+        print(json.dumps([{"name": s.name, "title": s.title, "file": s.source_file, "table": s.table,
+                           "mapping": s.mapping, "items": len(s.items), "poison": list(s.poison),
+                           "spec": list(s.spec_sections)} for s in scenarios], indent=1))
+        return 0
     table = Table(title="scenarios")
     for col in ("name", "title", "spec"):
         table.add_column(col)
@@ -102,7 +113,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     render_table(result, console)
     write_outputs(result, json_path=args.json_path, junit_path=args.junit_path, report_dir=args.report_dir,
                   console=console)
+    write_ci_outputs(result, chosen, summary=args.summary, annotations=args.github_annotations)
     return exit_status(result)
+
+
+def write_ci_outputs(result: dict[str, Any], chosen: list[Any], *, summary: str | None, annotations: bool) -> None:
+    """The job summary (appended: a job's steps share the file) and the annotations, when asked."""
+    from harness.scenarios.ci_outputs import github_annotations, scenario_locations, summary_markdown
+
+    if summary:
+        with Path(summary).open("a", encoding="utf-8") as f:
+            f.write(summary_markdown(result))
+    if annotations:
+        for line in github_annotations(result, scenario_locations(chosen)):
+            print(line, flush=True)
 
 
 def aws_settings(args: argparse.Namespace) -> Any:
@@ -161,4 +185,5 @@ def cmd_run_aws(args: argparse.Namespace, *, console: Console, err: Console,
         console.print(f"not run on aws: {skip['name']}: {skip['reason']}", markup=False, highlight=False)
     write_outputs(result, json_path=args.json_path, junit_path=args.junit_path, report_dir=args.report_dir,
                   console=console)
+    write_ci_outputs(result, chosen, summary=args.summary, annotations=args.github_annotations)
     return exit_status(result)

@@ -1,4 +1,4 @@
-"""What `harness scenarios run` and `harness demo` both show and write: progress, the verdict table, the files.
+"""What `shardproof scenarios run` and `shardproof demo` both show and write: progress, the verdict table, the files.
 
 Why apart from the command: the demo is the same run with fixed choices, and must print and write
 exactly what `scenarios run` does, without borrowing from another command's module.

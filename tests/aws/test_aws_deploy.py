@@ -1,4 +1,4 @@
-"""`harness deploy --backend aws` against a real account (opt-in: HARNESS_AWS_TESTS=1, credentials,
+"""`shardproof deploy --backend aws` against a real account (opt-in: HARNESS_AWS_TESTS=1, credentials,
 Node.js for npx). Deploys a throwaway per-run stack, checks CloudFormation says it is complete with
 the resources the local synth printed, then destroys it whatever happened.
 

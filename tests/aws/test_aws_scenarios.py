@@ -1,4 +1,4 @@
-"""`harness scenarios run --backend aws` against a real account (opt-in: HARNESS_AWS_TESTS=1, credentials,
+"""`shardproof scenarios run --backend aws` against a real account (opt-in: HARNESS_AWS_TESTS=1, credentials,
 Node.js for npx). Deploys one throwaway per-run stack per distinct context of the AWS-capable scenarios
 with `cdk deploy` of infra/ unchanged, runs them against AWS's own ESM, records the real failure objects,
 destroys the stacks, and deletes what RemovalPolicy.RETAIN left behind (the tables and the bucket).

@@ -1,4 +1,4 @@
-"""Bad simulate specs (`harness simulate`, run_simulation): never an unhandled exception and never a
+"""Bad simulate specs (`shardproof simulate`, run_simulation): never an unhandled exception and never a
 hang; always SimulationSpecError with a message naming the field, or a result."""
 
 from __future__ import annotations

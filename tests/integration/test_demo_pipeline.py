@@ -10,7 +10,7 @@ from rich.console import Console
 
 @pytest.mark.timeout(600)
 def test_demo_runs_a_scenario_end_to_end_and_writes_the_report(tmp_path):
-    """The walking skeleton through `harness demo`: deploy, poison, bisect, S3 record, handler, report."""
+    """The walking skeleton through `shardproof demo`: deploy, poison, bisect, S3 record, handler, report."""
     from harness.demo import run_demo
 
     out = open(tmp_path / "out.txt", "w")
@@ -72,5 +72,5 @@ def test_up_then_deploy_leaves_the_stack_visible_through_the_endpoint(tmp_path):
 def test_deploy_without_up_says_how_to_start_one(tmp_path):
     from harness.up import UpNotRunning, request_deploy
 
-    with pytest.raises(UpNotRunning, match="no `harness up` is running"):
+    with pytest.raises(UpNotRunning, match="no `shardproof up` is running"):
         request_deploy({}, state_file=tmp_path / "absent.json")

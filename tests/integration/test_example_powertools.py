@@ -18,7 +18,7 @@ pytestmark = pytest.mark.timeout(600)
 
 
 def test_scenarios_run_on_a_stack_it_has_never_seen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`harness scenarios run --app DIR --scenarios DIR --json FILE`: today's result shape, item indexes."""
+    """`shardproof scenarios run --app DIR --scenarios DIR --json FILE`: today's result shape, item indexes."""
     monkeypatch.chdir(tmp_path)  # no project file here: the flags name everything
     out = tmp_path / "result.json"
     status = main(["scenarios", "run", "powertools-poison-isolated", "--app", str(EXAMPLE / "app"),

@@ -43,7 +43,7 @@ CDK_JSON = "cdk.json"
 CDK_CONTEXT_FILE = "cdk.context.json"  # the CLI's cached lookups (e.g. Vpc.fromLookup); lowest precedence
 IGNORED_DIRS = frozenset({
     "node_modules", "cdk.out", ".venv", ".git", "__pycache__", STATE_DIR, ".pytest_cache", ".mypy_cache",
-    "reports",  # where `harness demo` writes; a project with `app = "."` must not re-synth after every run
+    "reports",  # where `shardproof demo` writes; a project with `app = "."` must not re-synth after every run
 })
 IGNORED_SUFFIXES = (".pyc", ".pyo")
 # Top-level folders of the app folder that hold the harness's files, not the app's (app = ".").

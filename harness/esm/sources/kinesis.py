@@ -31,6 +31,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+import math
 import re
 from decimal import Decimal
 from typing import Any
@@ -252,7 +253,15 @@ class KinesisShardCursor(IteratorCursor):
 
     def _get_records(self, iterator: str, limit: int) -> dict[str, Any]:
         # StreamARN as well: moto's iterator does not name the stream when it was made by ARN.
-        return self._src.client.get_records(ShardIterator=iterator, StreamARN=self._src.stream_arn, Limit=limit)
+        page = self._src.client.get_records(ShardIterator=iterator, StreamARN=self._src.stream_arn, Limit=limit)
+        if self._last_seq is None and self._start == "AT_TIMESTAMP" and self._timestamp is not None:
+            # botocore before 1.41 sends the iterator's Timestamp in whole seconds, so the iterator may
+            # start up to a second early; AWS starts at the first record at or after the timestamp, to
+            # the millisecond (spec 10), and so does this, whichever botocore a team has.
+            since = math.floor(self._timestamp * 1000) / 1000
+            page["Records"] = [r for r in page.get("Records", [])
+                               if arrival_seconds(r["ApproximateArrivalTimestamp"]) >= since]
+        return page
 
     def _normalise(self, raw: dict[str, Any]) -> Record:
         src = self._src

@@ -13,10 +13,10 @@ FAST = EngineSettings(backoff=Backoff(0.02, 2.0, 0.1))
 
 @pytest.mark.timeout(120)
 def test_fixtures_deploy_inject_and_read_failures(deployed_stack, injector, failure_records, journal,
-                                                  harness_backend) -> None:
+                                                  shardproof_backend) -> None:
     pipe = deployed_stack({"batchSize": 10, "retryAttempts": 2, "bisect": True, "reportBatchItemFailures": False}, start_polling=False,
                           esm_settings=FAST)
-    assert pipe.backend is harness_backend
+    assert pipe.backend is shardproof_backend
     items = injector(orders(6, poison=[2], run="fixture"))
     pipe.start_polling()
     pipe.settle(timeout=60)

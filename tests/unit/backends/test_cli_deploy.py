@@ -1,4 +1,4 @@
-"""`harness deploy --backend aws`: what it prints, what it runs, and that --dry-run runs nothing.
+"""`shardproof deploy --backend aws`: what it prints, what it runs, and that --dry-run runs nothing.
 
 Synthesis is faked (a real one takes ~10 s cold and is covered by the infra tests); every way of
 starting a process is booby-trapped so a dry run that ran anything fails loudly.

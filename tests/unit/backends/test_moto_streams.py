@@ -118,16 +118,16 @@ def test_the_embedded_backend_answers_get_records_through_the_fast_path(backend:
     assert DynamoDBStreamsHandler.get_records is moto_streams._fast_get_records
     backend.reset()
     ddb = backend.client("dynamodb")
-    ddb.create_table(TableName="t", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+    ddb.create_table(TableName="tbl", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
                      AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
                      BillingMode="PAY_PER_REQUEST",
                      StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
     item = {k: v for k, v in ITEM.items()}
-    ddb.put_item(TableName="t", Item=item)
-    ddb.put_item(TableName="t", Item={**item, "n": {"N": "2"}})
-    ddb.delete_item(TableName="t", Key={"pk": item["pk"]})
+    ddb.put_item(TableName="tbl", Item=item)
+    ddb.put_item(TableName="tbl", Item={**item, "n": {"N": "2"}})
+    ddb.delete_item(TableName="tbl", Key={"pk": item["pk"]})
     streams = backend.client("dynamodbstreams")
-    arn = ddb.describe_table(TableName="t")["Table"]["LatestStreamArn"]
+    arn = ddb.describe_table(TableName="tbl")["Table"]["LatestStreamArn"]
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
 
     def page() -> list[dict[str, Any]]:

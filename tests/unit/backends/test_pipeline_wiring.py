@@ -38,7 +38,7 @@ def test_choose_wiring(backend: str, esm: str, expected: Wiring) -> None:
     ("backend", "esm", "message"),
     [
         ("embedded", "native", "moto"),
-        ("aws", "harness", "harness deploy --backend aws"),
+        ("aws", "harness", "shardproof deploy --backend aws"),
         ("localstack", "moto", "esm must be one of harness, native, got 'moto'"),
         ("elsewhere", "harness", "'elsewhere'"),
     ],

@@ -1,4 +1,4 @@
-"""`harness describe` and `harness lint` over a stack source given by flag: text, JSON, --strict."""
+"""`shardproof describe` and `shardproof lint` over a stack source given by flag: text, JSON, --strict."""
 
 from __future__ import annotations
 

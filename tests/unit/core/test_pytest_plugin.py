@@ -14,7 +14,7 @@ class _Part:
         self.stopped = True
 
 
-def test_parts_started_before_a_failed_start_are_stopped(deployed_stack, _harness_stack_state, monkeypatch) -> None:
+def test_parts_started_before_a_failed_start_are_stopped(deployed_stack, _shardproof_stack_state, monkeypatch) -> None:
     part = _Part()
 
     def failing_start(self: LocalPipeline) -> LocalPipeline:
@@ -24,5 +24,5 @@ def test_parts_started_before_a_failed_start_are_stopped(deployed_stack, _harnes
     monkeypatch.setattr(LocalPipeline, "start", failing_start)
     with pytest.raises(RuntimeError, match="port in use"):
         deployed_stack({})
-    _harness_stack_state.close()  # what the fixture's teardown does
+    _shardproof_stack_state.close()  # what the fixture's teardown does
     assert part.stopped

@@ -13,7 +13,7 @@ from harness.pytest_plugin import _source_spec
 
 
 def fake_config(rootdir: Path, started_in: Path, **options: str | None) -> SimpleNamespace:
-    values = {f"--harness-{k}": v for k, v in options.items()}
+    values = {f"shardproof_{k}": v for k, v in options.items()}
     return SimpleNamespace(rootpath=rootdir, invocation_params=SimpleNamespace(dir=started_in),
                            getoption=lambda name: values.get(name))
 

@@ -69,10 +69,14 @@ def test_run_tool_failure_names_the_command_and_its_stderr() -> None:
 
 
 def test_cache_dir_follows_the_environment(monkeypatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("SHARDPROOF_CACHE_DIR", raising=False)
+    monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path))  # the former name still works
     assert toolchain.cache_dir() == tmp_path
+    monkeypatch.setenv("SHARDPROOF_CACHE_DIR", str(tmp_path / "new"))  # and the new name wins
+    assert toolchain.cache_dir() == tmp_path / "new"
+    monkeypatch.delenv("SHARDPROOF_CACHE_DIR")
     monkeypatch.delenv("HARNESS_CACHE_DIR")
-    assert toolchain.cache_dir() == Path.home() / ".cache" / "harness"
+    assert toolchain.cache_dir() == Path.home() / ".cache" / "shardproof"
 
 
 @needs_npm

@@ -1,4 +1,4 @@
-"""`harness up` / `harness deploy`: what is left behind when `up` fails, and the client's errors."""
+"""`shardproof up` / `shardproof deploy`: what is left behind when `up` fails, and the client's errors."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from harness.up import UpNotRunning, UpStateError, read_up_state, request_deploy
 
 @contextmanager
 def running_up(tmp_path: Path, state_file: Path, source: object = None) -> Iterator[None]:
-    """`harness up` serving in a thread until the block ends; it must start, and stop cleanly."""
+    """`shardproof up` serving in a thread until the block ends; it must start, and stop cleanly."""
     stop = threading.Event()
     failed: list[BaseException] = []
 
@@ -106,7 +106,7 @@ def test_request_deploy_to_something_else_on_the_control_port(tmp_path: Path) ->
         with pytest.raises(RuntimeError, match=f"at http://127.0.0.1:{server.server_port} answered HTTP 404"):
             request_deploy({}, state_file=state_file)
         state_file.write_text(json.dumps({"control_url": f"http://127.0.0.1:{server.server_port}/elsewhere"}))
-        with pytest.raises(UpNotRunning, match="did not answer like `harness up`.*stale"):
+        with pytest.raises(UpNotRunning, match="did not answer like `shardproof up`.*stale"):
             request_deploy({}, state_file=state_file)
     finally:
         server.shutdown()
@@ -164,20 +164,20 @@ def test_read_up_state_is_none_without_a_running_up_and_the_state_when_there_is_
 def test_read_up_state_names_the_file_and_says_to_restart_up(tmp_path: Path, content: str, reason: str) -> None:
     state_file = tmp_path / "up.json"
     state_file.write_text(content)
-    with pytest.raises(UpStateError, match=f"^{state_file}.*{reason}.*restart `harness up`"):
+    with pytest.raises(UpStateError, match=f"^{state_file}.*{reason}.*restart `shardproof up`"):
         read_up_state(state_file)
 
 
 def test_an_unreadable_state_file_is_an_error_not_no_up(tmp_path: Path) -> None:
     state_file = tmp_path / "up.json"
     state_file.mkdir()  # reading a directory fails with an OSError other than FileNotFoundError
-    with pytest.raises(UpStateError, match=f"^{state_file} cannot be read.*restart `harness up`"):
+    with pytest.raises(UpStateError, match=f"^{state_file} cannot be read.*restart `shardproof up`"):
         read_up_state(state_file)
 
 
 def test_deploy_and_replay_cli_report_a_corrupt_state_file_in_the_same_words(tmp_path: Path, monkeypatch,
                                                                              capsys) -> None:
-    """One reader: `harness deploy` and `harness failures` must not disagree about the same file."""
+    """One reader: `shardproof deploy` and `shardproof failures` must not disagree about the same file."""
     import argparse
 
     from harness import up
@@ -202,7 +202,7 @@ ASSEMBLY = Path(__file__).parent / "fixtures" / "assembly"
 def test_up_records_the_deployed_stacks_failure_bucket_for_harness_failures(tmp_path: Path, monkeypatch,
                                                                             capsys) -> None:
     """Before a deploy up.json has no failure_buckets; each deploy rewrites it with the S3 on-failure
-    destinations of the stack's mappings, and `harness failures list` needs no --bucket then."""
+    destinations of the stack's mappings, and `shardproof failures list` needs no --bucket then."""
     import argparse
 
     from harness import up
@@ -262,7 +262,7 @@ KINESIS_TEMPLATE = Path(__file__).resolve().parents[3] / "examples" / "kinesis" 
 
 @pytest.mark.timeout(300)
 def test_harness_deploy_names_another_stack_source_for_the_running_up(tmp_path: Path, monkeypatch) -> None:
-    """`harness deploy --template FILE` asks the running `up` to deploy that stack (here a SAM
+    """`shardproof deploy --template FILE` asks the running `up` to deploy that stack (here a SAM
     template with Kinesis streams), not the project's; the failure bucket follows it into up.json."""
     from harness import up
     from harness.deploy.sources import SourceSpec

@@ -1,4 +1,4 @@
-"""`harness simulate` with `"source": "kinesis"` (spec 10) and `run_simulation(spec, stream_records=...)`."""
+"""`shardproof simulate` with `"source": "kinesis"` (spec 10) and `run_simulation(spec, stream_records=...)`."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ RECORDED = Path(__file__).resolve().parents[2] / "fixtures" / "recorded"
 FILES = sorted(RECORDED.glob("**/*.json"))
 PARAMS = [pytest.param(p, id=str(p.relative_to(RECORDED))) for p in FILES] or [pytest.param(
     None, marks=pytest.mark.skip(reason=f"no failure objects have been recorded from AWS yet: {RECORDED} holds no "
-                                        "*.json (record them with `harness scenarios run --backend aws --record "
+                                        "*.json (record them with `shardproof scenarios run --backend aws --record "
                                         "tests/fixtures/recorded`, see docs/aws.md)"))]
 
 

@@ -147,8 +147,8 @@ def test_bucket_defaults_to_the_one_failure_bucket_of_the_stack_in_harness_up(aw
 
 @pytest.mark.parametrize(("extra", "reason"), [
     ({"failure_buckets": ["b-one", "b-two"]}, "has 2 failure buckets (b-one, b-two); pass --bucket"),
-    ({"failure_buckets": []}, "--bucket is required: the stack deployed in the running `harness up` has no S3"),
-    ({}, "--bucket is required: the running `harness up` has no stack deployed yet"),
+    ({"failure_buckets": []}, "--bucket is required: the stack deployed in the running `shardproof up` has no S3"),
+    ({}, "--bucket is required: the running `shardproof up` has no stack deployed yet"),
 ])
 def test_no_single_failure_bucket_in_harness_up_is_an_error_saying_why(aws, monkeypatch, tmp_path, capsys,
                                                                         extra, reason):
@@ -161,11 +161,11 @@ def test_no_single_failure_bucket_in_harness_up_is_an_error_saying_why(aws, monk
 def test_without_harness_up_or_on_another_endpoint_bucket_is_required(aws, monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(harness_up, "STATE_FILE", tmp_path / "absent.json")
     assert run(["failures", "list", "--endpoint-url", aws.endpoint_url]) == 2
-    assert "--bucket is required: no `harness up` is running" in capsys.readouterr().err
+    assert "--bucket is required: no `shardproof up` is running" in capsys.readouterr().err
     _up_json(monkeypatch, tmp_path, aws, failure_buckets=[BUCKET])
     assert run(["failures", "list", "--endpoint-url", "http://127.0.0.1:9"]) == 2
     err = " ".join(capsys.readouterr().err.split())
-    assert "--bucket is required: --endpoint-url http://127.0.0.1:9 is not the running `harness up`'s" in err
+    assert "--bucket is required: --endpoint-url http://127.0.0.1:9 is not the running `shardproof up`'s" in err
 
 
 def test_parse_time_iso_and_relative():

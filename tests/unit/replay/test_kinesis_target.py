@@ -1,6 +1,6 @@
 """Replay to a Kinesis stream (issue 13 part 6): PutRecords with each record's original partition key
 and data, in order per partition key, the ledger as for the other targets, dry run by default;
-`harness failures list|show` shows Kinesis failure objects too."""
+`shardproof failures list|show` shows Kinesis failure objects too."""
 
 from __future__ import annotations
 

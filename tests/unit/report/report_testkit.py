@@ -2,7 +2,7 @@
 
 (Imported by conftest.py and the tests; a unique module name because of --import-mode=importlib.)
 
-The demo fixture (fixtures/demo_result.json) came from a real `harness demo` journal via
+The demo fixture (fixtures/demo_result.json) came from a real `shardproof demo` journal via
 harness.report.from_journal.result_from_demo_dir; the synthetic journal adds what the demo does
 not show (two shards, a partial-batch checkpoint, a service error, replays, a dropped batch).
 """

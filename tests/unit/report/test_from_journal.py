@@ -1,4 +1,4 @@
-"""The demo-run bridge: a saved `harness demo` directory becomes a one-scenario result."""
+"""The demo-run bridge: a saved `shardproof demo` directory becomes a one-scenario result."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def test_round_trip_from_a_demo_directory(tmp_path: Path, demo_result: dict[str,
 
 
 def test_missing_demo_directory_says_what_to_run(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="run `harness demo` first"):
+    with pytest.raises(FileNotFoundError, match="run `shardproof demo` first"):
         result_from_demo_dir(tmp_path / "nowhere")
     shutil.rmtree(tmp_path, ignore_errors=True)
 

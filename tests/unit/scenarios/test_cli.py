@@ -1,4 +1,4 @@
-"""`harness scenarios` argument handling (no scenario is run)."""
+"""`shardproof scenarios` argument handling (no scenario is run)."""
 
 from __future__ import annotations
 

@@ -48,12 +48,12 @@ def test_round_trip_on_the_embedded_backend_maps_every_record_to_its_item() -> N
     try:
         ddb = backend.client("dynamodb")
         table = ddb.create_table(
-            TableName="t", KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}],
+            TableName="tbl", KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
             StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})["TableDescription"]
         pipe = SimpleNamespace(backend=backend, journal=Journal())
         writer = DynamoDBWriter(key_schema=["PK"])
-        writer.bind(pipe, SimpleNamespace(stream_name="t", stream_arn=table["LatestStreamArn"]))
+        writer.bind(pipe, SimpleNamespace(stream_name="tbl", stream_arn=table["LatestStreamArn"]))
         writes = writer.prepare([{"PK": "a", "v": 1}, {"PK": "b"}, {"$update": {"PK": "a"}, "$set": {"v": 2}},
                                  {"$delete": {"PK": "b"}}], where="round-trip")
         writer.write(writes)

@@ -1,4 +1,4 @@
-"""`harness scenarios run --backend aws`: arguments, the cdk deploy/destroy commands it runs, the
+"""`shardproof scenarios run --backend aws`: arguments, the cdk deploy/destroy commands it runs, the
 skipped scenarios it names, and --record. cdk is never run: subprocess is replaced by a recorder,
 and the "deployed" stack is a LocalPipeline on the embedded backend (the harness engine standing
 in for AWS's ESM), whose outputs stand in for CloudFormation's."""

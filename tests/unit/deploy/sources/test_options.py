@@ -31,7 +31,7 @@ def project(tmp_path: Path) -> Path:
     (tmp_path / "checks").mkdir()
     (tmp_path / "other").mkdir()
     (tmp_path / "sam.yaml").write_text("Resources:\n  Q:\n    Type: AWS::SQS::Queue\n")
-    (tmp_path / "harness.toml").write_text('app = "app"\nwatch = ["shared"]\nscenarios = "checks"\n')
+    (tmp_path / "shardproof.toml").write_text('app = "app"\nwatch = ["shared"]\nscenarios = "checks"\n')
     (tmp_path / "sub").mkdir()
     return tmp_path
 
@@ -46,7 +46,7 @@ def test_the_sources_are_mutually_exclusive(capsys: pytest.CaptureFixture[str]) 
 
 def test_no_flags_use_the_project_file(project: Path) -> None:
     found, source, scenarios = resolve_source_args(_parse(), cwd=project / "sub")
-    assert found.file == project / "harness.toml"
+    assert found.file == project / "shardproof.toml"
     assert isinstance(source, CdkAppSource) and source.spec.path == project / "app"
     assert source.spec.watch == (project / "shared",)
     assert source.cache.root == project / ".harness" / "synth"
@@ -67,7 +67,7 @@ def test_stack_alone_overrides_the_project_stack(project: Path) -> None:
     out = copy_fixture_assembly(project / "cdk.out")
     write_manifest(out, {"A": stack_artifact("A", "Fixture.template.json"),
                          "B": stack_artifact("B", "Fixture.template.json")})
-    (project / "harness.toml").write_text('assembly = "cdk.out"\nstack = "A"\n')
+    (project / "shardproof.toml").write_text('assembly = "cdk.out"\nstack = "A"\n')
     assert resolve_source_args(_parse(), cwd=project)[1].synthesize().stack_name == "A"
     _, source, _ = resolve_source_args(_parse("--stack", "B"), cwd=project)
     assert isinstance(source, AssemblySource) and source.synthesize().stack_name == "B"
@@ -89,6 +89,18 @@ def test_bad_flags_are_one_clear_line(project: Path) -> None:
         with pytest.raises(SourceError, match=pattern) as err:
             resolve_source_args(_parse(*argv), cwd=project)
         assert "\n" not in str(err.value)
-    (project / "harness.toml").write_text('app = "gone"\n')
+    (project / "shardproof.toml").write_text('app = "gone"\n')
     with pytest.raises(ProjectError, match="key 'app'"):
         resolve_source_args(_parse(), cwd=project)
+
+
+def test_without_a_project_file_or_a_sample_stack_the_error_says_to_run_init(tmp_path: Path, monkeypatch) -> None:
+    """An installed tool has no sample infra/ to fall back on."""
+    from harness.deploy.sources import SourceSpec
+    from harness.project import Project
+
+    fallback = Project(root=tmp_path, file=None, source=SourceSpec("app", tmp_path / "site-packages" / "infra"),
+                       scenarios=tmp_path / "scenarios")
+    monkeypatch.setattr("harness.project.load_project", lambda here: fallback)
+    with pytest.raises(SourceError, match=r"no shardproof.toml .* run `shardproof init` in your repository"):
+        resolve_source_args(_parse(), cwd=tmp_path)

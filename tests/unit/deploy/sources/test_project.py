@@ -1,13 +1,14 @@
-"""The project file: discovery, harness.toml and [tool.harness], every bad key, and the fallback."""
+"""The project file: discovery, shardproof.toml and [tool.shardproof], every bad key, and the fallback."""
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from harness.project import Project, ProjectError, harness_checkout, load_project
+from harness.project import LegacyProjectFileWarning, Project, ProjectError, harness_checkout, load_project
 
 
 def _tree(root: Path, files: dict[str, str]) -> Path:
@@ -21,18 +22,18 @@ def _tree(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-def test_harness_toml_is_found_from_a_subfolder_and_its_paths_are_its_own(tmp_path: Path) -> None:
-    _tree(tmp_path, {"harness.toml": 'app = "cdk"\nstack = "Orders"\nwatch = ["src", "shared.py"]\n',
+def test_shardproof_toml_is_found_from_a_subfolder_and_its_paths_are_its_own(tmp_path: Path) -> None:
+    _tree(tmp_path, {"shardproof.toml": 'app = "cdk"\nstack = "Orders"\nwatch = ["src", "shared.py"]\n',
                      "cdk/cdk.json": "{}", "src/": "", "shared.py": "", "deep/er/": ""})
     project = load_project(tmp_path / "deep" / "er")
-    assert project == Project(root=tmp_path, file=tmp_path / "harness.toml",
+    assert project == Project(root=tmp_path, file=tmp_path / "shardproof.toml",
                               source=project.source, scenarios=tmp_path / "scenarios")
     assert (project.source.kind, project.source.path, project.source.stack) == ("app", tmp_path / "cdk", "Orders")
     assert project.source.watch == (tmp_path / "src", tmp_path / "shared.py")
 
 
-def test_pyproject_tool_harness(tmp_path: Path) -> None:
-    _tree(tmp_path, {"pyproject.toml": '[project]\nname = "x"\n\n[tool.harness]\ntemplate = "sam/template.yaml"\n'
+def test_pyproject_tool_shardproof(tmp_path: Path) -> None:
+    _tree(tmp_path, {"pyproject.toml": '[project]\nname = "x"\n\n[tool.shardproof]\ntemplate = "sam/template.yaml"\n'
                                        'scenarios = "checks"\n',
                      "sam/template.yaml": "Resources: {}\n", "checks/": ""})
     project = load_project(tmp_path)
@@ -42,15 +43,15 @@ def test_pyproject_tool_harness(tmp_path: Path) -> None:
 
 
 def test_a_pyproject_without_the_table_is_passed_over(tmp_path: Path) -> None:
-    _tree(tmp_path, {"harness.toml": 'assembly = "cdk.out"\n', "cdk.out/": "",
+    _tree(tmp_path, {"shardproof.toml": 'assembly = "cdk.out"\n', "cdk.out/": "",
                      "pkg/pyproject.toml": '[project]\nname = "pkg"\n'})
     project = load_project(tmp_path / "pkg")
-    assert project.file == tmp_path / "harness.toml" and project.source.kind == "assembly"
+    assert project.file == tmp_path / "shardproof.toml" and project.source.kind == "assembly"
 
 
 def test_the_nearest_project_file_wins(tmp_path: Path) -> None:
-    _tree(tmp_path, {"harness.toml": 'assembly = "out"\n', "out/": "",
-                     "inner/harness.toml": 'assembly = "out2"\n', "inner/out2/": ""})
+    _tree(tmp_path, {"shardproof.toml": 'assembly = "out"\n', "out/": "",
+                     "inner/shardproof.toml": 'assembly = "out2"\n', "inner/out2/": ""})
     assert load_project(tmp_path / "inner").source.path == tmp_path / "inner" / "out2"
 
 
@@ -72,32 +73,50 @@ def test_the_nearest_project_file_wins(tmp_path: Path) -> None:
     ('template = "t.yaml"\nwatch = ["src"]\n', "watch", "applies to an app only"),
 ])
 def test_each_bad_key_names_the_file_and_the_key(tmp_path: Path, text: str, key: str, problem: str) -> None:
-    _tree(tmp_path, {"harness.toml": text, "a/cdk.json": "{}", "t.yaml": "Resources: {}\n", "src/": ""})
+    _tree(tmp_path, {"shardproof.toml": text, "a/cdk.json": "{}", "t.yaml": "Resources: {}\n", "src/": ""})
     with pytest.raises(ProjectError) as err:
         load_project(tmp_path)
     msg = str(err.value)
-    assert msg.startswith(f"{tmp_path / 'harness.toml'}: key '{key}'") and problem in msg
+    assert msg.startswith(f"{tmp_path / 'shardproof.toml'}: key '{key}'") and problem in msg
 
 
 def test_a_pyproject_key_is_named_with_its_table(tmp_path: Path) -> None:
-    _tree(tmp_path, {"pyproject.toml": '[tool.harness]\napp = "gone"\n'})
-    with pytest.raises(ProjectError, match=r"pyproject.toml: key 'tool.harness.app': .* does not exist"):
+    _tree(tmp_path, {"pyproject.toml": '[tool.shardproof]\napp = "gone"\n'})
+    with pytest.raises(ProjectError, match=r"pyproject.toml: key 'tool.shardproof.app': .* does not exist"):
         load_project(tmp_path)
 
 
 def test_files_that_cannot_be_used(tmp_path: Path) -> None:
-    _tree(tmp_path, {"harness.toml": 'stack = "x"\n'})
-    with pytest.raises(ProjectError, match="harness.toml: no stack source; set exactly one of the keys 'app'"):
+    _tree(tmp_path, {"shardproof.toml": 'stack = "x"\n'})
+    with pytest.raises(ProjectError, match="shardproof.toml: no stack source; set exactly one of the keys 'app'"):
         load_project(tmp_path)
-    _tree(tmp_path, {"harness.toml": 'app = "a\n'})
-    with pytest.raises(ProjectError, match=r"harness.toml: not valid TOML: .*line 1"):
+    _tree(tmp_path, {"shardproof.toml": 'app = "a\n'})
+    with pytest.raises(ProjectError, match=r"shardproof.toml: not valid TOML: .*line 1"):
         load_project(tmp_path)
-    _tree(tmp_path, {"harness.toml": 'app = "a"\n', "a/": "", "pyproject.toml": '[tool.harness]\napp = "a"\n'})
-    with pytest.raises(ProjectError, match="both configure the harness; keep one"):
+    _tree(tmp_path, {"shardproof.toml": 'app = "a"\n', "a/": "", "pyproject.toml": '[tool.shardproof]\napp = "a"\n'})
+    with pytest.raises(ProjectError, match="all configure shardproof; keep one"):
         load_project(tmp_path)
-    _tree(tmp_path / "t", {"pyproject.toml": '[tool]\nharness = "infra"\n'})
-    with pytest.raises(ProjectError, match=r"\[tool.harness\] must be a table"):
+    _tree(tmp_path / "t", {"pyproject.toml": '[tool]\nshardproof = "infra"\n'})
+    with pytest.raises(ProjectError, match=r"\[tool.shardproof\] must be a table"):
         load_project(tmp_path / "t")
+
+
+@pytest.mark.parametrize("files, new_name", [
+    ({"harness.toml": 'template = "t.yaml"\n'}, "shardproof.toml"),
+    ({"pyproject.toml": '[tool.harness]\ntemplate = "t.yaml"\n'}, "[tool.shardproof]"),
+])
+def test_the_former_names_are_read_with_a_note_saying_what_to_rename(tmp_path: Path, files: dict, new_name: str) -> None:
+    _tree(tmp_path, {**files, "t.yaml": "Resources: {}\n"})
+    with pytest.warns(LegacyProjectFileWarning, match=rf"former name and is still read; rename it to {re.escape(new_name)}"):
+        project = load_project(tmp_path)
+    assert project.source.kind == "template" and project.source.path == tmp_path / "t.yaml"
+
+
+def test_a_new_and_a_former_project_file_side_by_side_is_refused(tmp_path: Path) -> None:
+    _tree(tmp_path, {"shardproof.toml": 'template = "t.yaml"\n', "harness.toml": 'template = "t.yaml"\n',
+                     "t.yaml": "Resources: {}\n"})
+    with pytest.raises(ProjectError, match=r"shardproof.toml and .*harness.toml all configure shardproof; keep one"):
+        load_project(tmp_path)
 
 
 def test_without_a_project_file_a_sample_checkout_here_is_used(tmp_path: Path) -> None:
