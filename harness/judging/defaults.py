@@ -256,7 +256,16 @@ def handler_checks(scenario: Any, obs: Observation) -> list[Check]:
                 detail += f" reporting {sorted(inv['failed'])}"
             expected = want + (f" reporting {failing}" if want == "partial_failure" else "")
             wrong.append(f"items {inv['records']}: expected {expected}, observed {detail}")
-    return [check(f"{HANDLER_CHECK}: {mode}", [], wrong, spec="2.2, 2.3")]
+    return [check(f"{HANDLER_CHECK}: {mode}", [], _counted(wrong), spec="2.2, 2.3")]
+
+
+def _counted(lines: list[str]) -> list[str]:
+    """Each distinct difference once, in first-seen order, with how often it recurred: a consumer
+    retried without limit repeats the same one thousands of times."""
+    counts: dict[str, int] = {}
+    for line in lines:
+        counts[line] = counts.get(line, 0) + 1
+    return [line if n == 1 else f"{line} (x{n})" for line, n in counts.items()]
 
 
 def replay_checks(obs: Observation, expect: Mapping[str, Any]) -> list[Check]:

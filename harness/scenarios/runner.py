@@ -4,7 +4,7 @@ For each scenario: synthesize the stack source (with the scenario's CDK context)
 pipeline it exercises in the template (harness/deploy/template_reader.py), check its items against the
 stream (key schema...), deploy to a fresh backend, write the items, let the pipeline settle, and
 judge what happened from the backend and the journal (harness/judging: the defaults every scenario
-gets, its `expect` block, its own checks, and the oracle, `harness simulate` over the same records
+gets, its `expect` block, its own checks, and the oracle, `shardproof simulate` over the same records
 with the mapping as deployed and the declared consumer behaviour). `_run` reads as those steps.
 
 Each scenario gets its own LocalPipeline (the embedded backend is one moto server per process and
@@ -198,13 +198,32 @@ def _settle(run: ScenarioRun, timeout: float) -> None:
     """Let the pipeline settle, then run the YAML steps and the `after` hook, settling after each."""
     pipe, scenario = run.pipe, run.scenario
     pipe.start_polling()
-    pipe.settle(timeout=timeout)
+    _settle_once(run, timeout)
     if scenario.steps:
         run_steps(run, scenario.steps)
-        pipe.settle(timeout=timeout)
+        _settle_once(run, timeout)
     if scenario.after:
         scenario.after(run)
-        pipe.settle(timeout=timeout)
+        _settle_once(run, timeout)
+
+
+def _settle_once(run: ScenarioRun, timeout: float) -> None:
+    """A shard that never drains is nearly always a consumer failing on every delivery under
+    unbounded retries (spec 1): the timeout says so, with the consumer's last error, instead of
+    leaving a bare "still busy" to decode."""
+    try:
+        run.pipe.settle(timeout=timeout)
+    except TimeoutError as exc:
+        failed = [e for e in run.pipe.journal.entries("invoke_result") if e.get("function_error")
+                  or e.get("outcome") not in ("success", "partial")]
+        if not failed:
+            raise
+        last = failed[-1]
+        why = last.get("reason") or last.get("error") or last.get("function_error") or last.get("outcome")
+        hint = ("" if run.scenario.clock == "virtual" else
+                "; under unbounded retries (MaximumRetryAttempts -1) a shard retries until its records leave the "
+                "stream: `clock: virtual` plays that out in seconds")
+        raise TimeoutError(f"{exc}: the consumer failed {len(failed)} invocation(s), the last with {why!r}{hint}") from None
 
 
 def _expected(run: ScenarioRun, obs: Observation, predicted: dict[str, Any],
