@@ -10,6 +10,8 @@ versions and aliases are names the runtime resolves at invoke time.
 from __future__ import annotations
 
 import json
+import hashlib
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -108,6 +110,23 @@ def _asset_path_from_manifest(assembly_dir: Path, code: dict[str, Any]) -> str |
     return None
 
 
+def inline_code_dir(code: str, runtime: str) -> Path:
+    """The folder holding a function's inline `Code.ZipFile`, named by its content: every deploy of
+    the same code shares one folder, so repeated deploys (a test suite, a watch loop) leave no
+    trail of temporary folders. CloudFormation writes inline code to index.py, or index.js for
+    Node.js runtimes."""
+    inline = "index.js" if runtime.startswith("nodejs") else "index.py"
+    digest = hashlib.sha256(f"{inline}\0{code}".encode()).hexdigest()[:24]
+    code_dir = Path(tempfile.gettempdir()) / "shardproof-inline" / digest
+    target = code_dir / inline
+    if not target.is_file() or target.read_text(encoding="utf-8") != code:
+        code_dir.mkdir(parents=True, exist_ok=True)
+        partial = code_dir / f".{inline}.{os.getpid()}.tmp"
+        partial.write_text(code, encoding="utf-8")
+        os.replace(partial, target)  # atomic: a concurrent deploy never reads half a file
+    return code_dir
+
+
 def create_function(ctx: DeployContext, lid: str, props: dict[str, Any], raw: dict[str, Any]) -> Created:
     name = function_name(ctx, lid, props)
     arn = ctx.arn("lambda", f"function:{name}")
@@ -118,10 +137,7 @@ def create_function(ctx: DeployContext, lid: str, props: dict[str, Any], raw: di
                  function=name)
         return Created(name, attributes)
     if "ZipFile" in props.get("Code", {}):
-        code_dir = Path(tempfile.mkdtemp(prefix=f"harness-inline-{name[:40]}-"))
-        # CloudFormation writes inline code to index.py, or index.js for Node.js runtimes.
-        inline = "index.js" if str(props.get("Runtime", "")).startswith("nodejs") else "index.py"
-        (code_dir / inline).write_text(props["Code"]["ZipFile"], encoding="utf-8")
+        code_dir = inline_code_dir(props["Code"]["ZipFile"], str(props.get("Runtime", "")))
     else:
         code_dir = asset_dir(ctx, lid, raw)
     environment = {k: _env_text(v) for k, v in (props.get("Environment", {}).get("Variables") or {}).items()}

@@ -232,3 +232,17 @@ def test_deployed_failure_bucket_notifies_the_real_runtime(backend: Any, journal
     (delivery,) = notifications.deliveries()
     assert delivery.status == DELIVERED and delivery.key == "aws/lambda/u/shard/obj"
     assert delivery.function == stack.functions["FailureHandler8F8A908C"]
+
+
+def test_inline_code_is_written_once_per_content_and_by_runtime() -> None:
+    """Inline `Code.ZipFile` (CloudFormation writes index.py, or index.js for Node.js) lands in one
+    folder per content, so repeated deploys share it instead of leaving a folder each."""
+    from harness.deploy.resources.awslambda import inline_code_dir
+
+    first = inline_code_dir("def handler(e, c):\n    return 1\n", "python3.12")
+    again = inline_code_dir("def handler(e, c):\n    return 1\n", "python3.12")
+    other = inline_code_dir("def handler(e, c):\n    return 2\n", "python3.12")
+    node = inline_code_dir("exports.handler = async () => 1;\n", "nodejs20.x")
+    assert first == again and first != other
+    assert (first / "index.py").read_text() == "def handler(e, c):\n    return 1\n"
+    assert (node / "index.js").is_file() and not (node / "index.py").exists()

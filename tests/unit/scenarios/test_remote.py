@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import tempfile
 from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
@@ -104,12 +103,13 @@ def test_spec_2_1_non_poison_records_in_a_failure_object_fail_the_scenario(stand
     assert result["conservation"]["lost"] == 0
 
 
-def test_spec_1_a_record_in_neither_place_is_lost_and_named(stand_in) -> None:
+def test_spec_1_a_record_in_neither_place_is_lost_and_named(stand_in, tmp_path: Path) -> None:
     """A consumer that swallows the poison's error: the poison is neither projected nor in S3.
     The runner waits to its deadline, then fails conservation naming the lost record."""
     sc = BY_NAME["one-poison-bisect"]
     pipe, deployed = stand_in(sc.context)
-    workdir = Path(tempfile.mkdtemp(prefix="remote-swallow-"))
+    workdir = tmp_path / "remote-swallow"
+    workdir.mkdir()
     deploy_wrapper(SimpleNamespace(pipe=pipe, workdir=workdir, consumer=pipe.output("ConsumerFunctionName"), facts={},
                                    replace_function_code=partial(replace_function_code, pipe)), "swallow")
     result = run_remote_scenario(sc, deployed, settings=RemoteSettings(deadline_s=3, poll_s=0.2, quiet_s=0.5),
