@@ -79,6 +79,14 @@ def _handler_kind(pipeline: Any, code_dir: Path | None) -> str | None:
     return "partial-or-raise" if markers & set(_POWERTOOLS_PARTIAL_OR_RAISE) else None
 
 
+def _starter_fault(pipeline: Any) -> dict[str, Any]:
+    """How the consumer fails on the chosen item: a mapping that reads partial batch responses gets
+    the item reported in batchItemFailures (what such a consumer does with a record it refuses);
+    any other, an unhandled error for every batch that holds it."""
+    partial = "ReportBatchItemFailures" in (pipeline.mapping.settings.get("FunctionResponseTypes") or [])
+    return {"fault": "partial" if partial else "error", "items": [FAILING_INDEX]}
+
+
 def _key_types(template: Mapping[str, Any], table: str) -> dict[str, str]:
     resource = (template.get("Resources") or {}).get(table) or {}
     definitions = (resource.get("Properties") or {}).get("AttributeDefinitions") or []
@@ -122,6 +130,9 @@ def data_loss(pipeline: Any) -> list[str]:
     elif not partial and not s.get("BisectBatchOnFunctionError"):
         said.append("without bisect or partial batch responses the good items of its batch go to the failure "
                     "record with it (they need a replay)")
+    if partial:
+        said.append("with partial batch responses the records after the failing one are retried with it and "
+                    "go to its failure record with it when its retries end (spec 0.3, 2.4; they need a replay)")
     if retries in (-1, None) and age in (-1, None):
         said.append("retries are unbounded and records never age out: the shard is blocked until the failing "
                     "record expires from the stream (the scenario runs on a virtual clock)")
@@ -166,12 +177,12 @@ def starter_files(description: Any, template: Mapping[str, Any], code_dirs: Mapp
         unbounded = settings.get("MaximumRetryAttempts", -1) in (-1, None)
         failing.append(_scenario_text(
             name=f"one-item-fails-{slug}", title=f"One failing item among good ones on {p.label}",
-            description=(f"An injected error fails every invocation whose batch holds item {FAILING_INDEX}, without "
+            description=(f"An injected fault fails item {FAILING_INDEX} in every invocation that holds it, without "
                          f"touching the consumer's code; the good items around it must be processed and the failing "
                          f"one kept or reported as AWS does. "
                          + (" ".join(f"Data loss: {x}." for x in losses) if losses else "")).strip(),
             pipeline=p, items=items, poison=None, handler=_handler_kind(p, code),
-            faults=[{"fault": "error", "items": [FAILING_INDEX]}],
+            faults=[_starter_fault(p)],
             clock="virtual" if unbounded else None, notes=losses))
     header = f"# Written by `shardproof init` from {source_label}. Edit freely: `shardproof init` never overwrites it.\n"
     failing_header = header + (
