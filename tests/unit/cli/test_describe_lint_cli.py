@@ -69,7 +69,7 @@ def test_describe_and_lint_work_before_any_scenario_exists(tmp_path: Path, monke
     the commands that read scenarios name the missing folder."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "template.json").write_text(json.dumps(TEMPLATE))
-    (tmp_path / "harness.toml").write_text('template = "template.json"\nscenarios = "scenarios"\n')
+    (tmp_path / "shardproof.toml").write_text('template = "template.json"\nscenarios = "scenarios"\n')
     assert main(["describe"]) == 0
     assert "Pipeline Mapping (Orders -> Consumer)" in capsys.readouterr().out
     assert main(["lint"]) == 0

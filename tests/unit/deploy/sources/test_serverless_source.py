@@ -94,7 +94,7 @@ def test_a_folder_without_serverless_yml_is_named(tmp_path: Path) -> None:
 
 def test_the_flag_and_the_project_key(tmp_path: Path) -> None:
     folder = service(tmp_path)
-    (folder / "harness.toml").write_text('serverless = "."\n')
+    (folder / "shardproof.toml").write_text('serverless = "."\n')
     project = load_project(folder)
     assert project.source.kind == "serverless" and project.source.path == folder
     parser = argparse.ArgumentParser()
