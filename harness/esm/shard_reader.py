@@ -137,13 +137,18 @@ class ShardReader:
     def _batch_done(self) -> None:
         """Hook for subclasses (tumbling windows)."""
 
+    def _commit_filtered_only(self) -> bool:
+        """Only filtered records buffered: nothing to invoke, the checkpoint moves past them (spec 7.1)."""
+        if not (self.buffer and self.passing == 0):
+            return False
+        batch = self.batcher.take(self.buffer)
+        if batch is not None:
+            self._commit(batch.covers_to, "filtered")
+        return True
+
     def _next_batch(self) -> str:
         got = self._poll()
-        if self.buffer and self.passing == 0:
-            # Only filtered records: nothing to invoke, the checkpoint moves past them (spec 7.1).
-            batch = self.batcher.take(self.buffer)
-            if batch is not None:
-                self._commit(batch.covers_to, "filtered")
+        if self._commit_filtered_only():
             return WORKED
         now = self.clock.now()
         if not self.batcher.ready(self.passing, self.first_polled_at, now, self.source_done):

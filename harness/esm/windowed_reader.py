@@ -39,11 +39,7 @@ class WindowedShardReader(ShardReader):
 
     def _next_batch(self) -> str:
         self._poll()
-        if self.buffer and self.passing == 0:
-            # Only filtered records: nothing to invoke, the checkpoint moves past them (spec 7.1).
-            batch = self.batcher.take(self.buffer)
-            if batch is not None:
-                self._commit(batch.covers_to, "filtered")
+        if self._commit_filtered_only():
             return WORKED
         now = self.clock.now()
         width = self.width

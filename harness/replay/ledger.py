@@ -18,7 +18,7 @@ import json
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 from urllib.parse import quote
 
 from harness.failures.store import REPLAY_LEDGER_PREFIX as LEDGER_PREFIX
@@ -46,20 +46,16 @@ class S3Ledger:
         for summary in self.store.iter_keys(prefix=self.prefix):
             key = summary["Key"]
             try:
-                entry = json.loads(self.store.read_body(key))
-                for rid in entry["records"]:
-                    out.setdefault(rid, entry["replayedAt"])
+                _add_entry(out, json.loads(self.store.read_body(key)))
             except (ValueError, KeyError, TypeError) as exc:
                 raise LedgerError(f"ledger object s3://{self.store.bucket}/{key} is unreadable: {exc}") from None
         return out
 
     def record(self, record_ids: Iterable[str], *, run_id: str) -> str:
         """Write one ledger object for records whose replay succeeded; returns its key."""
-        ids = list(record_ids)
         now = datetime.now(timezone.utc)
         key = f"{self.prefix}{now:%Y%m%dT%H%M%S.%f}Z-{uuid.uuid4()}.json"
-        body = {"target": self.target_id, "run": run_id, "replayedAt": now.isoformat(timespec="milliseconds"),
-                "records": ids}
+        body = _entry(self.target_id, run_id, now, record_ids)
         self.store.call("put_object", Bucket=self.store.bucket, Key=key,
                         Body=json.dumps(body).encode(), ContentType="application/json")
         return key
@@ -89,17 +85,13 @@ class FileLedger:
             if not line.strip():
                 continue
             try:
-                entry = json.loads(line)
-                for rid in entry["records"]:
-                    out.setdefault(rid, entry["replayedAt"])
+                _add_entry(out, json.loads(line))
             except (ValueError, KeyError, TypeError) as exc:
                 raise LedgerError(f"ledger {self.path} line {n} is unreadable: {exc}") from None
         return out
 
     def record(self, record_ids: Iterable[str], *, run_id: str) -> str:
-        now = datetime.now(timezone.utc)
-        entry = {"target": self.target_id, "run": run_id, "replayedAt": now.isoformat(timespec="milliseconds"),
-                 "records": list(record_ids)}
+        entry = _entry(self.target_id, run_id, datetime.now(timezone.utc), record_ids)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("a", encoding="utf-8") as out:
@@ -107,6 +99,18 @@ class FileLedger:
         except OSError as exc:
             raise LedgerError(f"ledger {self.path} cannot be written: {exc}") from None
         return str(self.path)
+
+
+def _entry(target_id: str, run_id: str, now: datetime, record_ids: Iterable[str]) -> dict[str, Any]:
+    """One ledger entry, the same in an S3 object and a file line."""
+    return {"target": target_id, "run": run_id, "replayedAt": now.isoformat(timespec="milliseconds"),
+            "records": list(record_ids)}
+
+
+def _add_entry(out: dict[str, str], entry: dict[str, Any]) -> None:
+    """Record id -> when it was first replayed; KeyError/TypeError for an entry of another shape."""
+    for rid in entry["records"]:
+        out.setdefault(rid, entry["replayedAt"])
 
 
 __all__ = ["FileLedger", "LEDGER_PREFIX", "LedgerError", "S3Ledger"]
